@@ -1,0 +1,1 @@
+"""Configuration models, loading, the sample configs and the command line."""

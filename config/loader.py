@@ -1,0 +1,128 @@
+"""Find, read and validate the configuration; turn every mistake into one clear line.
+
+Resolution order for the file: ``--config PATH``, else ``$LIFTRUN_CONFIG``, else
+``./liftrun.toml``, else the embedded sample (so a fresh machine can run ``liftrun plan``).
+Values: environment (``LIFTRUN_<SECTION>__<KEY>``) > secrets directory > file > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from config.models import Settings, describe
+
+EMBEDDED_SAMPLE = "default.toml"
+DEFAULT_SECRETS_DIR = "/run/secrets"
+
+
+class ConfigError(Exception):
+    """A user mistake in the configuration: printed as one line, exit code 2, no traceback."""
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    settings: Settings
+    source: str  # where the file came from, for messages ("embedded sample default.toml")
+    base_dir: Path  # relative paths in the config (state, feeds) resolve against this
+
+
+def resolve_path(cli_path: str | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read, or None for the embedded sample."""
+    if cli_path:
+        return Path(cli_path)
+    if environ.get("LIFTRUN_CONFIG"):
+        return Path(environ["LIFTRUN_CONFIG"])
+    local = Path("liftrun.toml")
+    return local if local.exists() else None
+
+
+def _read_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _value_at(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> tuple[bool, Any]:
+    current: Any = data
+    for item in loc:
+        in_map = isinstance(current, Mapping) and item in current
+        in_list = isinstance(current, list) and isinstance(item, int) and item < len(current)
+        if in_map or in_list:
+            current = current[item]
+        else:
+            return False, None
+    return True, current
+
+
+def format_validation_error(exc: ValidationError, data: Mapping[str, Any], where: str) -> str:
+    """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        key = _location(loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key {key}")
+            continue
+        found, value = _value_at(data, loc)
+        if not found and "input" in err and not isinstance(err["input"], Mapping):
+            found, value = True, err["input"]
+        shown = f" = {describe(value)}" if found and not isinstance(value, Mapping) else ""
+        lines.append(f"{where}: {key}{shown}: {msg}")
+    return "\n".join(lines)
+
+
+def load(
+    cli_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedConfig:
+    env = os.environ if environ is None else environ
+    path = resolve_path(cli_path, env)
+    if path is None:
+        text = resources.files("config").joinpath("samples", EMBEDDED_SAMPLE).read_text("utf-8")
+        where = f"embedded sample {EMBEDDED_SAMPLE}"
+        base_dir = Path.cwd()
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+        where = str(path)
+        base_dir = path.resolve().parent
+    data = _read_toml(text, where)
+    secrets_dir = env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR)
+    secrets = secrets_dir if Path(secrets_dir).is_dir() else None
+    try:
+        settings = Settings(_secrets_dir=secrets, **data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, data, where)) from None
+    return LoadedConfig(settings=settings, source=where, base_dir=base_dir)
+
+
+def read_secret_file(path: str, key: str) -> str:
+    """Read a ``*_file`` secret (containers mount these); the value itself is never echoed."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{key} = {path}: cannot read secret file ({exc.strerror})") from None

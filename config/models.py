@@ -1,0 +1,313 @@
+"""The configuration contract: one TOML file, every key overridable from the environment.
+
+Other tools and tests write these files, so the schema is strict: unknown keys are errors, and
+every default lives here (distance-dependent defaults in ``DISTANCE_DEFAULTS``), nowhere else.
+The planner reads these models but never loads them; loading (files, environment, secrets) is
+``config.loader``'s job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date, time
+from enum import StrEnum
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+LB_PER_KG = 2.20462
+
+
+class Experience(StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class Priority(StrEnum):
+    STRENGTH = "strength"
+    ENDURANCE = "endurance"
+
+
+class Race(StrEnum):
+    NONE = "none"
+    FIVE_K = "5k"
+    TEN_K = "10k"
+    HALF = "half"
+    MARATHON = "marathon"
+
+    @property
+    def is_long(self) -> bool:
+        """Half and marathon get peak and taper phases (P2); 5K/10K keep lifting steady (P3)."""
+        return self in (Race.HALF, Race.MARATHON)
+
+
+class StrengthMode(StrEnum):
+    """P1: without a race the athlete is building strength unless they choose to maintain it."""
+
+    BUILDING = "building"
+    MAINTENANCE = "maintenance"
+
+
+class PeakStyle(StrEnum):
+    """L4: heavy with less volume (default) or the muscular-endurance alternative."""
+
+    STRENGTH = "strength"
+    ENDURANCE = "endurance"
+
+
+class DistanceDefaults(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    block_weeks: int  # default plan length when goal.plan_start is not given
+    peak_weeks: int  # P2: peak starts this many weeks before race day (race week included)
+    taper_weeks: int  # P2: the last weeks, race week included
+    recovery_weeks: int  # P5
+    no_lift_days_before_race: int  # P4
+
+
+DISTANCE_DEFAULTS: dict[Race, DistanceDefaults] = {
+    Race.FIVE_K: DistanceDefaults(
+        block_weeks=12, peak_weeks=0, taper_weeks=0, recovery_weeks=0, no_lift_days_before_race=2
+    ),
+    Race.TEN_K: DistanceDefaults(
+        block_weeks=12, peak_weeks=0, taper_weeks=0, recovery_weeks=0, no_lift_days_before_race=2
+    ),
+    Race.HALF: DistanceDefaults(
+        block_weeks=14, peak_weeks=6, taper_weeks=2, recovery_weeks=1, no_lift_days_before_race=7
+    ),
+    Race.MARATHON: DistanceDefaults(
+        block_weeks=18, peak_weeks=8, taper_weeks=3, recovery_weeks=2, no_lift_days_before_race=7
+    ),
+}
+
+DEFAULT_LIFT_DAYS: dict[Experience, int] = {
+    Experience.BEGINNER: 2,
+    Experience.INTERMEDIATE: 3,
+    Experience.ADVANCED: 3,
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Athlete(Strict):
+    experience: Experience = Experience.INTERMEDIATE
+    priority: Priority = Priority.STRENGTH
+    bodyweight_kg: Annotated[float, Field(gt=25, lt=350)] | None = None
+    bodyweight_lb: Annotated[float, Field(gt=55, lt=770)] | None = None
+    lift_days: Annotated[int, Field(ge=1, le=4)] | None = None  # L1; default by experience
+    run_days: Annotated[int, Field(ge=1, le=6)] = 2
+    hard_days_hard: bool = False  # S7
+    peak_style: PeakStyle = PeakStyle.STRENGTH  # L4
+
+    @model_validator(mode="after")
+    def _one_bodyweight(self) -> Self:
+        if self.bodyweight_kg is not None and self.bodyweight_lb is not None:
+            raise ValueError("give bodyweight_kg or bodyweight_lb, not both")
+        return self
+
+    @property
+    def weekly_lifts(self) -> int:
+        return self.lift_days if self.lift_days is not None else DEFAULT_LIFT_DAYS[self.experience]
+
+    @property
+    def bodyweight_in_lb(self) -> float | None:
+        if self.bodyweight_lb is not None:
+            return self.bodyweight_lb
+        if self.bodyweight_kg is not None:
+            return self.bodyweight_kg * LB_PER_KG
+        return None
+
+
+class Goal(Strict):
+    race: Race = Race.NONE
+    race_date: date | None = None
+    plan_start: date | None = None
+    strength_mode: StrengthMode = StrengthMode.BUILDING  # P1, only with race = "none"
+    peak_weeks: Annotated[int, Field(ge=1, le=16)] | None = None
+    taper_weeks: Annotated[int, Field(ge=1, le=6)] | None = None
+    recovery_weeks: Annotated[int, Field(ge=0, le=4)] | None = None
+    no_lift_days_before_race: Annotated[int, Field(ge=1, le=21)] | None = None
+
+    @model_validator(mode="after")
+    def _race_consistency(self) -> Self:
+        if self.race is Race.NONE:
+            if self.race_date is not None:
+                raise ValueError('race_date is set but race = "none"; set race or drop race_date')
+            return self
+        if self.race_date is None:
+            raise ValueError(f'race = "{self.race}" needs race_date (YYYY-MM-DD)')
+        if self.plan_start is not None and self.race_date <= self.plan_start:
+            raise ValueError(
+                f"race_date {self.race_date} is not after plan_start {self.plan_start}"
+            )
+        if not self.race.is_long and (self.peak_weeks or self.taper_weeks):
+            raise ValueError(f"peak_weeks/taper_weeks apply to half and marathon, not {self.race}")
+        if self.peak_weeks is not None and self.taper_weeks is not None:
+            if self.taper_weeks >= self.peak_weeks:
+                raise ValueError(
+                    f"taper_weeks {self.taper_weeks} must be less than peak_weeks {self.peak_weeks}"
+                )
+        elif self.race.is_long:
+            d = DISTANCE_DEFAULTS[self.race]
+            peak = self.peak_weeks or d.peak_weeks
+            taper = self.taper_weeks or d.taper_weeks
+            if taper >= peak:
+                raise ValueError(f"taper_weeks {taper} must be less than peak_weeks {peak}")
+        return self
+
+    def defaults(self) -> DistanceDefaults:
+        """The distance's defaults with the athlete's overrides applied (numbers, never rules)."""
+        base = DISTANCE_DEFAULTS.get(self.race, DISTANCE_DEFAULTS[Race.FIVE_K])
+        return DistanceDefaults(
+            block_weeks=base.block_weeks,
+            peak_weeks=self.peak_weeks or base.peak_weeks,
+            taper_weeks=self.taper_weeks or base.taper_weeks,
+            recovery_weeks=(
+                self.recovery_weeks if self.recovery_weeks is not None else base.recovery_weeks
+            ),
+            no_lift_days_before_race=(
+                self.no_lift_days_before_race or base.no_lift_days_before_race
+            ),
+        )
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    """Parse ``HH:MM-HH:MM``; ``24:00`` is allowed as an end (a window up to midnight)."""
+    m = _WINDOW.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a window of the form HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"{text!r} is not a valid time of day range")
+    start = time(h1, m1)
+    end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+    if end <= start:
+        raise ValueError(f"{text!r} ends at or before it starts")
+    return start, end
+
+
+class Availability(Strict):
+    """Local wall-clock windows per weekday (S8); a missing day means unavailable."""
+
+    mon: list[str] = Field(default_factory=list)
+    tue: list[str] = Field(default_factory=list)
+    wed: list[str] = Field(default_factory=list)
+    thu: list[str] = Field(default_factory=list)
+    fri: list[str] = Field(default_factory=list)
+    sat: list[str] = Field(default_factory=list)
+    sun: list[str] = Field(default_factory=list)
+    buffer_minutes: Annotated[int, Field(ge=0, le=240)] = 15
+
+    @field_validator(*WEEKDAYS, mode="after")
+    @classmethod
+    def _windows(cls, value: list[str]) -> list[str]:
+        parsed = sorted((parse_window(w), w) for w in value)
+        for (a, a_text), (b, b_text) in itertools.pairwise(parsed):
+            if b[0] < a[1]:
+                raise ValueError(f"windows {a_text!r} and {b_text!r} overlap")
+        return [w.strip() for _, w in parsed]
+
+    def windows(self, weekday: int) -> tuple[tuple[time, time], ...]:
+        """Parsed windows of a weekday (0 = Monday), sorted by start."""
+        texts: list[str] = getattr(self, WEEKDAYS[weekday])
+        return tuple(parse_window(w) for w in texts)
+
+
+class State(Strict):
+    path: str = "state/"
+
+
+class RuleNumbers(Strict):
+    """The numbers behind the rules of DOMAIN.md; a user may change a number, never drop a rule."""
+
+    same_day_gap_hours: Annotated[float, Field(ge=0, le=16)] = 6.0  # S3, strength priority
+    endurance_back_to_back_run_minutes: Annotated[int, Field(ge=0, le=180)] = 55  # S3
+    endurance_gap_hours: Annotated[float, Field(ge=0, le=16)] = 2.0  # S3, longer runs
+    hard_run_lower_lift_gap_hours: Annotated[float, Field(ge=0, le=48)] = 8.0  # S4
+    region_gap_days: Annotated[int, Field(ge=1, le=4)] = 2  # S5
+    rest_days_per_week: Annotated[int, Field(ge=1, le=4)] = 1  # S6
+    max_sessions_per_day: Annotated[int, Field(ge=1, le=2)] = 2  # S7
+    run_on_lift_day_max_minutes: Annotated[int, Field(ge=15, le=90)] = 40  # R3
+    four_lift_week_run_minutes: Annotated[int, Field(ge=15, le=60)] = 25  # R4
+    long_run_minutes: Annotated[int, Field(ge=30, le=180)] = 60  # L8: what counts as long
+    long_runs_for_maintenance: Annotated[int, Field(ge=1, le=7)] = 2  # L8: "several times"
+    protein_g_per_lb: tuple[float, float] = (0.9, 1.1)  # N1
+    run_kcal_per_minute_per_lb: tuple[float, float] = (0.0444, 0.0556)  # N2: 400-600 kcal, 2x30'
+    lift_minutes: Annotated[int, Field(ge=20, le=150)] = 60
+    ease_in_weeks: Annotated[int, Field(ge=0, le=8)] = 3  # L6
+
+    @field_validator("protein_g_per_lb", "run_kcal_per_minute_per_lb")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1]:
+            raise ValueError("needs [low, high] with 0 < low <= high")
+        return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone name") from exc
+    return value
+
+
+class Settings(BaseSettings):
+    """The whole configuration; environment variables ``LIFTRUN_<SECTION>__<KEY>`` override."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIFTRUN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        nested_model_default_partial_update=True,
+    )
+
+    timezone: str = "UTC"
+    athlete: Athlete = Field(default_factory=Athlete)
+    goal: Goal = Field(default_factory=Goal)
+    availability: Availability = Field(default_factory=Availability)
+    state: State = Field(default_factory=State)
+    rules: RuleNumbers = Field(default_factory=RuleNumbers)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _has_availability(self) -> Self:
+        if not any(self.availability.windows(d) for d in range(7)):
+            raise ValueError(
+                "availability has no windows on any day; add e.g. mon = ['07:00-08:00']"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment beats secrets files beats the TOML file (passed as init values)."""
+        return env_settings, file_secret_settings, init_settings
+
+
+def describe(value: Any) -> str:
+    """How a bad value is quoted in an error message."""
+    return repr(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,133 @@
+"""The nouns of a plan: phases, sessions, exercises; frozen, so plans can be shared and compared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    LIFT = "lift"
+    RUN = "run"
+
+
+class Focus(StrEnum):
+    LOWER = "lower"
+    UPPER = "upper"
+    FULL = "full"
+    EASY = "easy"
+    TEMPO = "tempo"
+    INTERVALS = "intervals"
+    LONG = "long"
+    OPTIONAL_EASY = "optional_easy"
+
+    @property
+    def kind(self) -> Kind:
+        return Kind.LIFT if self in LIFT_FOCI else Kind.RUN
+
+    @property
+    def loads_lower(self) -> bool:
+        """S4/S5: full body counts as lower body."""
+        return self in (Focus.LOWER, Focus.FULL)
+
+    @property
+    def loads_upper(self) -> bool:
+        return self in (Focus.UPPER, Focus.FULL)
+
+    @property
+    def is_hard_run(self) -> bool:
+        """S4 names interval, speed, hill and threshold runs; a tempo run is a threshold run."""
+        return self in (Focus.INTERVALS, Focus.TEMPO)
+
+    @property
+    def is_easy_run(self) -> bool:
+        return self in (Focus.EASY, Focus.OPTIONAL_EASY)
+
+
+LIFT_FOCI = frozenset({Focus.LOWER, Focus.UPPER, Focus.FULL})
+
+
+class PhaseName(StrEnum):
+    BASE = "base"
+    BUILD = "build"
+    PEAK = "peak"
+    TAPER = "taper"
+    RACE = "race"
+    RECOVERY = "recovery"
+    MAINTENANCE = "maintenance"
+
+
+class ExerciseKind(StrEnum):
+    STRENGTH = "strength"
+    PLYOMETRIC = "plyometric"
+    MOBILITY = "mobility"
+    DRILL = "drill"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    sets: int
+    reps: str
+    kind: ExerciseKind
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: PhaseName
+    start: date
+    end: date  # inclusive
+
+
+@dataclass(frozen=True)
+class Session:
+    """One training session with its prescription and the rule ids that shaped it.
+
+    ``id`` is stable: derived from the week and the session's role in it, never from its day or
+    time, so moving a session keeps its identity (the sync engine relies on this).
+    """
+
+    id: str
+    date: date
+    kind: Kind
+    focus: Focus
+    phase: PhaseName
+    duration_minutes: int
+    title: str
+    description: str
+    rules: tuple[str, ...]
+    reason: str
+    exercises: tuple[Exercise, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    id: str
+    reason: str
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Nutrition:
+    protein_g_per_day: tuple[int, int] | None
+    bodyweight_lb: float | None
+    extra_kcal_per_week: tuple[int, int] | None
+    run_minutes_per_week: int
+    rules: tuple[str, ...] = ("N1", "N2")
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    timezone: str
+    start: date
+    end: date  # inclusive
+    phases: tuple[Phase, ...]
+    sessions: tuple[Session, ...]
+    unplaced: tuple[Unplaced, ...]
+    nutrition: Nutrition
+    warnings: tuple[str, ...] = field(default=())

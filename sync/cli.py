@@ -1,0 +1,131 @@
+"""The ``liftrun`` command line.
+
+The only place that reads the clock and the environment for the planner: "today" is decided here
+and passed in. User mistakes become one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from adapters.ics_render import render_calendar
+from config.loader import ConfigError, LoadedConfig, load
+from planner.phases import timeline
+from planner.plan import MAX_WEEKS, build_plan, default_span
+from planner.serialize import plan_to_dict
+from planner.sessions import Soreness
+from sync import soreness as soreness_store
+from sync.plan_table import print_plan
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"liftrun: {message}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def _load(config_path: str | None) -> LoadedConfig:
+    try:
+        loaded = load(config_path)
+    except ConfigError as exc:
+        click.echo(f"liftrun: config error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if loaded.source.startswith("embedded"):
+        click.echo(
+            f"liftrun: no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}",
+            err=True,
+        )
+    return loaded
+
+
+def _state_dir(loaded: LoadedConfig) -> Path:
+    path = Path(loaded.settings.state.path)
+    return path if path.is_absolute() else loaded.base_dir / path
+
+
+def _today(loaded: LoadedConfig) -> date:
+    return datetime.now(UTC).astimezone(loaded.settings.zone).date()
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $LIFTRUN_CONFIG, then ./liftrun.toml, then the embedded sample).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="liftrun")
+def main() -> None:
+    """liftrun: a phased running + strength plan, placed in your own calendar."""
+
+
+@main.command()
+@config_option
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First week (YYYY-MM-DD).")
+@click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), help="Number of weeks to show.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ics"]),
+    default="table",
+    show_default=True,
+)
+def plan(config_path: str | None, start: datetime | None, weeks: int | None, fmt: str) -> None:
+    """Print the plan: phases, sessions, prescriptions and the rules behind them."""
+    loaded = _load(config_path)
+    settings = loaded.settings
+    default_start, default_weeks = default_span(settings, _today(loaded))
+    first = start.date() if start else default_start
+    try:
+        reports = soreness_store.load(_state_dir(loaded))
+    except soreness_store.SorenessStoreError as exc:
+        _fail(str(exc))
+    result = build_plan(settings, first, weeks or default_weeks, reports)
+    if fmt == "json":
+        click.echo(json.dumps(plan_to_dict(result), indent=2, ensure_ascii=False))
+    elif fmt == "ics":
+        stamp = datetime.now(UTC).replace(microsecond=0)
+        sys.stdout.buffer.write(
+            render_calendar(result.sessions, timezone=settings.timezone, stamp=stamp)
+        )
+    else:
+        width = shutil.get_terminal_size((160, 40)).columns if sys.stdout.isatty() else 160
+        console = Console(width=max(width, 120), soft_wrap=False)
+        print_plan(result, timeline(settings.goal).race_date, console)
+
+
+@main.command()
+@config_option
+@click.argument("level", type=click.Choice([s.value for s in Soreness]))
+@click.option(
+    "--week",
+    "week_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="A day of the week you were sore in (default: today).",
+)
+def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
+    """Report soreness (none | moderate | severe); next week's lifting gets lighter (rule L6)."""
+    loaded = _load(config_path)
+    day = week_of.date() if week_of else _today(loaded)
+    try:
+        monday = soreness_store.record(_state_dir(loaded), day, Soreness(level))
+    except (soreness_store.SorenessStoreError, OSError) as exc:
+        _fail(f"cannot record soreness: {exc}")
+    if level == Soreness.NONE:
+        click.echo(f"cleared the soreness report for the week of {monday}")
+    else:
+        click.echo(
+            f"recorded {level} soreness for the week of {monday}; "
+            "the next week's lifts carry fewer sets (L6)"
+        )

@@ -1,0 +1,79 @@
+"""The week grid a person reads at a glance: one row per week, phases visible, Mon to Sun."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from planner.model import Kind, PhaseName, Plan, Session
+
+PHASE_STYLE = {
+    PhaseName.BASE: "cyan",
+    PhaseName.BUILD: "green",
+    PhaseName.PEAK: "magenta",
+    PhaseName.TAPER: "yellow",
+    PhaseName.RACE: "bold red",
+    PhaseName.RECOVERY: "dim",
+    PhaseName.MAINTENANCE: "blue",
+}
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _cell(sessions: list[Session]) -> Text:
+    text = Text()
+    for i, s in enumerate(sessions):
+        if i:
+            text.append("\n")
+        icon = "L" if s.kind is Kind.LIFT else "R"
+        label = s.focus.value.replace("optional_easy", "opt. easy")
+        start = s.start.strftime("%H:%M") if s.start else "--:--"
+        text.append(f"{icon} {label} {s.duration_minutes}'", style="bold" if icon == "L" else "")
+        text.append(f"\n  {start}", style="dim")
+    return text
+
+
+def render(plan: Plan, race_date: date | None) -> Group:
+    by_day: dict[date, list[Session]] = defaultdict(list)
+    for s in plan.sessions:
+        by_day[s.date].append(s)
+    table = Table(title=f"liftrun plan ({plan.timezone})", show_lines=True, expand=False)
+    table.add_column("Week of", no_wrap=True)
+    table.add_column("Phase", no_wrap=True)
+    for d in DAYS:
+        table.add_column(d, no_wrap=True)
+    monday = plan.start
+    while monday <= plan.end:
+        phase = next(
+            (p for p in plan.phases if p.start <= monday + timedelta(days=6) and p.end >= monday),
+            None,
+        )
+        name = phase.name if phase else PhaseName.BASE
+        cells: list[Text] = []
+        for k in range(7):
+            day = monday + timedelta(days=k)
+            cell = _cell(by_day.get(day, []))
+            if race_date == day:
+                cell = Text("RACE DAY", style="bold red")
+            elif not by_day.get(day):
+                cell = Text("rest", style="dim")
+            cells.append(cell)
+        table.add_row(
+            monday.strftime("%d %b %Y"), Text(name.value, style=PHASE_STYLE[name]), *cells
+        )
+        monday += timedelta(days=7)
+    parts: list[Table | Text] = [table]
+    n = plan.nutrition
+    parts.extend(Text(f"Nutrition: {note} ({', '.join(n.rules)})") for note in n.notes)
+    for u in plan.unplaced:
+        parts.append(Text(f"Unplaced {u.id}: {u.reason}", style="yellow"))
+    for w in plan.warnings:
+        parts.append(Text(f"Warning: {w}", style="yellow"))
+    return Group(*parts)
+
+
+def print_plan(plan: Plan, race_date: date | None, console: Console) -> None:
+    console.print(render(plan, race_date))
