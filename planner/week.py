@@ -1,23 +1,30 @@
-"""Which day each session of a week goes on: an exact branch-and-bound search over the days.
+"""Which day each session of a week goes on: a complete search over days, in two stages.
 
 Why a search and not a template lookup: a template (R2, R5) only says what the athlete would do
 with every day free. Real availability removes days, and then the day-level rules interact: two
 lifts of one region need two days between them (S5), even across the week boundary; intervals
-and tempo stay off leg days (S4); a lift shares a day with a run only when nothing else fits
-(S1, S7), and then only with an easy run of at most 40 minutes (R3); one day stays free (S6). A
-greedy pass fails weeks that have a valid layout, so the search is exhaustive: every session tries
-every allowed day, cheapest first, and a branch is cut as soon as its cost reaches the best full
-layout found. Costs are template deviation plus soft-rule penalties; hard rules are never traded.
+and tempo stay 8 h clear of leg days (S4); a lift shares a day with a run only when nothing else
+fits (S1, S7), and then only with an easy run of at most 40 minutes (R3); a day stays free (S6).
+A greedy pass fails weeks that have a valid layout, so the search is complete:
 
-The search space is at most 7 days for each of at most 10 sessions (4 lifts + 6 runs); pruning by
-the hard rules and the bound keeps it to a few thousand nodes. ``NODE_LIMIT`` bounds the
-pathological case and is reported if ever hit.
+1. **Which sessions** (S10). Drop sets are tried in S10 order (none; the optional easy run; then
+   the accessory modality's least important session; ...). For each, a depth-first search with
+   forward checking (the open session with the fewest legal days goes next; a branch dies when
+   any open session has no day left) and memoised dead states decides feasibility exactly. A
+   matching bound (how many lift/run pairs may share a day) discards hopeless sets first.
+2. **Which days** among the valid layouts: branch and bound on the soft costs (template
+   deviation, two-a-days, S1's shared days, back-to-back hard runs), starting from the first
+   valid layout found, with an admissible bound, for at most ``POLISH_NODE_LIMIT`` nodes. Every
+   layout it returns keeps every hard rule; the budget only limits how hard it polishes the
+   soft preferences in pathological weeks (4 lifts + 6 runs).
+
+Weeks repeat within a phase, so results are memoised by a week-relative signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -25,8 +32,10 @@ from zoneinfo import ZoneInfo
 from config.models import WEEKDAYS
 from planner.daytimes import SameDayRule, Slot, day_times
 from planner.model import Focus, Kind
+from planner.rules import sorted_ids
 
-NODE_LIMIT = 400_000
+NODE_LIMIT = 50_000  # feasibility, per drop set; see solve_week's warning
+POLISH_NODE_LIMIT = 3_000  # cost minimisation once a valid layout is known
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # soft-rule penalties; hard rules are never priced
@@ -34,6 +43,7 @@ COST_OFF_TEMPLATE = 2  # plus one per day of distance
 COST_TWO_A_DAY = 30  # S7
 COST_SHARED_STRENGTH = 100  # S1
 COST_ADJACENT_HARD_RUNS = 8  # spread the hard runs (R5/R2 templates do)
+DROP = -1
 
 
 @dataclass(frozen=True)
@@ -113,13 +123,15 @@ def _lower_vs_hard(a: Focus, b: Focus) -> bool:
 
 
 class _Search:
-    def __init__(self, specs: tuple[Spec, ...], rules: WeekRules) -> None:
+    """One week's search state: ``days[wd]`` lists the spec indexes placed on weekday ``wd``."""
+
+    def __init__(
+        self, specs: tuple[Spec, ...], rules: WeekRules, excluded: frozenset[int] = frozenset()
+    ) -> None:
         self.specs = specs
         self.r = rules
         self.n = len(specs)
-        self.order = sorted(
-            range(self.n), key=lambda i: (specs[i].kind is not Kind.LIFT, specs[i].importance)
-        )
+        self.excluded = excluded
         self.assign: list[int | None] = [None] * self.n
         self.days: list[list[int]] = [[] for _ in range(7)]
         self.best: tuple[int, tuple[int, ...]] | None = None
@@ -127,6 +139,29 @@ class _Search:
         self.prev_lifts = [
             ((f.day - rules.monday).days, f.focus) for f in rules.fixed if f.focus.kind is Kind.LIFT
         ]
+        self.hard_gap = timedelta(hours=rules.hard_run_gap_hours)
+        week_start = datetime.combine(rules.monday, time(0), rules.zone)
+        self.fixed_near = [
+            (f.focus.loads_lower, f.focus.is_hard_run, f.start, f.end)
+            for f in rules.fixed
+            if f.end + self.hard_gap > week_start and (f.focus.loads_lower or f.focus.is_hard_run)
+        ]
+        # the foci's rule facts, looked up once: the search asks them millions of times
+        self.is_lift = [s.kind is Kind.LIFT for s in specs]
+        self.lower = [s.focus.loads_lower for s in specs]
+        self.upper = [s.focus.loads_upper for s in specs]
+        self.hard = [s.focus.is_hard_run for s in specs]
+        self.easy = [s.focus.is_easy_run for s in specs]
+        self.quality = [s.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG) for s in specs]
+        self._timed_cache: dict[
+            tuple[int, tuple[int, ...]], list[tuple[bool, bool, datetime, datetime]]
+        ] = {}
+        self._times: dict[
+            tuple[int, tuple[int, ...]], tuple[tuple[datetime, datetime], ...] | None
+        ] = {}
+        self.dead: set[tuple[tuple[tuple[Focus, int, frozenset[int]], ...], ...]] = set()
+        self.gave_up = False
+        self.limit = NODE_LIMIT
 
     # -- day-level facts ------------------------------------------------------------------
     def _minutes(self, i: int, day_members: Iterable[int]) -> int:
@@ -143,13 +178,16 @@ class _Search:
         return tuple(Slot(self.specs[i].focus, self._minutes(i, members)) for i in members)
 
     def times(self, wd: int, members: list[int]) -> tuple[tuple[datetime, datetime], ...] | None:
-        return _day_times_cached(
-            self.r.monday + timedelta(days=wd),
-            self.r.windows[wd],
-            self.slots(wd, members),
-            self.r.same_day,
-            self.r.zone,
-        )
+        key = (wd, tuple(members))
+        if key not in self._times:
+            self._times[key] = _day_times_cached(
+                self.r.monday + timedelta(days=wd),
+                self.r.windows[wd],
+                self.slots(wd, members),
+                self.r.same_day,
+                self.r.zone,
+            )
+        return self._times[key]
 
     def block_reason(self, i: int, wd: int) -> tuple[str, str] | None:
         """Why spec ``i`` cannot join day ``wd`` now, as (rule id, explanation), or None."""
@@ -161,29 +199,73 @@ class _Search:
             return "S8", "no availability window"
         if len(members) >= self.r.max_per_day:
             return "S7", f"already {len(members)} sessions"
+        lift = self.is_lift[i]
         for j in members:
-            other = self.specs[j].focus
-            if other.kind is spec.kind:
-                return "S7", f"already has a {other.kind} session"
-            if _lower_vs_hard(other, spec.focus):
-                return "S4", f"{other} and {spec.focus} on one day"
-            if self.r.strength_priority:
-                run = spec.focus if spec.kind is Kind.RUN else other
-                if not run.is_easy_run:
-                    return "R3", f"a {run} run cannot share a day with a lift"
-        if spec.kind is Kind.LIFT:
-            lifts = [(d, self.specs[j].focus) for d in range(7) for j in self.days[d]]
-            lifts = [(d, f) for d, f in lifts if f.kind is Kind.LIFT] + self.prev_lifts
-            for d, f in lifts:
-                if abs(d - wd) < self.r.region_gap_days and _regions_clash(f, spec.focus):
-                    day = DAY_NAMES[d % 7] if d >= 0 else f"last {DAY_NAMES[d % 7]}"
-                    return "S5", f"{f} lift on {day} loads the same region"
+            if self.is_lift[j] == lift:
+                return "S7", f"already has a {self.specs[j].kind} session"
+            if (self.lower[j] and self.hard[i]) or (self.lower[i] and self.hard[j]):
+                return "S4", f"{self.specs[j].focus} and {spec.focus} on one day"
+            if self.r.strength_priority and not (self.easy[i] or self.easy[j]):
+                run = spec.focus if not lift else self.specs[j].focus
+                return "R3", f"a {run} run cannot share a day with a lift"
+        if lift:
+            gap = self.r.region_gap_days
+            for d in range(max(0, wd - gap + 1), min(7, wd + gap)):
+                for j in self.days[d]:
+                    if self.is_lift[j] and (
+                        (self.lower[i] and self.lower[j]) or (self.upper[i] and self.upper[j])
+                    ):
+                        return "S5", f"{self.specs[j].focus} lift on {DAY_NAMES[d]}"
+            for d, f in self.prev_lifts:
+                if wd - d < gap and _regions_clash(f, spec.focus):
+                    return "S5", f"{f} lift on last {DAY_NAMES[d % 7]}"
         if not members and self._busy_days() >= 7 - self.r.rest_days:
             return "S6", "would leave no rest day"
         if self.times(wd, [*members, i]) is None:
             what = "the pair" if members else f"{spec.minutes} min"
             return "S8" if not members else "S3", f"windows cannot hold {what}"
+        if self.lower[i] or self.hard[i] or members:
+            members.append(i)
+            near = self._s4_ok_around(wd)
+            members.pop()
+            if not near:
+                return "S4", "within 8 h of a lower-body lift / hard run"
         return None
+
+    def _timed(self, wd: int) -> list[tuple[bool, bool, datetime, datetime]]:
+        """(loads lower, hard run, start, end) of the sessions on ``wd``, memoised per content."""
+        members = self.days[wd]
+        if not members:
+            return []
+        key = (wd, tuple(members))
+        found = self._timed_cache.get(key)
+        if found is None:
+            times = self.times(wd, members) or ()
+            found = [
+                (self.lower[j], self.hard[j], a, b)
+                for j, (a, b) in zip(members, times, strict=False)
+            ]
+            self._timed_cache[key] = found
+        return found
+
+    def _s4_ok_around(self, wd: int) -> bool:
+        """S4 at minute level between day ``wd`` and its neighbours (and last week's tail)."""
+        here = self._timed(wd)
+        if not any(lower or hard for lower, hard, _, _ in here):
+            return True
+        near = [*here, *self.fixed_near]
+        if wd > 0:
+            near += self._timed(wd - 1)
+        if wd < 6:
+            near += self._timed(wd + 1)
+        gap = self.hard_gap
+        for a_lower, a_hard, a_start, a_end in here:
+            for b_lower, b_hard, b_start, b_end in near:
+                if ((a_lower and b_hard) or (a_hard and b_lower)) and not (
+                    b_start >= a_end + gap or a_start >= b_end + gap
+                ):
+                    return False
+        return True
 
     def _busy_days(self) -> int:
         return sum(1 for d in self.days if d)
@@ -194,53 +276,99 @@ class _Search:
         if wd != spec.preferred:
             cost += COST_OFF_TEMPLATE + abs(wd - spec.preferred)
         for j in self.days[wd]:
-            other = self.specs[j]
-            pair_hard = {spec.kind, other.kind} == {Kind.LIFT, Kind.RUN} and (
-                spec.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG)
-                or other.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG)
-            )
-            as_template = wd == spec.preferred == other.preferred
+            pair_hard = self.quality[i] or self.quality[j]
+            as_template = wd == spec.preferred == self.specs[j].preferred
             if not (as_template or (self.r.hard_days_hard and pair_hard)):
                 cost += COST_TWO_A_DAY
             if self.r.strength_priority:
                 cost += COST_SHARED_STRENGTH
-        if spec.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG):
+        if self.quality[i]:
             for d in (wd - 1, wd + 1):
-                if 0 <= d < 7 and any(
-                    self.specs[j].focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG)
-                    for j in self.days[d]
-                ):
+                if 0 <= d < 7 and any(self.quality[j] for j in self.days[d]):
                     cost += COST_ADJACENT_HARD_RUNS
         return cost
 
     # -- search ---------------------------------------------------------------------------
-    def run(self) -> None:
-        self._dfs(0, 0)
+    def run(self, *, first_only: bool) -> None:
+        self.limit = self.nodes + (NODE_LIMIT if first_only else POLISH_NODE_LIMIT)
+        self._dfs(0, first_only=first_only)
 
-    def _dfs(self, k: int, cost: int) -> None:
+    def _open(self) -> list[int]:
+        return [i for i in range(self.n) if self.assign[i] is None and i not in self.excluded]
+
+    def _dfs(self, cost: int, *, first_only: bool) -> bool:
+        """Depth-first with forward checking: the open session with the fewest days goes next,
+        and a branch dies as soon as some open session has no day left."""
         self.nodes += 1
+        if self.nodes > self.limit:
+            self.gave_up = first_only
+            return False
         if self.best is not None and cost >= self.best[0]:
-            return
-        if self.nodes > NODE_LIMIT:
-            return
-        if k == self.n:
-            if self._rest_ok() and self._hard_gaps_ok():
-                self.best = (cost, tuple(a if a is not None else -1 for a in self.assign))
-            return
-        i = self.order[k]
-        candidates = sorted(
-            (cost + self.step_cost(i, wd), wd)
-            for wd in sorted(self.specs[i].allowed)
-            if self.block_reason(i, wd) is None
+            return False
+        state = self._state() if first_only else None
+        if state is not None and state in self.dead:
+            return False
+        found = self._branch(cost, first_only=first_only)
+        if state is not None and not found:
+            self.dead.add(state)  # same sessions on the same days: fails again, whoever they are
+        return found
+
+    def _state(self) -> tuple[tuple[tuple[Focus, int, frozenset[int]], ...], ...]:
+        return tuple(
+            tuple(
+                sorted(
+                    (self.specs[j].focus, self.specs[j].minutes, self.specs[j].allowed)
+                    for j in members
+                )
+            )
+            for members in self.days
         )
-        for new_cost, wd in candidates:
+
+    def _branch(self, cost: int, *, first_only: bool) -> bool:
+        open_ = self._open()
+        if not open_:
+            if self.rest_ok() and self.hard_gaps_ok():
+                self.best = (cost, tuple(DROP if a is None else a for a in self.assign))
+                return True
+            return False
+        options: list[tuple[int, int, list[tuple[int, int]]]] = []
+        for i in open_:
+            days = [
+                (self.step_cost(i, wd), wd)
+                for wd in sorted(self.specs[i].allowed)
+                if self.block_reason(i, wd) is None
+            ]
+            if not days:
+                return False
+            options.append((len(days), i, days))
+        if self.best is not None and self._bound(cost, options, len(open_)) >= self.best[0]:
+            return False
+        _, i, days = min(
+            options, key=lambda o: (o[0], self.specs[o[1]].kind is not Kind.LIFT, o[1])
+        )
+        for step, wd in sorted(days):
             self.assign[i] = wd
             self.days[wd].append(i)
-            self._dfs(k + 1, new_cost)
+            found = self._dfs(cost + step, first_only=first_only)
             self.days[wd].pop()
             self.assign[i] = None
+            if found and first_only:
+                return True
+        return False
 
-    def _rest_ok(self) -> bool:
+    def _bound(
+        self, cost: int, options: list[tuple[int, int, list[tuple[int, int]]]], n_open: int
+    ) -> int:
+        """Admissible: step costs only grow as a week fills, and sessions beyond the days still
+        free must share one, which costs S1's penalty under strength priority."""
+        bound = cost + sum(min(step for step, _ in days) for _, _, days in options)
+        if self.r.strength_priority:
+            free = min(7 - self.r.rest_days, sum(1 for w in self.r.windows if w))
+            forced = n_open - max(0, free - self._busy_days())
+            bound += max(0, forced) * COST_SHARED_STRENGTH
+        return bound
+
+    def rest_ok(self) -> bool:
         return 7 - self._busy_days() >= self.r.rest_days
 
     def placed_times(self) -> dict[int, tuple[datetime, datetime, int]]:
@@ -255,7 +383,7 @@ class _Search:
                 out[j] = (s, e, self._minutes(j, members))
         return out
 
-    def _hard_gaps_ok(self) -> bool:
+    def hard_gaps_ok(self) -> bool:
         """S4 at minute level, also against the previous week's tail."""
         times = self.placed_times()
         items = [(self.specs[j].focus, s, e) for j, (s, e, _) in times.items()]
@@ -294,65 +422,163 @@ def drop_order(specs: tuple[Spec, ...], strength_priority: bool) -> list[int]:
     return sorted(range(len(specs)), key=rank)
 
 
+def _subsets(order: list[int]) -> Iterator[frozenset[int]]:
+    """Drop sets in S10 order: bit p of the counter drops ``order[p]``, so counting up visits
+    the sets by increasing importance of what they drop (each session outranks all before it)."""
+    for mask in range(1 << len(order)):
+        yield frozenset(order[p] for p in range(len(order)) if mask >> p & 1)
+
+
+def _can_share(lift: Focus, run: Focus, rules: WeekRules) -> bool:
+    if _lower_vs_hard(lift, run):
+        return False  # S4
+    return run.is_easy_run or not rules.strength_priority  # R3
+
+
+def _max_pairs(lifts: list[Focus], runs: list[Focus], rules: WeekRules) -> int:
+    """Maximum matching of lifts to runs that may share a day (augmenting paths; tiny graph)."""
+    match: dict[int, int] = {}
+
+    def augment(li: int, seen: set[int]) -> bool:
+        for ri, run in enumerate(runs):
+            if ri in seen or not _can_share(lifts[li], run, rules):
+                continue
+            seen.add(ri)
+            if ri not in match or augment(match[ri], seen):
+                match[ri] = li
+                return True
+        return False
+
+    return sum(augment(li, set()) for li in range(len(lifts)))
+
+
+def _could_fit(specs: tuple[Spec, ...], rules: WeekRules, excluded: frozenset[int]) -> bool:
+    """Necessary counts, so hopeless drop sets never reach the search: lifts and runs each need
+    their own days, and a lift and a run share a day only when S4 and R3 allow it."""
+    open_days = [wd for wd in range(7) if rules.windows[wd]]
+    kept = [s for i, s in enumerate(specs) if i not in excluded]
+    usable = min(len(open_days), 7 - rules.rest_days)
+    lifts = [s.focus for s in kept if s.kind is Kind.LIFT]
+    runs = [s.focus for s in kept if s.kind is Kind.RUN]
+    if len(lifts) > usable or len(runs) > usable:
+        return False
+    shared = _max_pairs(lifts, runs, rules) if rules.max_per_day > 1 else 0
+    return len(lifts) + len(runs) - shared <= usable
+
+
+def _week_signature(specs: tuple[Spec, ...], rules: WeekRules) -> Hashable:
+    """Everything the search depends on, relative to the week: two weeks with the same
+    signature have the same best layout (the same sessions on the same weekdays)."""
+    zone = rules.zone
+    offsets = tuple(
+        (
+            datetime.combine(rules.monday + timedelta(days=d), time(0), zone).utcoffset(),
+            datetime.combine(rules.monday + timedelta(days=d), time(23, 59), zone).utcoffset(),
+        )
+        for d in range(7)
+    )
+    origin = datetime.combine(rules.monday, time(0), zone)
+    fixed = tuple(
+        ((f.day - rules.monday).days, f.focus, f.start - origin, f.end - origin)
+        for f in rules.fixed
+    )
+    shape = tuple((s.focus, s.minutes, s.preferred, s.importance, s.allowed) for s in specs)
+    return (shape, replace(rules, monday=date.min, fixed=()), offsets, fixed)
+
+
+_LAYOUTS: dict[Hashable, tuple[tuple[int, ...], int, int, bool]] = {}
+_LAYOUT_CACHE_SIZE = 4096
+
+
 def solve_week(specs: tuple[Spec, ...], rules: WeekRules) -> WeekLayout:
-    """The cheapest layout keeping every hard rule; sessions dropped per S10 only if none exists."""
-    remaining = list(specs)
-    dropped: list[Dropped] = []
+    """The cheapest layout keeping every hard rule; sessions are dropped (S10) only when no
+    layout holds them all: optional easy runs first, then the accessory modality.
+
+    Weeks of one phase are mostly alike, so layouts are memoised by ``_week_signature``."""
+    key = _week_signature(specs, rules)
+    hit = _LAYOUTS.get(key)
+    if hit is None:
+        hit = _search_week(specs, rules)
+        if len(_LAYOUTS) >= _LAYOUT_CACHE_SIZE:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = hit
+    assignment, cost, nodes, gave_up = hit
+    search = _Search(specs, rules)
+    return _layout(search, assignment, cost, nodes, gave_up)
+
+
+def _search_week(
+    specs: tuple[Spec, ...], rules: WeekRules
+) -> tuple[tuple[int, ...], int, int, bool]:
+    order = drop_order(specs, rules.strength_priority)
     nodes = 0
-    while True:
-        search = _Search(tuple(remaining), rules)
-        search.run()
+    gave_up = False
+    search = _Search(specs, rules)
+    for excluded in _subsets(order):
+        if not _could_fit(specs, rules, excluded):
+            continue
+        search = _Search(specs, rules, excluded)
+        search.run(first_only=True)
+        if search.best is not None:
+            search.run(first_only=False)  # now minimise the layout cost for this set
         nodes += search.nodes
+        gave_up = gave_up or search.gave_up
         if search.best is not None:
             break
-        victim_index = drop_order(tuple(remaining), rules.strength_priority)[0]
-        victim = remaining.pop(victim_index)
-        dropped.append(_explain_drop(victim, tuple(remaining), rules))
+    if search.best is None:  # pragma: no cover - dropping everything is always a layout
+        raise RuntimeError(f"week of {rules.monday}: no layout")
     cost, assignment = search.best
+    return assignment, cost, nodes, gave_up
+
+
+def _layout(
+    search: _Search, assignment: tuple[int, ...], cost: int, nodes: int, gave_up: bool
+) -> WeekLayout:
+    specs, rules = search.specs, search.r
     for i, wd in enumerate(assignment):
         search.assign[i] = wd
-        search.days[wd].append(i)
+        if wd != DROP:
+            search.days[wd].append(i)
     times = search.placed_times()
     placed = tuple(
         Placed(
-            spec=search.specs[i],
-            weekday=assignment[i],
+            spec=specs[i],
+            weekday=wd,
             minutes=times[i][2],
             start=times[i][0],
             end=times[i][1],
-            shares_day=len(search.days[assignment[i]]) > 1,
+            shares_day=len(search.days[wd]) > 1,
         )
-        for i in range(len(remaining))
+        for i, wd in enumerate(assignment)
+        if wd != DROP
     )
+    dropped = tuple(_explain_drop(search, i) for i, wd in enumerate(assignment) if wd == DROP)
     warnings: tuple[str, ...] = ()
-    if nodes > NODE_LIMIT:
-        warnings = (f"week of {rules.monday}: search stopped at {NODE_LIMIT} nodes",)
-    return WeekLayout(placed, tuple(dropped), cost, nodes, warnings)
+    if gave_up:
+        warnings = (
+            f"week of {rules.monday}: a layout search hit its {NODE_LIMIT}-node bound; "
+            "the week may carry more drops than strictly needed",
+        )
+    return WeekLayout(placed, dropped, cost, nodes, warnings)
 
 
-def _explain_drop(victim: Spec, others: tuple[Spec, ...], rules: WeekRules) -> Dropped:
-    """Name, day by day, the rule that kept the dropped session out of the best layout."""
-    probe = _Search(others, rules)
-    probe.run()
-    if probe.best is not None:
-        for i, wd in enumerate(probe.best[1]):
-            probe.days[wd].append(i)
-    probe.specs = (*others, victim)
-    probe.n = len(probe.specs)
-    idx = len(others)
+def _explain_drop(search: _Search, idx: int) -> Dropped:
+    """Name, day by day, the rule that kept the dropped session out of the chosen layout."""
+    victim = search.specs[idx]
     parts: list[str] = []
     ids: set[str] = {"S10"}
     for wd in sorted(victim.allowed) or range(7):
-        why = probe.block_reason(idx, wd)
+        why = search.block_reason(idx, wd)
         if why is None:
-            probe.days[wd].append(idx)
-            if not probe._rest_ok():
+            search.days[wd].append(idx)
+            if not search.rest_ok():
                 why = ("S6", "would leave no rest day")
-            else:
+            elif not search.hard_gaps_ok():
                 why = ("S4", "too close to a lower-body lift")
-            probe.days[wd].pop()
+            else:
+                why = ("S10", "only by dropping a more important session")
+            search.days[wd].pop()
         ids.add(why[0])
         parts.append(f"{WEEKDAYS[wd].capitalize()} {why[0]} ({why[1]})")
     reason = f"no day fits this {victim.focus} session: " + "; ".join(parts) + " (dropped per S10)"
-    order = ("S4", "S5", "S6", "S7", "S8", "S10", "P4", "R3", "S3")
-    return Dropped(victim, reason, tuple(sorted(ids, key=order.index)))
+    return Dropped(victim, reason, sorted_ids(frozenset(ids)))

@@ -17,7 +17,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=40, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 ALL_WEEK = {d: ["06:00-08:00", "17:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {
     "sat": ["07:00-13:00"],
