@@ -73,7 +73,9 @@ def _value_at(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> tuple[bool
     return True, current
 
 
-def format_validation_error(exc: ValidationError, data: Mapping[str, Any], where: str) -> str:
+def format_validation_error(
+    exc: ValidationError, data: Mapping[str, Any], where: str, environ: Mapping[str, str]
+) -> str:
     """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``."""
     lines = []
     for err in exc.errors():
@@ -83,10 +85,14 @@ def format_validation_error(exc: ValidationError, data: Mapping[str, Any], where
         if err["type"] == "extra_forbidden":
             lines.append(f"{where}: unknown key {key}")
             continue
-        found, value = _value_at(data, loc)
-        if not found and "input" in err and not isinstance(err["input"], Mapping):
-            found, value = True, err["input"]
+        value = err.get("input")
+        found = value is not None and not isinstance(value, Mapping)
+        if not found:
+            found, value = _value_at(data, loc)
         shown = f" = {describe(value)}" if found and not isinstance(value, Mapping) else ""
+        env_name = "LIFTRUN_" + "__".join(str(p) for p in loc).upper()
+        if loc and env_name in environ:
+            shown += f" (from {env_name})"
         lines.append(f"{where}: {key}{shown}: {msg}")
     return "\n".join(lines)
 
@@ -116,7 +122,7 @@ def load(
     try:
         settings = Settings(_secrets_dir=secrets, **data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, data, where)) from None
+        raise ConfigError(format_validation_error(exc, data, where, os.environ)) from None
     return LoadedConfig(settings=settings, source=where, base_dir=base_dir)
 
 

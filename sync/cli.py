@@ -129,3 +129,7 @@ def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
             f"recorded {level} soreness for the week of {monday}; "
             "the next week's lifts carry fewer sets (L6)"
         )
+
+
+if __name__ == "__main__":  # python -m sync.cli, for tests and debugging
+    main()

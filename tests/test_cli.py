@@ -1,0 +1,244 @@
+"""The ``liftrun`` command line, driven as a user would: real files, real output parsers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import icalendar
+import pytest
+import vobject
+from click.testing import CliRunner
+
+from config.loader import load
+from sync.cli import main
+from tests.plan_checks import check_all
+
+CONFIG = """\
+timezone = "{tz}"
+[athlete]
+experience = "{experience}"
+priority = "{priority}"
+bodyweight_lb = 165
+run_days = {run_days}
+[goal]
+race = "{race}"
+{race_date}
+[availability]
+mon = ["06:00-08:00", "17:30-21:30"]
+tue = ["06:00-08:00", "17:30-21:30"]
+wed = ["06:00-08:00", "17:30-21:30"]
+thu = ["06:00-08:00", "17:30-21:30"]
+fri = ["06:00-08:00"]
+sat = ["07:00-12:00"]
+sun = ["08:00-11:00"]
+[state]
+path = "state"
+"""
+
+
+def config_file(tmp_path: Path, **kw: object) -> Path:
+    values = {
+        "tz": "Europe/Berlin",
+        "experience": "intermediate",
+        "priority": "strength",
+        "run_days": 3,
+        "race": "half",
+        "race_date": 'race_date = "2027-04-18"',
+    } | kw
+    path = tmp_path / "liftrun.toml"
+    path.write_text(CONFIG.format(**values), encoding="utf-8")
+    return path
+
+
+def run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+RACES = {
+    "marathon": 'race_date = "2027-10-10"',
+    "half": 'race_date = "2027-04-18"',
+    "10k": 'race_date = "2027-06-06"',
+    "none": "",
+}
+
+
+@pytest.mark.parametrize(
+    ("race", "priority", "experience"),
+    list(
+        itertools.product(
+            RACES, ["strength", "endurance"], ["beginner", "intermediate", "advanced"]
+        )
+    ),
+)
+def test_json_plan_keeps_every_rule(
+    tmp_path: Path, race: str, priority: str, experience: str
+) -> None:
+    """The issue's "done when": every distance, both priorities, every experience level."""
+    run_days = 5 if priority == "endurance" else 2
+    path = config_file(
+        tmp_path,
+        race=race,
+        race_date=RACES[race],
+        priority=priority,
+        experience=experience,
+        run_days=run_days,
+    )
+    code, out, _ = run(
+        [
+            "plan",
+            "--config",
+            str(path),
+            "--format",
+            "json",
+            "--start",
+            "2027-01-04",
+            "--weeks",
+            "44",
+        ]
+    )
+    assert code == 0
+    plan = json.loads(out)
+    settings = load(str(path), environ={}).settings
+    assert check_all(plan, settings) == []
+    assert plan["sessions"], "a plan without sessions"
+    names = {p["name"] for p in plan["phases"]}
+    if race == "none":
+        assert names == {"base"}
+    elif race in ("half", "marathon"):
+        assert {"build", "peak", "taper", "race", "recovery"} <= names
+    else:
+        assert {"build", "race"} <= names and "peak" not in names
+
+
+def test_json_contract_shape(tmp_path: Path) -> None:
+    code, out, _ = run(["plan", "--config", str(config_file(tmp_path)), "--format", "json"])
+    assert code == 0
+    plan = json.loads(out)
+    assert set(plan) >= {"timezone", "phases", "nutrition", "sessions", "unplaced"}
+    assert plan["nutrition"]["protein_g_per_day"] == [148, 182]  # 165 lb x 0.9-1.1 (N1)
+    kinds = {"strength", "plyometric", "mobility", "drill"}
+    for s in plan["sessions"]:
+        assert set(s) >= {
+            "id",
+            "date",
+            "kind",
+            "focus",
+            "phase",
+            "start",
+            "end",
+            "duration_minutes",
+            "title",
+            "description",
+            "rules",
+            "reason",
+            "exercises",
+        }
+        start = datetime.fromisoformat(s["start"])
+        assert start.utcoffset() is not None
+        assert (datetime.fromisoformat(s["end"]) - start).total_seconds() == 60 * s[
+            "duration_minutes"
+        ]
+        assert all(e["kind"] in kinds and isinstance(e["sets"], int) for e in s["exercises"])
+    # the plan runs from the default block start through recovery
+    assert plan["phases"][0]["name"] == "build" and plan["phases"][-1]["name"] == "recovery"
+
+
+def test_ics_output_parses_with_two_independent_parsers(tmp_path: Path) -> None:
+    path = config_file(tmp_path)
+    result = CliRunner().invoke(main, ["plan", "--config", str(path), "--format", "ics"])
+    assert result.exit_code == 0
+    raw = result.stdout_bytes
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # RFC 5545 CRLF
+    out = raw.decode()
+    _, js, _ = run(["plan", "--config", str(path), "--format", "json"])
+    sessions = json.loads(js)["sessions"]
+    cal = icalendar.Calendar.from_ical(out)
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == len(sessions)
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    parsed = vobject.readOne(out)
+    assert len(parsed.vevent_list) == len(sessions)
+    first = min(parsed.vevent_list, key=lambda e: e.dtstart.value)
+    assert first.dtstart.value.isoformat() == sessions[0]["start"]
+
+
+def test_table_is_the_default(tmp_path: Path) -> None:
+    code, out, _ = run(["plan", "--config", str(config_file(tmp_path)), "--weeks", "16"])
+    assert code == 0
+    for word in ("Mon", "Sun", "build", "peak", "taper", "RACE DAY", "Nutrition"):
+        assert word in out
+
+
+def test_embedded_default_needs_no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["plan", "--format", "json"])
+    assert code == 0
+    assert "embedded sample" in err
+    assert json.loads(out)["timezone"] == "Europe/Berlin"
+
+
+def test_soreness_persists_and_lowers_next_week(tmp_path: Path) -> None:
+    path = config_file(tmp_path)
+    args = [
+        "plan",
+        "--config",
+        str(path),
+        "--format",
+        "json",
+        "--start",
+        "2027-01-11",
+        "--weeks",
+        "1",
+    ]
+    before = json.loads(run(args)[1])
+    code, out, _ = run(["sore", "severe", "--config", str(path), "--week", "2027-01-06"])
+    assert code == 0 and "2027-01-04" in out
+    assert json.loads((tmp_path / "state" / "soreness.json").read_text()) == {
+        "2027-01-04": "severe"
+    }
+    after = json.loads(run(args)[1])
+
+    def lift_sets(plan: dict[str, list[dict[str, object]]]) -> int:
+        return sum(
+            e["sets"] for s in plan["sessions"] if s["kind"] == "lift" for e in s["exercises"]
+        )
+
+    assert lift_sets(after) < lift_sets(before)
+    assert any("L6" in s["rules"] for s in after["sessions"] if s["kind"] == "lift")
+    assert "soreness" in next(s for s in after["sessions"] if s["kind"] == "lift")["reason"]
+    run(["sore", "none", "--config", str(path), "--week", "2027-01-06"])
+    assert json.loads(run(args)[1]) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--start", "2027-13-01"],
+        ["plan", "--weeks", "0"],
+        ["plan", "--format", "pdf"],
+        ["sore", "extreme"],
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path: Path, args: list[str]) -> None:
+    code, _, err = run([*args, "--config", str(config_file(tmp_path))])
+    assert code == 2
+    assert "Traceback" not in err
+
+
+def test_installed_console_script(tmp_path: Path) -> None:
+    exe = shutil.which("liftrun") or str(Path(__import__("sys").executable).with_name("liftrun"))
+    proc = subprocess.run(
+        [exe, "plan", "--config", str(config_file(tmp_path)), "--weeks", "1", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["sessions"]
