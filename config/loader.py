@@ -74,7 +74,11 @@ def _value_at(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> tuple[bool
 
 
 def format_validation_error(
-    exc: ValidationError, data: Mapping[str, Any], where: str, environ: Mapping[str, str]
+    exc: ValidationError,
+    data: Mapping[str, Any],
+    where: str,
+    environ: Mapping[str, str],
+    secret_keys: set[tuple[int | str, ...]] = frozenset(),  # type: ignore[assignment]
 ) -> str:
     """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``."""
     lines = []
@@ -90,6 +94,10 @@ def format_validation_error(
         if not found:
             found, value = _value_at(data, loc)
         shown = f" = {describe(value)}" if found and not isinstance(value, Mapping) else ""
+        if loc in secret_keys:
+            shown = " (value read from a *_file key, not shown)"
+            if isinstance(value, str) and value:
+                msg = msg.replace(value, "***")
         env_name = "LIFTRUN_" + "__".join(str(p) for p in loc).upper()
         if loc and env_name in environ:
             shown += f" (from {env_name})"
@@ -117,12 +125,15 @@ def load(
         where = str(path)
         base_dir = path.resolve().parent
     data = _read_toml(text, where)
+    secret_keys = resolve_file_keys(data, where)
     secrets_dir = env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR)
     secrets = secrets_dir if Path(secrets_dir).is_dir() else None
     try:
         settings = Settings(_secrets_dir=secrets, **data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, data, where, os.environ)) from None
+        raise ConfigError(
+            format_validation_error(exc, data, where, os.environ, secret_keys)
+        ) from None
     return LoadedConfig(settings=settings, source=where, base_dir=base_dir)
 
 
@@ -132,3 +143,32 @@ def read_secret_file(path: str, key: str) -> str:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{key} = {path}: cannot read secret file ({exc.strerror})") from None
+
+
+def resolve_file_keys(
+    data: Any, where: str, prefix: tuple[int | str, ...] = ()
+) -> set[tuple[int | str, ...]]:
+    """Replace every ``KEY_file = "/path"`` by ``KEY = <contents of /path>``, in place.
+
+    Any key may come from a file this way (container secrets: ``password_file``); the returned
+    locations are the keys whose values came from files, so errors never print those values.
+    """
+    from_files: set[tuple[int | str, ...]] = set()
+    if isinstance(data, list):
+        for index, item in enumerate(data):
+            from_files |= resolve_file_keys(item, where, (*prefix, index))
+        return from_files
+    if not isinstance(data, dict):
+        return from_files
+    for key in [k for k in data if isinstance(k, str) and k.endswith("_file")]:
+        target = key.removesuffix("_file")
+        dotted = _location((*prefix, key))
+        if target in data:
+            raise ConfigError(f"{where}: give {_location((*prefix, target))} or {dotted}, not both")
+        if not isinstance(data[key], str):
+            raise ConfigError(f"{where}: {dotted} must be a file path")
+        data[target] = read_secret_file(data.pop(key), f"{where}: {dotted}")
+        from_files.add((*prefix, target))
+    for key, value in data.items():
+        from_files |= resolve_file_keys(value, where, (*prefix, key))
+    return from_files

@@ -168,3 +168,40 @@ def test_defaults_live_in_one_place() -> None:
     assert s.goal.race.value == "none"
     assert s.availability.buffer_minutes == 15
     assert s.rules.same_day_gap_hours == 6
+
+
+def test_any_key_can_come_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "tz").write_text("Asia/Tokyo\n")
+    path = write(
+        tmp_path,
+        SAMPLE.replace('timezone = "Europe/Berlin"', f'timezone_file = "{tmp_path / "tz"}"'),
+    )
+    assert load(str(path), environ={}).settings.timezone == "Asia/Tokyo"
+
+
+def test_file_values_are_never_printed(tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text("hunter2-not-a-zone")
+    path = write(
+        tmp_path,
+        SAMPLE.replace('timezone = "Europe/Berlin"', f'timezone_file = "{tmp_path / "secret"}"'),
+    )
+    with pytest.raises(ConfigError) as err:
+        load(str(path), environ={})
+    assert "hunter2" not in str(err.value)
+    assert "timezone (value read from a *_file key, not shown)" in str(err.value)
+
+
+def test_file_key_errors(tmp_path: Path) -> None:
+    both = write(
+        tmp_path,
+        SAMPLE.replace('timezone = "Europe/Berlin"', 'timezone = "UTC"\ntimezone_file = "/x"'),
+    )
+    with pytest.raises(ConfigError, match="give timezone or timezone_file, not both"):
+        load(str(both), environ={})
+    missing = write(
+        tmp_path, SAMPLE.replace('timezone = "Europe/Berlin"', 'timezone_file = "/nonexistent/tz"')
+    )
+    with pytest.raises(
+        ConfigError, match="timezone_file = /nonexistent/tz: cannot read secret file"
+    ):
+        load(str(missing), environ={})
