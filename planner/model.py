@@ -7,6 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 
+Day = date  # an alias: inside Session, ``date`` names the field
+
+
 class Kind(StrEnum):
     LIFT = "lift"
     RUN = "run"
@@ -102,6 +105,8 @@ class Session:
     exercises: tuple[Exercise, ...] = ()
     start: datetime | None = None
     end: datetime | None = None
+    rank: int = 0  # 0 = most important of its kind this week; S10 drops the highest first
+    not_after: Day | None = None  # P4: the last day it may move to (race week, no-lift days)
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,17 @@ def _session(p: Planned, placed: Placed, settings: Settings, protein: str) -> Se
         exercises=p.exercises,
         start=placed.start.astimezone(settings.zone),
         end=placed.end.astimezone(settings.zone),
+        rank=p.spec.importance,
+        not_after=_not_after(p),
     )
+
+
+def _not_after(p: Planned) -> date | None:
+    """P4's allowed days are always a prefix of the week (the days before the cutoff)."""
+    if len(p.spec.allowed) == 7:
+        return None
+    monday = date.fromisoformat(f"{p.spec.key[:4]}-{p.spec.key[4:6]}-{p.spec.key[6:8]}")
+    return monday + timedelta(days=max(p.spec.allowed, default=-1))
 
 
 def plan_week(

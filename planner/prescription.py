@@ -90,7 +90,8 @@ def lift_exercises(dose: LiftDose) -> tuple[Exercise, ...]:
         if dose.peak_style is PeakStyle.ENDURANCE:
             note = "lighter weight, muscular endurance (L4 alternative)"
             out.extend(
-                Exercise(name, _sets(3, dose.set_delta), "10-15", _S, note) for name, _ in lifts[:3]
+                Exercise(name, _sets(3, dose.set_delta, 2), "10-15", _S, note)
+                for name, _ in lifts[:3]
             )
         else:
             note = "keep the build weight; fast but controlled reps (L4)"

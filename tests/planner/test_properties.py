@@ -113,12 +113,16 @@ def test_deterministic_and_ids_stable(settings: Settings) -> None:
     assert a == b
     ids = [s["id"] for s in a["sessions"]]
     assert len(ids) == len(set(ids))
-    # asking from a later week gives the same sessions for the weeks both plans show
+    # asking from a later week names the same sessions for the weeks both plans show (which of
+    # them fit can differ: the week before the first one shown is context, not history)
     later = plan_to_dict(build_plan(settings, start + timedelta(weeks=3), max(weeks - 3, 1)))
     first_day = (start + timedelta(weeks=3)).isoformat()
-    assert [s["id"] for s in a["sessions"] if s["date"] >= first_day] == [
-        s["id"] for s in later["sessions"]
-    ]
+
+    def ids_from(plan: dict[str, Any]) -> list[str]:
+        every = [s["id"] for s in plan["sessions"]] + [u["id"] for u in plan["unplaced"]]
+        return sorted(i for i in every if i[:8] >= first_day.replace("-", ""))
+
+    assert ids_from(a) == ids_from(later)
 
 
 @given(configs(), st.integers(1, 10), st.sampled_from([Soreness.MODERATE, Soreness.SEVERE]))
