@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-
 Day = date  # an alias: inside Session, ``date`` names the field
 
 

@@ -1,0 +1,800 @@
+"""Exact times for every session around busy time, with minimal disruption (S2-S10).
+
+Method: each week is a small constraint problem solved exactly by depth-first search with forward
+checking and branch and bound, not by first-fit. A variable is a session; its values are concrete
+(day, start) slots inside the day's free time (availability windows minus busy time plus
+``buffer_minutes``, minus the past): every free span's first possible start, the quarter-hour
+grid inside it, its last possible start, and the session's previous and planned starts when they
+fit. Constraints are the rules between two sessions (S2 order, S3 gap, S4's 8 h, S5's two days,
+S7 and R3 on shared days) plus S6's rest day over the week; pinned and frozen sessions are fixed
+values that every other value must respect.
+
+Why this and not CP-SAT: a week has at most ten movable sessions and a few hundred slots each;
+pairwise constraints make forward checking (drop, from every open session, the slots that clash
+with the one just placed; fail as soon as one has none) prune almost everything, and the search
+stays pure Python with no native dependency and byte-for-byte deterministic output. Its claims
+are checked against a brute-force oracle over small weeks in the tests.
+
+The objective is lexicographic, as S10 asks:
+
+1. drop as little as possible, in S10's order (drop sets are tried in that order, and each is
+   proved feasible or infeasible exhaustively before the next);
+2. move as few previously placed sessions as possible (a session that still fits keeps its exact
+   time, because any move costs more than every other preference together);
+3. move each displaced session as little as possible: same day first, then the nearest day of
+   the same week, then the smallest shift of the clock;
+4. new sessions go to the planner's day and time, as early as the window allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from math import ceil
+from zoneinfo import ZoneInfo
+
+from config.models import Priority, Settings
+from planner.busy import BusyInterval
+from planner.freetime import BusyIndex, DayFree, day_free
+from planner.model import Focus, Kind, PhaseName, Session, Unplaced
+from planner.phases import monday_of
+from planner.rules import sorted_ids
+
+GRID = timedelta(minutes=15)
+COST_MOVE = 10_000  # above any amount of day and clock distance
+COST_DAY = 300  # one day of distance; above any clock shift (at most 287 five-minute steps)
+COST_DROP = 10**8  # times 2**rank in S10 order: one more important drop outweighs all others
+NODE_LIMIT = 20_000  # per drop set; hitting it is reported as a warning
+
+
+class Status(StrEnum):
+    NEW = "new"  # no previous placement
+    KEPT = "kept"  # at its previous time
+    MOVED = "moved"  # displaced and re-placed
+    PINNED = "pinned"  # moved by the athlete: fixed (S9)
+    FROZEN = "frozen"  # in the past or inside the freeze horizon: fixed (S9)
+
+
+@dataclass(frozen=True)
+class PlaceRules:
+    """The rule numbers the placement needs, resolved from the settings once."""
+
+    zone: ZoneInfo
+    windows: tuple[tuple[tuple[time, time], ...], ...]
+    buffer: timedelta
+    strength_priority: bool
+    run_first_phases: frozenset[PhaseName]
+    same_day_gap: timedelta
+    back_to_back_run_minutes: int
+    hard_gap: timedelta
+    region_gap_days: int
+    rest_days: int
+    max_per_day: int
+    run_on_lift_day_max: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PlaceRules:
+        r = settings.rules
+        endurance = settings.athlete.priority is Priority.ENDURANCE
+        run_first: frozenset[PhaseName] = frozenset()
+        if endurance and settings.goal.race.is_long:
+            run_first = frozenset({PhaseName.BUILD, PhaseName.PEAK})  # S2
+        return cls(
+            zone=settings.zone,
+            windows=tuple(settings.availability.windows(d) for d in range(7)),
+            buffer=timedelta(minutes=settings.availability.buffer_minutes),
+            strength_priority=not endurance,
+            run_first_phases=run_first,
+            same_day_gap=timedelta(
+                hours=r.endurance_gap_hours if endurance else r.same_day_gap_hours
+            ),
+            back_to_back_run_minutes=r.endurance_back_to_back_run_minutes if endurance else 0,
+            hard_gap=timedelta(hours=r.hard_run_lower_lift_gap_hours),
+            region_gap_days=r.region_gap_days,
+            rest_days=r.rest_days_per_week,
+            max_per_day=r.max_sessions_per_day,
+            run_on_lift_day_max=r.run_on_lift_day_max_minutes,
+        )
+
+    @property
+    def reach_days(self) -> int:
+        """How many days apart two sessions can still constrain each other (S4, S5)."""
+        return max(1, self.region_gap_days - 1, ceil(self.hard_gap / timedelta(days=1)) + 1)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    day: date  # local date
+
+
+@dataclass(frozen=True)
+class Placement:
+    session_id: str
+    start: datetime  # in the plan's zone, with its UTC offset
+    end: datetime
+    status: Status
+    previous: tuple[datetime, datetime] | None
+    rules: tuple[str, ...]
+    explanation: str
+    avoided: tuple[BusyInterval, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    placements: tuple[Placement, ...]
+    unplaced: tuple[Unplaced, ...]
+    warnings: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    nodes: int = 0
+
+    def by_id(self) -> dict[str, Placement]:
+        return {p.session_id: p for p in self.placements}
+
+
+# -- the week's problem ------------------------------------------------------------------------
+@dataclass
+class _Item:
+    index: int
+    session: Session
+    duration: timedelta
+    fixed: Slot | None = None
+    fixed_as: Status | None = None
+    previous: Slot | None = None
+    candidates: list[tuple[int, Slot]] = field(default_factory=list)
+
+    @property
+    def lift(self) -> bool:
+        return self.session.kind is Kind.LIFT
+
+    @property
+    def focus(self) -> Focus:
+        return self.session.focus
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """The rule facts of one session, looked up once (the search asks them very often)."""
+
+    lift: bool
+    lower: bool
+    upper: bool
+    hard: bool
+    easy: bool
+    minutes: int
+    run_first: bool
+
+
+def _facts(session: Session, rules: PlaceRules) -> _Facts:
+    f = session.focus
+    return _Facts(
+        lift=f.kind is Kind.LIFT,
+        lower=f.loads_lower,
+        upper=f.loads_upper,
+        hard=f.is_hard_run,
+        easy=f.is_easy_run,
+        minutes=session.duration_minutes,
+        run_first=session.phase in rules.run_first_phases,
+    )
+
+
+def clash(a: _Facts, sa: Slot, b: _Facts, sb: Slot, rules: PlaceRules) -> str | None:
+    """The rule id two placed sessions break together, or None (S2, S3, S4, S5, S7, R3)."""
+    if sa.day == sb.day:
+        if a.lift == b.lift or rules.max_per_day < 2:
+            return "S7"
+        lift, run = (a, b) if a.lift else (b, a)
+        s_lift, s_run = (sa, sb) if a.lift else (sb, sa)
+        if rules.strength_priority and (not run.easy or run.minutes > rules.run_on_lift_day_max):
+            return "R3"
+        first, second = (s_run, s_lift) if run.run_first else (s_lift, s_run)
+        if second.start < first.end:
+            return "S2"
+        b2b = rules.back_to_back_run_minutes
+        gap = timedelta(0) if b2b and run.minutes < b2b else rules.same_day_gap
+        if second.start < first.end + gap:
+            return "S3"
+        del lift
+    elif sa.start < sb.end and sb.start < sa.end:
+        return "S7"
+    if (a.lower and b.hard) or (a.hard and b.lower):
+        gap = rules.hard_gap
+        if not (sb.start >= sa.end + gap or sa.start >= sb.end + gap):
+            return "S4"
+    if (
+        a.lift
+        and b.lift
+        and ((a.lower and b.lower) or (a.upper and b.upper))
+        and abs((sa.day - sb.day).days) < rules.region_gap_days
+    ):
+        return "S5"
+    return None
+
+
+def _local_minutes(instant: datetime, zone: ZoneInfo) -> int:
+    local = instant.astimezone(zone)
+    return local.hour * 60 + local.minute
+
+
+def _to_slot(start: datetime, end: datetime, zone: ZoneInfo) -> Slot:
+    return Slot(start.astimezone(UTC), end.astimezone(UTC), start.astimezone(zone).date())
+
+
+class _Week:
+    """One week's search: movable items with slot domains, fixed items as context."""
+
+    def __init__(
+        self,
+        movable: list[_Item],
+        fixed: list[tuple[_Facts, Slot]],
+        week_days: list[date],
+        rules: PlaceRules,
+    ) -> None:
+        self.items = movable
+        self.facts = [_facts(it.session, rules) for it in movable]
+        self.fixed = fixed
+        self.rules = rules
+        self.week_days = set(week_days)
+        self.fixed_days = {s.day for _, s in fixed if s.day in self.week_days}
+        self.nodes = 0
+        self.limit = NODE_LIMIT
+        self.gave_up = False
+        self.best: tuple[int, tuple[Slot | None, ...]] | None = None
+        self.base_domains = [self._static_domain(i) for i in range(len(movable))]
+
+    def _static_domain(self, i: int) -> list[tuple[int, Slot]]:
+        f = self.facts[i]
+        return [
+            (cost, slot)
+            for cost, slot in self.items[i].candidates
+            if all(clash(f, slot, g, s, self.rules) is None for g, s in self.fixed)
+        ]
+
+    def search(self, excluded: frozenset[int], *, first_only: bool) -> None:
+        domains = [[] if i in excluded else list(d) for i, d in enumerate(self.base_domains)]
+        if any(not d for i, d in enumerate(domains) if i not in excluded):
+            return
+        self.limit = self.nodes + NODE_LIMIT
+        assign: list[Slot | None] = [None] * len(self.items)
+        open_ = [i for i in range(len(self.items)) if i not in excluded]
+        self._dfs(assign, open_, domains, used=set(self.fixed_days), cost=0, first_only=first_only)
+
+    def _dfs(
+        self,
+        assign: list[Slot | None],
+        open_: list[int],
+        domains: list[list[tuple[int, Slot]]],
+        *,
+        used: set[date],
+        cost: int,
+        first_only: bool,
+    ) -> bool:
+        self.nodes += 1
+        if self.nodes > self.limit:
+            self.gave_up = True
+            return False
+        bound = cost + sum(domains[i][0][0] for i in open_)
+        if self.best is not None and bound >= self.best[0]:
+            return False
+        if not open_:
+            self.best = (cost, tuple(assign))
+            return True
+        i = min(open_, key=lambda k: (len(domains[k]), not self.facts[k].lift, k))
+        rest = [k for k in open_ if k != i]
+        limit = 7 - self.rules.rest_days
+        found = False
+        for value_cost, slot in domains[i]:
+            new_used = used if slot.day in used else used | {slot.day}
+            if len(new_used & self.week_days) > limit:
+                continue
+            pruned = self._forward(i, slot, rest, domains, used=new_used, limit=limit)
+            if pruned is None:
+                continue
+            assign[i] = slot
+            if self._dfs(
+                assign, rest, pruned, used=new_used, cost=cost + value_cost, first_only=first_only
+            ):
+                found = True
+                if first_only:
+                    assign[i] = None
+                    return True
+            assign[i] = None
+            if self.best is not None and cost + value_cost >= self.best[0]:
+                break  # domains are cost-ordered: no later value can do better
+        return found
+
+    def _forward(
+        self,
+        i: int,
+        slot: Slot,
+        rest: list[int],
+        domains: list[list[tuple[int, Slot]]],
+        *,
+        used: set[date],
+        limit: int,
+    ) -> list[list[tuple[int, Slot]]] | None:
+        f = self.facts[i]
+        reach = self.rules.reach_days
+        full = len(used & self.week_days) >= limit
+        out = list(domains)
+        for k in rest:
+            g = self.facts[k]
+            kept = [
+                (c, s)
+                for c, s in domains[k]
+                if (not full or s.day in used)
+                and (
+                    abs((s.day - slot.day).days) > reach or clash(f, slot, g, s, self.rules) is None
+                )
+            ]
+            if not kept:
+                return None
+            out[k] = kept
+        return out
+
+
+def _subsets(order: list[int]) -> Iterator[frozenset[int]]:
+    for mask in range(1 << len(order)):
+        yield frozenset(order[p] for p in range(len(order)) if mask >> p & 1)
+
+
+def drop_rank(items: list[_Item], strength_priority: bool) -> list[int]:
+    """S10: optional easy runs first, then the accessory modality, least important first."""
+    accessory = Kind.RUN if strength_priority else Kind.LIFT
+
+    def key(i: int) -> tuple[int, int, str]:
+        s = items[i].session
+        group = 0 if s.focus is Focus.OPTIONAL_EASY else (1 if s.kind is accessory else 2)
+        return (group, -s.rank, s.id)
+
+    return sorted(range(len(items)), key=key)
+
+
+# -- candidates --------------------------------------------------------------------------------
+class _Days:
+    """Free time per local day, computed once per day."""
+
+    def __init__(self, rules: PlaceRules, busy: BusyIndex, not_before: datetime) -> None:
+        self.rules = rules
+        self.busy = busy
+        self.not_before = not_before
+        self.cache: dict[date, DayFree] = {}
+
+    def __call__(self, day: date) -> DayFree:
+        if day not in self.cache:
+            self.cache[day] = day_free(
+                day,
+                self.rules.windows[day.weekday()],
+                zone=self.rules.zone,
+                busy=self.busy,
+                buffer=self.rules.buffer,
+                not_before=self.not_before,
+            )
+        return self.cache[day]
+
+
+def _starts(span_start: datetime, span_end: datetime, duration: timedelta) -> list[datetime]:
+    last = span_end - duration
+    if last < span_start:
+        return []
+    out = [span_start]
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    k = ceil((span_start - epoch) / GRID)
+    t = epoch + k * GRID
+    while t <= last:
+        if t != span_start:
+            out.append(t)
+        t += GRID
+    if last != out[-1]:
+        out.append(last)
+    return out
+
+
+def _candidates(item: _Item, week: list[date], days: _Days, rules: PlaceRules) -> None:
+    s = item.session
+    zone = rules.zone
+    anchor = item.previous
+    planned = _to_slot(s.start, s.start + item.duration, zone) if s.start is not None else None
+    out: list[tuple[int, Slot]] = []
+    for day in week:
+        if s.not_after is not None and day > s.not_after:
+            continue
+        for a, b in days(day).free:
+            starts = _starts(a, b, item.duration)
+            for extra in (anchor, planned):
+                if extra is not None and extra.day == day and a <= extra.start <= b - item.duration:
+                    starts.append(extra.start)
+            for start in sorted(set(starts)):
+                slot = Slot(start, start + item.duration, day)
+                out.append((_cost(slot, anchor, planned, zone), slot))
+    out.sort(key=lambda cs: (cs[0], cs[1].start))
+    item.candidates = out
+
+
+def _cost(slot: Slot, previous: Slot | None, planned: Slot | None, zone: ZoneInfo) -> int:
+    ref = previous or planned
+    if ref is None:
+        return 0
+    if previous is not None and slot.start == previous.start:
+        return 0
+    shift = abs(_local_minutes(slot.start, zone) - _local_minutes(ref.start, zone)) // 5
+    cost = COST_DAY * abs((slot.day - ref.day).days) + shift
+    return cost + (COST_MOVE if previous is not None else 0)
+
+
+# -- the engine --------------------------------------------------------------------------------
+def place(
+    sessions: Sequence[Session],
+    rules: PlaceRules,
+    busy: Sequence[BusyInterval] | BusyIndex = (),
+    *,
+    now: datetime,
+    previous: Mapping[str, tuple[datetime, datetime]] | None = None,
+    pinned: Mapping[str, tuple[datetime, datetime]] | None = None,
+    freeze_until: datetime | None = None,
+) -> PlacementResult:
+    """Place ``sessions`` (the planner's, with their planned day and time) around ``busy``.
+
+    ``previous`` is the last placement (session id -> start, end), ``pinned`` the sessions the
+    athlete moved by hand; sessions whose previous start is before ``freeze_until`` (default
+    ``now``) stay where they are, and nothing new is placed before ``now``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    index = busy if isinstance(busy, BusyIndex) else BusyIndex.build(busy)
+    prev = dict(previous or {})
+    pins = dict(pinned or {})
+    frozen_before = (freeze_until or now).astimezone(UTC)
+    zone = rules.zone
+    days = _Days(rules, index, now)
+
+    weeks: dict[date, list[Session]] = {}
+    for s in sorted(sessions, key=lambda s: (s.date, s.id)):
+        weeks.setdefault(monday_of(s.date), []).append(s)
+
+    placed: dict[str, Placement] = {}
+    context: list[tuple[_Facts, Slot, Session]] = []  # everything fixed or already placed
+    unplaced: list[Unplaced] = []
+    warnings: list[str] = []
+    suggestions: list[str] = []
+    nodes = 0
+    # pinned and frozen sessions of every week constrain their neighbours across week borders
+    for s in sessions:
+        pre = _fixed_slot(s, pins, prev, frozen_before, zone)
+        if pre is not None:
+            context.append((_facts(s, rules), pre[0], s))
+
+    for monday in sorted(weeks):
+        week_days = [monday + timedelta(days=k) for k in range(7)]
+        movable: list[_Item] = []
+        for s in weeks[monday]:
+            duration = timedelta(minutes=s.duration_minutes)
+            fixed = _fixed_slot(s, pins, prev, frozen_before, zone)
+            if fixed is not None:
+                slot, status = fixed
+                placed[s.id] = _fixed_placement(s, slot, status, prev.get(s.id), zone)
+                continue
+            item = _Item(len(movable), s, duration)
+            if s.id in prev:
+                item.previous = _to_slot(*prev[s.id], zone)
+            _candidates(item, week_days, days, rules)
+            movable.append(item)
+        near = [
+            (f, slot)
+            for f, slot, _ in context
+            if week_days[0] - timedelta(days=rules.reach_days)
+            <= slot.day
+            <= week_days[-1] + timedelta(days=rules.reach_days)
+        ]
+        solved = _solve(movable, near, week_days, rules)
+        nodes += solved.nodes
+        if solved.gave_up:
+            warnings.append(
+                f"week of {monday}: the search hit its {NODE_LIMIT}-node bound; "
+                "the placement keeps every rule but may move more than needed"
+            )
+        for item, chosen in zip(movable, solved.slots, strict=True):
+            s = item.session
+            if chosen is None:
+                unplaced.append(_explain_unplaced(item, solved, days, rules, now))
+                problem = _Problem(movable, near, week_days, rules)
+                suggestions.extend(_suggest(item, solved, problem))
+                continue
+            context.append((_facts(s, rules), chosen, s))
+            placed[s.id] = _placement(item, chosen, solved, days, rules)
+    for s_id in pins:
+        if s_id in placed:
+            warnings.extend(_pin_warnings(placed[s_id], sessions, placed, index, rules))
+    ordered = tuple(sorted(placed.values(), key=lambda p: (p.start.astimezone(UTC), p.session_id)))
+    return PlacementResult(ordered, tuple(unplaced), tuple(warnings), tuple(suggestions), nodes)
+
+
+def _fixed_slot(
+    s: Session,
+    pins: Mapping[str, tuple[datetime, datetime]],
+    prev: Mapping[str, tuple[datetime, datetime]],
+    frozen_before: datetime,
+    zone: ZoneInfo,
+) -> tuple[Slot, Status] | None:
+    if s.id in pins:
+        return _to_slot(*pins[s.id], zone), Status.PINNED
+    if s.id in prev and prev[s.id][0].astimezone(UTC) < frozen_before:
+        return _to_slot(*prev[s.id], zone), Status.FROZEN
+    return None
+
+
+@dataclass
+class _Solved:
+    slots: list[Slot | None]
+    cost: int
+    nodes: int
+    gave_up: bool
+    week: _Week
+
+
+def _solve(
+    movable: list[_Item], near: list[tuple[_Facts, Slot]], week_days: list[date], rules: PlaceRules
+) -> _Solved:
+    week = _Week(movable, near, week_days, rules)
+    order = drop_rank(movable, rules.strength_priority)
+    for excluded in _subsets(order):
+        week.best = None
+        week.search(excluded, first_only=True)
+        if week.best is not None:
+            week.search(excluded, first_only=False)
+            cost, slots = week.best
+            extra = sum(COST_DROP * 2**p for p, i in enumerate(order) if i in excluded)
+            return _Solved(list(slots), cost + extra, week.nodes, week.gave_up, week)
+    raise AssertionError("dropping every session is always feasible")  # pragma: no cover
+
+
+# -- explanations ------------------------------------------------------------------------------
+def _clock(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%a %H:%M")
+
+
+def _span_text(b: BusyInterval, zone: ZoneInfo) -> str:
+    a, e = b.start.astimezone(zone), b.end.astimezone(zone)
+    end = e.strftime("%H:%M") if a.date() == e.date() else e.strftime("%a %H:%M")
+    return f"'{b.summary or 'busy'}' {a.strftime('%H:%M')}-{end}"
+
+
+def _why_not(
+    item: _Item, slot: Slot, week: _Week, assigned: Mapping[int, Slot], days: _Days
+) -> tuple[str, str]:
+    """Why ``item`` cannot be at ``slot``: the busy event or rule, as (rule id, sentence)."""
+    rules = week.rules
+    zone = rules.zone
+    free = days(slot.day)
+    if not any(a <= slot.start and slot.end <= b for a, b in free.windows):
+        return "S8", "outside the availability windows"
+    for b in days.busy.overlapping(slot.start - rules.buffer, slot.end + rules.buffer):
+        return "S8", f"{_span_text(b, zone)} is busy"
+    if slot.start < days.not_before:
+        return "S9", "that time has passed"
+    f = _facts(item.session, rules)
+    others = [(week.facts[j], s, week.items[j].session.title) for j, s in assigned.items()]
+    others += [(g, s, "a fixed session") for g, s in week.fixed]
+    for g, s, title in others:
+        rule = clash(f, slot, g, s, rules)
+        if rule is not None:
+            return rule, f"{_RULE_WORDS[rule]} {title} at {_clock(s.start, zone)}"
+    return "S10", "another session needed that time"
+
+
+_RULE_WORDS = {
+    "S2": "S2 puts it on the other side of",
+    "S3": "S3 keeps the same-day gap from",
+    "S4": "S4 keeps 8 h from",
+    "S5": "S5 keeps two days from",
+    "S7": "S7 allows no second session of its kind beside",
+    "R3": "R3 allows only a short easy run beside",
+}
+
+
+def _binding(item: _Item, slot: Slot, week: _Week, assigned: Mapping[int, Slot]) -> list[str]:
+    """The rules that hold the chosen slot where it is (a neighbour right at the limit)."""
+    rules = week.rules
+    zone = rules.zone
+    f = _facts(item.session, rules)
+    out: list[str] = []
+    earlier = Slot(slot.start - GRID, slot.end - GRID, slot.day)
+    others = [(week.facts[j], s, week.items[j].session.title) for j, s in assigned.items()]
+    others += [(g, s, "a fixed session") for g, s in week.fixed]
+    for g, s, title in others:
+        if s == slot:
+            continue
+        rule = clash(f, earlier, g, s, rules)
+        if rule is not None and clash(f, slot, g, s, rules) is None:
+            out.append(f"{rule} keeps it clear of {title} at {_clock(s.start, zone)}")
+    return out
+
+
+def _assigned(solved: _Solved, skip: int) -> dict[int, Slot]:
+    return {j: s for j, s in enumerate(solved.slots) if s is not None and j != skip}
+
+
+def _placement(
+    item: _Item, slot: Slot, solved: _Solved, days: _Days, rules: PlaceRules
+) -> Placement:
+    zone = rules.zone
+    s = item.session
+    assigned = _assigned(solved, item.index)
+    free = days(slot.day)
+    avoided = tuple(b for b in free.busy)
+    rule_ids = set(s.rules) | {"S8"}
+    binding = _binding(item, slot, solved.week, assigned)
+    rule_ids |= {b.split()[0] for b in binding}
+    when = _clock(slot.start, zone)
+    if item.previous is not None and slot.start == item.previous.start:
+        status, text = Status.KEPT, f"kept at {when}"
+    elif item.previous is not None:
+        rule, why = _why_not(item, item.previous, solved.week, assigned, days)
+        rule_ids |= {rule, "S10"}
+        where = "same day" if slot.day == item.previous.day else "nearest day with room"
+        text = f"moved from {_clock(item.previous.start, zone)} to {when}: {why}; {where}"
+        status = Status.MOVED
+    else:
+        status = Status.NEW
+        planned = s.start
+        if planned is not None and slot.start == planned.astimezone(UTC):
+            text = f"placed {when}, the planned time"
+        elif planned is not None:
+            ref = _to_slot(planned, planned + item.duration, zone)
+            rule, why = _why_not(item, ref, solved.week, assigned, days)
+            rule_ids.add(rule)
+            text = f"placed {when} instead of the planned {_clock(planned, zone)}: {why}"
+        else:
+            text = f"placed {when}"
+    if binding:
+        text += "; " + "; ".join(binding)
+    if avoided:
+        text += "; avoids " + ", ".join(_span_text(b, zone) for b in avoided[:4])
+        if len(avoided) > 4:
+            text += f" and {len(avoided) - 4} more"
+    previous = (
+        (item.previous.start.astimezone(zone), item.previous.end.astimezone(zone))
+        if item.previous
+        else None
+    )
+    return Placement(
+        s.id,
+        slot.start.astimezone(zone),
+        slot.end.astimezone(zone),
+        status,
+        previous,
+        sorted_ids(frozenset(rule_ids)),
+        text,
+        avoided,
+    )
+
+
+def _fixed_placement(
+    s: Session,
+    slot: Slot,
+    status: Status,
+    previous: tuple[datetime, datetime] | None,
+    zone: ZoneInfo,
+) -> Placement:
+    what = "moved there by you" if status is Status.PINNED else "already under way or past"
+    return Placement(
+        s.id,
+        slot.start.astimezone(zone),
+        slot.end.astimezone(zone),
+        status,
+        previous,
+        sorted_ids(frozenset(set(s.rules) | {"S9"})),
+        f"stays at {_clock(slot.start, zone)}: {what} (S9)",
+    )
+
+
+def _explain_unplaced(
+    item: _Item, solved: _Solved, days: _Days, rules: PlaceRules, now: datetime
+) -> Unplaced:
+    s = item.session
+    zone = rules.zone
+    week_days = sorted(solved.week.week_days)
+    if all(d < now.astimezone(zone).date() for d in week_days):
+        return Unplaced(s.id, "its week is in the past (S9)", ("S9",))
+    assigned = _assigned(solved, item.index)
+    parts: list[str] = []
+    ids: set[str] = {"S10"}
+    for day in week_days:
+        name = day.strftime("%a")
+        if s.not_after is not None and day > s.not_after:
+            parts.append(f"{name} P4 (too close to race day)")
+            ids.add("P4")
+            continue
+        options = [slot for _, slot in item.candidates if slot.day == day]
+        if not days(day).windows:
+            parts.append(f"{name} S8 (no availability)")
+            ids.add("S8")
+            continue
+        if not options:
+            busy = days(day).busy
+            why = f"busy: {_span_text(busy[0], zone)}" if busy else "no window holds it"
+            parts.append(f"{name} S8 ({why})")
+            ids.add("S8")
+            continue
+        rule, why = _why_not(item, options[0], solved.week, assigned, days)
+        ids.add(rule)
+        parts.append(f"{name} {rule} ({why})")
+    reason = f"no slot this week for {s.title}: " + "; ".join(parts) + " (dropped per S10)"
+    return Unplaced(s.id, reason, sorted_ids(frozenset(ids)))
+
+
+@dataclass(frozen=True)
+class _Problem:
+    movable: list[_Item]
+    near: list[tuple[_Facts, Slot]]
+    week_days: list[date]
+    rules: PlaceRules
+
+
+def _suggest(item: _Item, solved: _Solved, problem: _Problem) -> list[str]:
+    """Concrete ways to get a dropped session back, each checked by solving the week again."""
+    s = item.session
+    out: list[str] = []
+    if s.focus is Focus.OPTIONAL_EASY:
+        out.append(f"{s.id}: the optional easy run is the first to go (S10); nothing to do")
+        return out
+    if s.kind is Kind.RUN and s.duration_minutes > 25:
+        for minutes in range(s.duration_minutes - 5, 19, -5):
+            shorter = _retry_with(item, problem, minutes)
+            if shorter:
+                out.append(
+                    f"{s.id}: shorten the run to {minutes} min zone 2 and it fits "
+                    f"({_clock(shorter.start, problem.rules.zone)})"
+                )
+                break
+    optional = [it for it in problem.movable if it.session.focus is Focus.OPTIONAL_EASY]
+    if optional and all(solved.slots[it.index] is not None for it in optional):
+        out.append(f"{s.id}: drop the optional easy run to make room")
+    return out
+
+
+def _retry_with(item: _Item, problem: _Problem, minutes: int) -> Slot | None:
+    shorter = replace(item.session, duration_minutes=minutes, focus=Focus.EASY)
+    clone = _Item(item.index, shorter, timedelta(minutes=minutes), previous=item.previous)
+    clone.candidates = [
+        (c, Slot(sl.start, sl.start + clone.duration, sl.day)) for c, sl in item.candidates
+    ]
+    if not clone.candidates:
+        return None
+    items = [clone if it.index == item.index else it for it in problem.movable]
+    solved = _solve(items, problem.near, problem.week_days, problem.rules)
+    return solved.slots[item.index]
+
+
+def _pin_warnings(
+    pin: Placement,
+    sessions: Sequence[Session],
+    placed: Mapping[str, Placement],
+    busy: BusyIndex,
+    rules: PlaceRules,
+) -> list[str]:
+    """A pinned session stays even when it breaks a rule (S9); say which rule it breaks."""
+    by_id = {s.id: s for s in sessions}
+    me = by_id[pin.session_id]
+    mine = _to_slot(pin.start, pin.end, rules.zone)
+    out: list[str] = []
+    for other in placed.values():
+        if other.session_id == pin.session_id:
+            continue
+        theirs = _to_slot(other.start, other.end, rules.zone)
+        rule = clash(_facts(me, rules), mine, _facts(by_id[other.session_id], rules), theirs, rules)
+        if rule is not None:
+            out.append(
+                f"pinned {pin.session_id} at {_clock(pin.start, rules.zone)} breaks {rule} "
+                f"with {other.session_id} at {_clock(other.start, rules.zone)}; kept as you "
+                "placed it (S9)"
+            )
+    for b in busy.overlapping(mine.start, mine.end):
+        out.append(
+            f"pinned {pin.session_id} overlaps {_span_text(b, rules.zone)} (S8); "
+            "kept as you placed it (S9)"
+        )
+    return out
