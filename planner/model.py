@@ -106,6 +106,8 @@ class Session:
     end: datetime | None = None
     rank: int = 0  # 0 = most important of its kind this week; S10 drops the highest first
     not_after: Day | None = None  # P4: the last day it may move to (race week, no-lift days)
+    status: str = "planned"  # after placement: new | kept | moved | pinned | frozen
+    placement: str = ""  # after placement: why it is at this time (busy events, rules)
 
 
 @dataclass(frozen=True)
@@ -135,3 +137,4 @@ class Plan:
     unplaced: tuple[Unplaced, ...]
     nutrition: Nutrition
     warnings: tuple[str, ...] = field(default=())
+    suggestions: tuple[str, ...] = field(default=())

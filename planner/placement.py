@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from config.models import Priority, Settings
 from planner.busy import BusyInterval
 from planner.freetime import BusyIndex, DayFree, day_free
-from planner.model import Focus, Kind, PhaseName, Session, Unplaced
+from planner.model import Focus, Kind, PhaseName, Plan, Session, Unplaced
 from planner.phases import monday_of
 from planner.rules import sorted_ids
 
@@ -798,3 +798,35 @@ def _pin_warnings(
             "kept as you placed it (S9)"
         )
     return out
+
+
+def apply_placement(plan: Plan, result: PlacementResult) -> Plan:
+    """The plan with every session at its placed time; dropped sessions join ``unplaced``."""
+    by_id = result.by_id()
+    sessions = []
+    for s in plan.sessions:
+        p = by_id.get(s.id)
+        if p is None:
+            continue
+        sessions.append(
+            replace(
+                s,
+                date=p.start.date(),
+                start=p.start,
+                end=p.end,
+                rules=sorted_ids(frozenset(s.rules) | frozenset(p.rules)),
+                status=p.status.value,
+                placement=p.explanation,
+            )
+        )
+    sessions.sort(key=lambda s: (s.start.astimezone(UTC) if s.start else UTC_MIN, s.id))
+    return replace(
+        plan,
+        sessions=tuple(sessions),
+        unplaced=plan.unplaced + result.unplaced,
+        warnings=plan.warnings + result.warnings,
+        suggestions=plan.suggestions + result.suggestions,
+    )
+
+
+UTC_MIN = datetime.min.replace(tzinfo=UTC)

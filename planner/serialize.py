@@ -21,6 +21,8 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "description": s.description,
         "rules": list(s.rules),
         "reason": s.reason,
+        "status": s.status,
+        "placement": s.placement,
         "exercises": [
             {"name": e.name, "sets": e.sets, "reps": e.reps, "kind": e.kind.value, "note": e.note}
             for e in s.exercises
@@ -51,4 +53,5 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {"id": u.id, "reason": u.reason, "rules": list(u.rules)} for u in plan.unplaced
         ],
         "warnings": list(plan.warnings),
+        "suggestions": list(plan.suggestions),
     }

@@ -9,15 +9,21 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 
+from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
 from config.loader import ConfigError, LoadedConfig, load
+from planner.busy import BusyInterval
+from planner.explain import explain
 from planner.phases import timeline
+from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
@@ -55,6 +61,34 @@ def _today(loaded: LoadedConfig) -> date:
     return datetime.now(UTC).astimezone(loaded.settings.zone).date()
 
 
+def _now(text: str | None, zone: ZoneInfo) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--now {text!r}: not an ISO 8601 date-time (e.g. 2027-01-04T07:30)")
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def _read_busy(
+    paths: tuple[str, ...], zone: ZoneInfo, first: date, last: date
+) -> tuple[list[BusyInterval], tuple[str, ...]]:
+    """Busy time of the plan's span (one day of margin each side) from ``--busy`` files."""
+    lo = datetime.combine(first - timedelta(days=1), time(0), zone)
+    hi = datetime.combine(last + timedelta(days=2), time(0), zone)
+    busy: list[BusyInterval] = []
+    warnings: list[str] = []
+    for path in paths:
+        try:
+            read = read_busy_file(Path(path), tz=zone, start=lo, end=hi)
+        except IcsParseError as exc:
+            _fail(f"--busy {path}: {exc}")
+        busy.extend(read.intervals)
+        warnings.extend(read.warnings)
+    return busy, tuple(warnings)
+
+
 config_option = click.option(
     "--config",
     "config_path",
@@ -81,17 +115,50 @@ def main() -> None:
     default="table",
     show_default=True,
 )
-def plan(config_path: str | None, start: datetime | None, weeks: int | None, fmt: str) -> None:
-    """Print the plan: phases, sessions, prescriptions and the rules behind them."""
+@click.option(
+    "--busy",
+    "busy_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="An iCalendar file of busy time to place around (repeatable).",
+)
+@click.option("--explain", "explain_id", help="Explain why one session is where it is.")
+@click.option(
+    "--now",
+    "now_text",
+    help="The current time (ISO 8601; default: the clock). Nothing is placed before it.",
+)
+def plan(
+    *,
+    config_path: str | None,
+    start: datetime | None,
+    weeks: int | None,
+    fmt: str,
+    busy_files: tuple[str, ...],
+    explain_id: str | None,
+    now_text: str | None,
+) -> None:
+    """Print the plan: phases, sessions at real times, prescriptions and the rules behind them."""
     loaded = _load(config_path)
     settings = loaded.settings
-    default_start, default_weeks = default_span(settings, _today(loaded))
+    now = _now(now_text, settings.zone)
+    default_start, default_weeks = default_span(settings, now.astimezone(settings.zone).date())
     first = start.date() if start else default_start
     try:
         reports = soreness_store.load(_state_dir(loaded))
     except soreness_store.SorenessStoreError as exc:
         _fail(str(exc))
-    result = build_plan(settings, first, weeks or default_weeks, reports)
+    planned = build_plan(settings, first, weeks or default_weeks, reports)
+    busy, busy_warnings = _read_busy(busy_files, settings.zone, planned.start, planned.end)
+    placement = place(planned.sessions, PlaceRules.from_settings(settings), busy, now=now)
+    result = apply_placement(planned, placement)
+    if busy_warnings:
+        result = replace(result, warnings=result.warnings + busy_warnings)
+    if explain_id:
+        if explain_id not in {s.id for s in planned.sessions}:
+            _fail(f"--explain {explain_id}: no such session in this plan (see --format json)")
+        click.echo(explain(explain_id, planned, result, busy, settings.zone))
+        return
     if fmt == "json":
         click.echo(json.dumps(plan_to_dict(result), indent=2, ensure_ascii=False))
     elif fmt == "ics":
