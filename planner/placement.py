@@ -141,8 +141,6 @@ class _Item:
     index: int
     session: Session
     duration: timedelta
-    fixed: Slot | None = None
-    fixed_as: Status | None = None
     previous: Slot | None = None
     candidates: list[tuple[int, Slot]] = field(default_factory=list)
 
@@ -190,6 +188,8 @@ def clash(a: _Facts, sa: Slot, b: _Facts, sb: Slot, rules: PlaceRules) -> str | 
         s_lift, s_run = (sa, sb) if a.lift else (sb, sa)
         if rules.strength_priority and (not run.easy or run.minutes > rules.run_on_lift_day_max):
             return "R3"
+        if (a.lower and b.hard) or (a.hard and b.lower):
+            return "S4"  # never an interval or tempo day that is also a leg day
         first, second = (s_run, s_lift) if run.run_first else (s_lift, s_run)
         if second.start < first.end:
             return "S2"
@@ -232,10 +232,12 @@ class _Week:
         fixed: list[tuple[_Facts, Slot]],
         week_days: list[date],
         rules: PlaceRules,
+        labels: list[str] | None = None,
     ) -> None:
         self.items = movable
         self.facts = [_facts(it.session, rules) for it in movable]
         self.fixed = fixed
+        self.labels = labels or ["a fixed session"] * len(fixed)
         self.rules = rules
         self.week_days = set(week_days)
         self.fixed_days = {s.day for _, s in fixed if s.day in self.week_days}
@@ -254,13 +256,106 @@ class _Week:
         ]
 
     def search(self, excluded: frozenset[int], *, first_only: bool) -> None:
-        domains = [[] if i in excluded else list(d) for i, d in enumerate(self.base_domains)]
-        if any(not d for i, d in enumerate(domains) if i not in excluded):
+        """Two levels: days first (day-level rules prune whole days of slots at once, so the
+        search never thrashes through equivalent clock times), then slots on those days."""
+        open_ = [i for i in range(len(self.items)) if i not in excluded]
+        if any(not self.base_domains[i] for i in open_):
             return
         self.limit = self.nodes + NODE_LIMIT
+        by_day: list[dict[date, list[tuple[int, Slot]]]] = []
+        for i, domain in enumerate(self.base_domains):
+            days: dict[date, list[tuple[int, Slot]]] = {}
+            if i not in excluded:
+                for cost, slot in domain:
+                    days.setdefault(slot.day, []).append((cost, slot))
+            by_day.append(days)
+        self._days_dfs(by_day, open_, {}, 0, first_only=first_only)
+
+    def _day_clash(self, i: int, day: date, chosen: Mapping[int, date]) -> bool:
+        """Day-level rules against the days already chosen and the fixed sessions (S4 same day,
+        S5, S7, R3); the slot search checks the rest to the minute."""
+        f = self.facts[i]
+        gap = self.rules.region_gap_days
+        others = [(self.facts[j], d) for j, d in chosen.items()]
+        others += [(g, s.day) for g, s in self.fixed]
+        for g, d in others:
+            if d == day:
+                if f.lift == g.lift or self.rules.max_per_day < 2:
+                    return True
+                if (f.lower and g.hard) or (f.hard and g.lower):
+                    return True
+                run = g if f.lift else f
+                if self.rules.strength_priority and (
+                    not run.easy or run.minutes > self.rules.run_on_lift_day_max
+                ):
+                    return True
+            if (
+                f.lift
+                and g.lift
+                and ((f.lower and g.lower) or (f.upper and g.upper))
+                and abs((d - day).days) < gap
+            ):
+                return True
+        return False
+
+    def _days_dfs(
+        self,
+        by_day: list[dict[date, list[tuple[int, Slot]]]],
+        open_: list[int],
+        chosen: dict[int, date],
+        cost: int,
+        *,
+        first_only: bool,
+    ) -> bool:
+        self.nodes += 1
+        if self.nodes > self.limit:
+            self.gave_up = True
+            return False
+        options: list[tuple[int, int, list[tuple[int, date]]]] = []
+        limit = 7 - self.rules.rest_days
+        used = (set(chosen.values()) | self.fixed_days) & self.week_days
+        for i in open_:
+            days = sorted(
+                (by_day[i][d][0][0], d)
+                for d in by_day[i]
+                if not self._day_clash(i, d, chosen)
+                and (d in used or d not in self.week_days or len(used) < limit)
+            )
+            if not days:
+                return False
+            options.append((len(days), i, days))
+        bound = cost + sum(days[0][0] for _, _, days in options)
+        if self.best is not None and bound >= self.best[0]:
+            return False
+        if not options:
+            return self._slots(by_day, chosen, first_only=first_only)
+        _, i, days = min(options, key=lambda o: (o[0], not self.facts[o[1]].lift, o[1]))
+        rest = [k for k in open_ if k != i]
+        found = False
+        for day_cost, day in days:
+            chosen[i] = day
+            if self._days_dfs(by_day, rest, chosen, cost + day_cost, first_only=first_only):
+                found = True
+            del chosen[i]
+            if found and first_only:
+                return True
+            if self.gave_up:
+                return found
+        return found
+
+    def _slots(
+        self,
+        by_day: list[dict[date, list[tuple[int, Slot]]]],
+        chosen: dict[int, date],
+        *,
+        first_only: bool,
+    ) -> bool:
+        domains: list[list[tuple[int, Slot]]] = [[] for _ in self.items]
+        for i, day in chosen.items():
+            domains[i] = by_day[i][day]
         assign: list[Slot | None] = [None] * len(self.items)
-        open_ = [i for i in range(len(self.items)) if i not in excluded]
-        self._dfs(assign, open_, domains, used=set(self.fixed_days), cost=0, first_only=first_only)
+        used = (set(chosen.values()) | self.fixed_days) & self.week_days
+        return self._dfs(assign, sorted(chosen), domains, used=used, cost=0, first_only=first_only)
 
     def _dfs(
         self,
@@ -426,6 +521,24 @@ def _cost(slot: Slot, previous: Slot | None, planned: Slot | None, zone: ZoneInf
 
 
 # -- the engine --------------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """What one call of ``place`` accumulates week by week."""
+
+    rules: PlaceRules
+    days: _Days
+    now: datetime
+    prev: dict[str, tuple[datetime, datetime]]
+    pins: dict[str, tuple[datetime, datetime]]
+    frozen_before: datetime
+    placed: dict[str, Placement] = field(default_factory=dict)
+    context: list[tuple[_Facts, Slot, Session]] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    nodes: int = 0
+
+
 def place(
     sessions: Sequence[Session],
     rules: PlaceRules,
@@ -445,84 +558,79 @@ def place(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     index = busy if isinstance(busy, BusyIndex) else BusyIndex.build(busy)
-    prev = dict(previous or {})
-    pins = dict(pinned or {})
-    frozen_before = (freeze_until or now).astimezone(UTC)
-    zone = rules.zone
-    days = _Days(rules, index, now)
-
+    run = _Run(
+        rules=rules,
+        days=_Days(rules, index, now),
+        now=now,
+        prev=dict(previous or {}),
+        pins=dict(pinned or {}),
+        frozen_before=(freeze_until or now).astimezone(UTC),
+    )
     weeks: dict[date, list[Session]] = {}
     for s in sorted(sessions, key=lambda s: (s.date, s.id)):
         weeks.setdefault(monday_of(s.date), []).append(s)
-
-    placed: dict[str, Placement] = {}
-    context: list[tuple[_Facts, Slot, Session]] = []  # everything fixed or already placed
-    unplaced: list[Unplaced] = []
-    warnings: list[str] = []
-    suggestions: list[str] = []
-    nodes = 0
     # pinned and frozen sessions of every week constrain their neighbours across week borders
     for s in sessions:
-        pre = _fixed_slot(s, pins, prev, frozen_before, zone)
+        pre = _fixed_slot(s, run)
         if pre is not None:
-            context.append((_facts(s, rules), pre[0], s))
-
+            run.context.append((_facts(s, rules), pre[0], s))
     for monday in sorted(weeks):
-        week_days = [monday + timedelta(days=k) for k in range(7)]
-        movable: list[_Item] = []
-        for s in weeks[monday]:
-            duration = timedelta(minutes=s.duration_minutes)
-            fixed = _fixed_slot(s, pins, prev, frozen_before, zone)
-            if fixed is not None:
-                slot, status = fixed
-                placed[s.id] = _fixed_placement(s, slot, status, prev.get(s.id), zone)
-                continue
-            item = _Item(len(movable), s, duration)
-            if s.id in prev:
-                item.previous = _to_slot(*prev[s.id], zone)
-            _candidates(item, week_days, days, rules)
-            movable.append(item)
-        near = [
-            (f, slot)
-            for f, slot, _ in context
-            if week_days[0] - timedelta(days=rules.reach_days)
-            <= slot.day
-            <= week_days[-1] + timedelta(days=rules.reach_days)
-        ]
-        solved = _solve(movable, near, week_days, rules)
-        nodes += solved.nodes
-        if solved.gave_up:
-            warnings.append(
-                f"week of {monday}: the search hit its {NODE_LIMIT}-node bound; "
-                "the placement keeps every rule but may move more than needed"
-            )
-        for item, chosen in zip(movable, solved.slots, strict=True):
-            s = item.session
-            if chosen is None:
-                unplaced.append(_explain_unplaced(item, solved, days, rules, now))
-                problem = _Problem(movable, near, week_days, rules)
-                suggestions.extend(_suggest(item, solved, problem))
-                continue
-            context.append((_facts(s, rules), chosen, s))
-            placed[s.id] = _placement(item, chosen, solved, days, rules)
-    for s_id in pins:
-        if s_id in placed:
-            warnings.extend(_pin_warnings(placed[s_id], sessions, placed, index, rules))
-    ordered = tuple(sorted(placed.values(), key=lambda p: (p.start.astimezone(UTC), p.session_id)))
-    return PlacementResult(ordered, tuple(unplaced), tuple(warnings), tuple(suggestions), nodes)
+        _place_week(run, monday, weeks[monday])
+    for s_id in run.pins:
+        if s_id in run.placed:
+            run.warnings.extend(_pin_warnings(run.placed[s_id], sessions, run.placed, index, rules))
+    ordered = tuple(
+        sorted(run.placed.values(), key=lambda p: (p.start.astimezone(UTC), p.session_id))
+    )
+    return PlacementResult(
+        ordered, tuple(run.unplaced), tuple(run.warnings), tuple(run.suggestions), run.nodes
+    )
 
 
-def _fixed_slot(
-    s: Session,
-    pins: Mapping[str, tuple[datetime, datetime]],
-    prev: Mapping[str, tuple[datetime, datetime]],
-    frozen_before: datetime,
-    zone: ZoneInfo,
-) -> tuple[Slot, Status] | None:
-    if s.id in pins:
-        return _to_slot(*pins[s.id], zone), Status.PINNED
-    if s.id in prev and prev[s.id][0].astimezone(UTC) < frozen_before:
-        return _to_slot(*prev[s.id], zone), Status.FROZEN
+def _place_week(run: _Run, monday: date, sessions: list[Session]) -> None:
+    rules, zone = run.rules, run.rules.zone
+    week_days = [monday + timedelta(days=k) for k in range(7)]
+    movable: list[_Item] = []
+    for s in sessions:
+        fixed = _fixed_slot(s, run)
+        if fixed is not None:
+            slot, status = fixed
+            run.placed[s.id] = _fixed_placement(s, slot, status, run.prev.get(s.id), zone)
+            continue
+        item = _Item(len(movable), s, timedelta(minutes=s.duration_minutes))
+        if s.id in run.prev:
+            item.previous = _to_slot(*run.prev[s.id], zone)
+        _candidates(item, week_days, run.days, rules)
+        movable.append(item)
+    lo = week_days[0] - timedelta(days=rules.reach_days)
+    hi = week_days[-1] + timedelta(days=rules.reach_days)
+    close = [(f, slot, s) for f, slot, s in run.context if lo <= slot.day <= hi]
+    near = [(f, slot) for f, slot, _ in close]
+    labels = [_label(s, run.pins) for _, _, s in close]
+    solved = _solve(movable, near, week_days, rules, labels)
+    run.nodes += solved.nodes
+    if solved.gave_up:
+        run.warnings.append(
+            f"week of {monday}: the search hit its {NODE_LIMIT}-node bound; "
+            "the placement keeps every rule but may move more than needed"
+        )
+    for item, chosen in zip(movable, solved.slots, strict=True):
+        s = item.session
+        if chosen is None:
+            run.unplaced.append(_explain_unplaced(item, solved, run.days, rules, run.now))
+            problem = _Problem(movable, near, week_days, rules, labels, run.days)
+            run.suggestions.extend(_suggest(item, solved, problem))
+            continue
+        run.context.append((_facts(s, rules), chosen, s))
+        run.placed[s.id] = _placement(item, chosen, solved, run.days, rules)
+
+
+def _fixed_slot(s: Session, run: _Run) -> tuple[Slot, Status] | None:
+    zone = run.rules.zone
+    if s.id in run.pins:
+        return _to_slot(*run.pins[s.id], zone), Status.PINNED
+    if s.id in run.prev and run.prev[s.id][0].astimezone(UTC) < run.frozen_before:
+        return _to_slot(*run.prev[s.id], zone), Status.FROZEN
     return None
 
 
@@ -535,10 +643,18 @@ class _Solved:
     week: _Week
 
 
+def _label(s: Session, pins: Mapping[str, tuple[datetime, datetime]]) -> str:
+    return f"your pinned {s.title}" if s.id in pins else s.title
+
+
 def _solve(
-    movable: list[_Item], near: list[tuple[_Facts, Slot]], week_days: list[date], rules: PlaceRules
+    movable: list[_Item],
+    near: list[tuple[_Facts, Slot]],
+    week_days: list[date],
+    rules: PlaceRules,
+    labels: list[str] | None = None,
 ) -> _Solved:
-    week = _Week(movable, near, week_days, rules)
+    week = _Week(movable, near, week_days, rules, labels)
     order = drop_rank(movable, rules.strength_priority)
     for excluded in _subsets(order):
         week.best = None
@@ -576,8 +692,9 @@ def _why_not(
     if slot.start < days.not_before:
         return "S9", "that time has passed"
     f = _facts(item.session, rules)
-    others = [(week.facts[j], s, week.items[j].session.title) for j, s in assigned.items()]
-    others += [(g, s, "a fixed session") for g, s in week.fixed]
+    # fixed sessions first: a pin or a past session is the cause, the others only followed
+    others = [(g, s, label) for (g, s), label in zip(week.fixed, week.labels, strict=True)]
+    others += [(week.facts[j], s, week.items[j].session.title) for j, s in assigned.items()]
     for g, s, title in others:
         rule = clash(f, slot, g, s, rules)
         if rule is not None:
@@ -603,7 +720,7 @@ def _binding(item: _Item, slot: Slot, week: _Week, assigned: Mapping[int, Slot])
     out: list[str] = []
     earlier = Slot(slot.start - GRID, slot.end - GRID, slot.day)
     others = [(week.facts[j], s, week.items[j].session.title) for j, s in assigned.items()]
-    others += [(g, s, "a fixed session") for g, s in week.fixed]
+    others += [(g, s, label) for (g, s), label in zip(week.fixed, week.labels, strict=True)]
     for g, s, title in others:
         if s == slot:
             continue
@@ -732,6 +849,8 @@ class _Problem:
     near: list[tuple[_Facts, Slot]]
     week_days: list[date]
     rules: PlaceRules
+    labels: list[str]
+    days: _Days
 
 
 def _suggest(item: _Item, solved: _Solved, problem: _Problem) -> list[str]:
@@ -759,13 +878,11 @@ def _suggest(item: _Item, solved: _Solved, problem: _Problem) -> list[str]:
 def _retry_with(item: _Item, problem: _Problem, minutes: int) -> Slot | None:
     shorter = replace(item.session, duration_minutes=minutes, focus=Focus.EASY)
     clone = _Item(item.index, shorter, timedelta(minutes=minutes), previous=item.previous)
-    clone.candidates = [
-        (c, Slot(sl.start, sl.start + clone.duration, sl.day)) for c, sl in item.candidates
-    ]
+    _candidates(clone, problem.week_days, problem.days, problem.rules)
     if not clone.candidates:
         return None
     items = [clone if it.index == item.index else it for it in problem.movable]
-    solved = _solve(items, problem.near, problem.week_days, problem.rules)
+    solved = _solve(items, problem.near, problem.week_days, problem.rules, problem.labels)
     return solved.slots[item.index]
 
 
@@ -782,8 +899,8 @@ def _pin_warnings(
     mine = _to_slot(pin.start, pin.end, rules.zone)
     out: list[str] = []
     for other in placed.values():
-        if other.session_id == pin.session_id:
-            continue
+        if other.session_id <= pin.session_id and other.status is Status.PINNED:
+            continue  # each pair of pins is reported once
         theirs = _to_slot(other.start, other.end, rules.zone)
         rule = clash(_facts(me, rules), mine, _facts(by_id[other.session_id], rules), theirs, rules)
         if rule is not None:
@@ -792,6 +909,19 @@ def _pin_warnings(
                 f"with {other.session_id} at {_clock(other.start, rules.zone)}; kept as you "
                 "placed it (S9)"
             )
+    windows = day_free(
+        mine.day,
+        rules.windows[mine.day.weekday()],
+        zone=rules.zone,
+        busy=busy,
+        buffer=timedelta(0),
+        not_before=None,
+    ).windows
+    if not any(a <= mine.start and mine.end <= b for a, b in windows):
+        out.append(
+            f"pinned {pin.session_id} at {_clock(pin.start, rules.zone)} is outside the "
+            "availability windows (S8); kept as you placed it (S9)"
+        )
     for b in busy.overlapping(mine.start, mine.end):
         out.append(
             f"pinned {pin.session_id} overlaps {_span_text(b, rules.zone)} (S8); "
