@@ -242,3 +242,108 @@ def test_installed_console_script(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["sessions"]
+
+
+BUSY_ICS = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//tests//EN\r
+BEGIN:VEVENT\r
+UID:flight@example.com\r
+DTSTAMP:20261201T000000Z\r
+DTSTART;TZID=Europe/Berlin:20270105T050000\r
+DTEND;TZID=Europe/Berlin:20270105T090000\r
+SUMMARY:Early flight\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:standup@example.com\r
+DTSTAMP:20261201T000000Z\r
+DTSTART;TZID=Europe/Berlin:20270104T060000\r
+DTEND;TZID=Europe/Berlin:20270104T063000\r
+RRULE:FREQ=WEEKLY;BYDAY=MO,WE\r
+EXDATE;TZID=Europe/Berlin:20270106T060000\r
+SUMMARY:Stand-up\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_plan_places_around_busy_files(tmp_path: Path) -> None:
+    path = config_file(tmp_path, run_days=2)
+    busy = tmp_path / "work.ics"
+    busy.write_text(BUSY_ICS, encoding="utf-8")
+    args = [
+        "plan",
+        "--config",
+        str(path),
+        "--format",
+        "json",
+        "--start",
+        "2027-01-04",
+        "--weeks",
+        "2",
+        "--busy",
+        str(busy),
+        "--now",
+        "2026-12-01T00:00",
+    ]
+    code, out, _ = run(args)
+    assert code == 0
+    plan = json.loads(out)
+    by_day = {s["date"]: s for s in plan["sessions"]}
+    mon = by_day["2027-01-04"]
+    assert mon["start"] == "2027-01-04T06:45:00+01:00"  # stand-up + 15 min buffer
+    assert "'Stand-up' 06:00-06:30" in mon["placement"]
+    wed = by_day["2027-01-06"]
+    assert wed["start"] == "2027-01-06T06:00:00+01:00"  # the EXDATE freed Wednesday
+    tue = by_day["2027-01-05"]
+    assert tue["start"] == "2027-01-05T17:30:00+01:00" and "'Early flight'" in tue["placement"]
+    assert check_all(plan, load(str(path), environ={}).settings) == []
+
+
+def test_explain_names_rules_neighbours_and_busy(tmp_path: Path) -> None:
+    path = config_file(tmp_path, run_days=2)
+    busy = tmp_path / "work.ics"
+    busy.write_text(BUSY_ICS, encoding="utf-8")
+    code, out, _ = run(
+        [
+            "plan",
+            "--config",
+            str(path),
+            "--start",
+            "2027-01-04",
+            "--weeks",
+            "1",
+            "--busy",
+            str(busy),
+            "--explain",
+            "20270104-run-easy-1",
+            "--now",
+            "2026-12-01T00:00",
+        ]
+    )
+    assert code == 0
+    assert "When: Tue 05 Jan 2027 17:30-" in out
+    assert "instead of the planned Tue 06:00: 'Early flight' 05:00-09:00 is busy" in out
+    assert "R2   strength priority" in out
+    assert "Neighbours:" in out and "Lower-body lift" in out
+    assert "05:00-09:00  Early flight" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("<html>nope</html>", "not an iCalendar file"), (None, "cannot read calendar file")],
+)
+def test_unreadable_busy_file_is_a_clear_error(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    busy = tmp_path / "bad.ics"
+    if content is not None:
+        busy.write_text(content, encoding="utf-8")
+    code, _, err = run(["plan", "--config", str(config_file(tmp_path)), "--busy", str(busy)])
+    assert code == 2
+    assert str(busy) in err and message in err and "Traceback" not in err
+
+
+def test_explain_unknown_session(tmp_path: Path) -> None:
+    code, _, err = run(["plan", "--config", str(config_file(tmp_path)), "--explain", "nope"])
+    assert code == 2 and "no such session" in err
