@@ -224,7 +224,12 @@ def _to_slot(start: datetime, end: datetime, zone: ZoneInfo) -> Slot:
 
 
 class _Week:
-    """One week's search: movable items with slot domains, fixed items as context."""
+    """One week's search: movable items with slot domains, fixed items as context.
+
+    A domain is a bitset over the item's candidate list (sorted by cost, so the lowest set bit
+    is the cheapest value); the slots compatible with "item i at candidate c" are one cached
+    mask per other item, so forward checking is a handful of integer ANDs.
+    """
 
     def __init__(
         self,
@@ -239,13 +244,21 @@ class _Week:
         self.fixed = fixed
         self.labels = labels or ["a fixed session"] * len(fixed)
         self.rules = rules
+        self.reach = rules.reach_days
         self.week_days = set(week_days)
         self.fixed_days = {s.day for _, s in fixed if s.day in self.week_days}
         self.nodes = 0
         self.limit = NODE_LIMIT
         self.gave_up = False
         self.best: tuple[int, tuple[Slot | None, ...]] | None = None
-        self.base_domains = [self._static_domain(i) for i in range(len(movable))]
+        self.cands = [self._static_domain(i) for i in range(len(movable))]
+        self.day_bits: list[dict[date, int]] = []
+        for domain in self.cands:
+            bits: dict[date, int] = {}
+            for n, (_, slot) in enumerate(domain):
+                bits[slot.day] = bits.get(slot.day, 0) | (1 << n)
+            self.day_bits.append(bits)
+        self._masks: dict[tuple[int, int, int], int] = {}
 
     def _static_domain(self, i: int) -> list[tuple[int, Slot]]:
         f = self.facts[i]
@@ -255,21 +268,37 @@ class _Week:
             if all(clash(f, slot, g, s, self.rules) is None for g, s in self.fixed)
         ]
 
+    def _compatible(self, i: int, ci: int, k: int) -> int:
+        """Mask of item ``k``'s candidates that may coexist with item ``i`` at candidate ``ci``."""
+        key = (i, ci, k)
+        mask = self._masks.get(key)
+        if mask is None:
+            f, slot = self.facts[i], self.cands[i][ci][1]
+            g = self.facts[k]
+            mask = (1 << len(self.cands[k])) - 1
+            for day, bits in self.day_bits[k].items():
+                if abs((day - slot.day).days) > self.reach:
+                    continue
+                m = bits
+                while m:
+                    low = m & -m
+                    if clash(f, slot, g, self.cands[k][low.bit_length() - 1][1], self.rules):
+                        mask &= ~low
+                    m ^= low
+            self._masks[key] = mask
+        return mask
+
+    def _min_cost(self, i: int, domain: int) -> int:
+        return self.cands[i][(domain & -domain).bit_length() - 1][0]
+
     def search(self, excluded: frozenset[int], *, first_only: bool) -> None:
         """Two levels: days first (day-level rules prune whole days of slots at once, so the
         search never thrashes through equivalent clock times), then slots on those days."""
         open_ = [i for i in range(len(self.items)) if i not in excluded]
-        if any(not self.base_domains[i] for i in open_):
+        if any(not self.cands[i] for i in open_):
             return
         self.limit = self.nodes + NODE_LIMIT
-        by_day: list[dict[date, list[tuple[int, Slot]]]] = []
-        for i, domain in enumerate(self.base_domains):
-            days: dict[date, list[tuple[int, Slot]]] = {}
-            if i not in excluded:
-                for cost, slot in domain:
-                    days.setdefault(slot.day, []).append((cost, slot))
-            by_day.append(days)
-        self._days_dfs(by_day, open_, {}, 0, first_only=first_only)
+        self._days_dfs(open_, {}, 0, first_only=first_only)
 
     def _day_clash(self, i: int, day: date, chosen: Mapping[int, date]) -> bool:
         """Day-level rules against the days already chosen and the fixed sessions (S4 same day,
@@ -299,13 +328,7 @@ class _Week:
         return False
 
     def _days_dfs(
-        self,
-        by_day: list[dict[date, list[tuple[int, Slot]]]],
-        open_: list[int],
-        chosen: dict[int, date],
-        cost: int,
-        *,
-        first_only: bool,
+        self, open_: list[int], chosen: dict[int, date], cost: int, *, first_only: bool
     ) -> bool:
         self.nodes += 1
         if self.nodes > self.limit:
@@ -316,8 +339,8 @@ class _Week:
         used = (set(chosen.values()) | self.fixed_days) & self.week_days
         for i in open_:
             days = sorted(
-                (by_day[i][d][0][0], d)
-                for d in by_day[i]
+                (self._min_cost(i, bits), d)
+                for d, bits in self.day_bits[i].items()
                 if not self._day_clash(i, d, chosen)
                 and (d in used or d not in self.week_days or len(used) < limit)
             )
@@ -328,107 +351,78 @@ class _Week:
         if self.best is not None and bound >= self.best[0]:
             return False
         if not options:
-            return self._slots(by_day, chosen, first_only=first_only)
+            return self._slots(chosen, first_only=first_only)
         _, i, days = min(options, key=lambda o: (o[0], not self.facts[o[1]].lift, o[1]))
         rest = [k for k in open_ if k != i]
         found = False
         for day_cost, day in days:
+            if self.best is not None and cost + day_cost >= self.best[0]:
+                break
             chosen[i] = day
-            if self._days_dfs(by_day, rest, chosen, cost + day_cost, first_only=first_only):
+            if self._days_dfs(rest, chosen, cost + day_cost, first_only=first_only):
                 found = True
             del chosen[i]
-            if found and first_only:
-                return True
-            if self.gave_up:
+            if (found and first_only) or self.gave_up:
                 return found
         return found
 
-    def _slots(
-        self,
-        by_day: list[dict[date, list[tuple[int, Slot]]]],
-        chosen: dict[int, date],
-        *,
-        first_only: bool,
-    ) -> bool:
-        domains: list[list[tuple[int, Slot]]] = [[] for _ in self.items]
+    def _slots(self, chosen: dict[int, date], *, first_only: bool) -> bool:
+        domains = [0] * len(self.items)
         for i, day in chosen.items():
-            domains[i] = by_day[i][day]
+            domains[i] = self.day_bits[i][day]
         assign: list[Slot | None] = [None] * len(self.items)
-        used = (set(chosen.values()) | self.fixed_days) & self.week_days
-        return self._dfs(assign, sorted(chosen), domains, used=used, cost=0, first_only=first_only)
+        return self._dfs(assign, sorted(chosen), domains, cost=0, first_only=first_only)
 
     def _dfs(
         self,
         assign: list[Slot | None],
         open_: list[int],
-        domains: list[list[tuple[int, Slot]]],
+        domains: list[int],
         *,
-        used: set[date],
         cost: int,
         first_only: bool,
     ) -> bool:
+        """Slots for items whose days are chosen (S6 already holds: days are fixed)."""
         self.nodes += 1
         if self.nodes > self.limit:
             self.gave_up = True
             return False
-        bound = cost + sum(domains[i][0][0] for i in open_)
-        if self.best is not None and bound >= self.best[0]:
+        floor = {k: self._min_cost(k, domains[k]) for k in open_}
+        if self.best is not None and cost + sum(floor.values()) >= self.best[0]:
             return False
         if not open_:
             self.best = (cost, tuple(assign))
             return True
-        i = min(open_, key=lambda k: (len(domains[k]), not self.facts[k].lift, k))
+        i = min(open_, key=lambda k: (domains[k].bit_count(), not self.facts[k].lift, k))
         rest = [k for k in open_ if k != i]
-        limit = 7 - self.rules.rest_days
+        rest_floor = sum(floor[k] for k in rest)
         found = False
-        for value_cost, slot in domains[i]:
-            new_used = used if slot.day in used else used | {slot.day}
-            if len(new_used & self.week_days) > limit:
-                continue
-            pruned = self._forward(i, slot, rest, domains, used=new_used, limit=limit)
-            if pruned is None:
-                continue
-            assign[i] = slot
-            if self._dfs(
-                assign, rest, pruned, used=new_used, cost=cost + value_cost, first_only=first_only
-            ):
-                found = True
-                if first_only:
-                    assign[i] = None
-                    return True
-            assign[i] = None
-            if self.best is not None and cost + value_cost >= self.best[0]:
-                break  # domains are cost-ordered: no later value can do better
-        return found
-
-    def _forward(
-        self,
-        i: int,
-        slot: Slot,
-        rest: list[int],
-        domains: list[list[tuple[int, Slot]]],
-        *,
-        used: set[date],
-        limit: int,
-    ) -> list[list[tuple[int, Slot]]] | None:
-        f = self.facts[i]
-        reach = self.rules.reach_days
-        full = len(used & self.week_days) >= limit
-        out = list(domains)
-        for k in rest:
-            g = self.facts[k]
-            kept = [
-                (c, s)
-                for c, s in domains[k]
-                if (not full or s.day in used)
-                and (
-                    abs((s.day - slot.day).days) > reach or clash(f, slot, g, s, self.rules) is None
+        m = domains[i]
+        while m:
+            low = m & -m
+            m ^= low
+            ci = low.bit_length() - 1
+            value_cost, slot = self.cands[i][ci]
+            if self.best is not None and cost + value_cost + rest_floor >= self.best[0]:
+                break  # values are cost-ordered: no later one can do better
+            pruned = list(domains)
+            for k in rest:
+                pruned[k] = domains[k] & self._compatible(i, ci, k)
+                if not pruned[k]:
+                    break
+            else:
+                assign[i] = slot
+                done = self._dfs(
+                    assign, rest, pruned, cost=cost + value_cost, first_only=first_only
                 )
-            ]
-            if not kept:
-                return None
-            out[k] = kept
-        return out
+                assign[i] = None
+                if done:
+                    found = True
+                    if first_only:
+                        return True
+                if self.gave_up:
+                    return found
+        return found
 
 
 def _subsets(order: list[int]) -> Iterator[frozenset[int]]:
