@@ -43,7 +43,7 @@ from planner.phases import monday_of
 from planner.rules import sorted_ids
 
 GRID = timedelta(minutes=15)
-COST_MOVE = 10_000  # above any amount of day and clock distance
+COST_MOVE = 25_000  # above the day and clock distance of ten sessions (10 x 2,087)
 COST_DAY = 300  # one day of distance; above any clock shift (at most 287 five-minute steps)
 COST_DROP = 10**8  # times 2**rank in S10 order: one more important drop outweighs all others
 NODE_LIMIT = 20_000  # per drop set; hitting it is reported as a warning
@@ -307,6 +307,8 @@ class _Week:
         gap = self.rules.region_gap_days
         others = [(self.facts[j], d) for j, d in chosen.items()]
         others += [(g, s.day) for g, s in self.fixed]
+        if sum(d == day for _, d in others) >= self.rules.max_per_day:
+            return True  # S7 counts pins and past sessions too
         for g, d in others:
             if d == day:
                 if f.lift == g.lift or self.rules.max_per_day < 2:
@@ -482,10 +484,22 @@ def _starts(span_start: datetime, span_end: datetime, duration: timedelta) -> li
     return out
 
 
-def _candidates(item: _Item, week: list[date], days: _Days, rules: PlaceRules) -> None:
+def _candidates(
+    item: _Item,
+    week: list[date],
+    days: _Days,
+    rules: PlaceRules,
+    fixed: Sequence[Slot] = (),
+) -> None:
+    """Slots for ``item``: the grid and span edges, its previous and planned starts, and the
+    starts a fixed neighbour pins down to the minute (its end or start plus or minus a rule's
+    gap), so a session that fits only off the grid beside a pin is still found."""
     s = item.session
     zone = rules.zone
     anchor = item.previous
+    gaps = {timedelta(0), rules.same_day_gap, rules.hard_gap}
+    edges = [f.end + g for f in fixed for g in gaps]
+    edges += [f.start - g - item.duration for f in fixed for g in gaps]
     planned = _to_slot(s.start, s.start + item.duration, zone) if s.start is not None else None
     out: list[tuple[int, Slot]] = []
     for day in week:
@@ -496,6 +510,7 @@ def _candidates(item: _Item, week: list[date], days: _Days, rules: PlaceRules) -
             for extra in (anchor, planned):
                 if extra is not None and extra.day == day and a <= extra.start <= b - item.duration:
                     starts.append(extra.start)
+            starts.extend(t for t in edges if a <= t <= b - item.duration)
             for start in sorted(set(starts)):
                 slot = Slot(start, start + item.duration, day)
                 out.append((_cost(slot, anchor, planned, zone), slot))
@@ -573,6 +588,7 @@ def place(
     for s_id in run.pins:
         if s_id in run.placed:
             run.warnings.extend(_pin_warnings(run.placed[s_id], sessions, run.placed, index, rules))
+    run.warnings.extend(_rest_day_warnings(run.placed, rules))
     ordered = tuple(
         sorted(run.placed.values(), key=lambda p: (p.start.astimezone(UTC), p.session_id))
     )
@@ -584,6 +600,9 @@ def place(
 def _place_week(run: _Run, monday: date, sessions: list[Session]) -> None:
     rules, zone = run.rules, run.rules.zone
     week_days = [monday + timedelta(days=k) for k in range(7)]
+    lo = week_days[0] - timedelta(days=rules.reach_days)
+    hi = week_days[-1] + timedelta(days=rules.reach_days)
+    close = [(f, slot, s) for f, slot, s in run.context if lo <= slot.day <= hi]
     movable: list[_Item] = []
     for s in sessions:
         fixed = _fixed_slot(s, run)
@@ -594,11 +613,8 @@ def _place_week(run: _Run, monday: date, sessions: list[Session]) -> None:
         item = _Item(len(movable), s, timedelta(minutes=s.duration_minutes))
         if s.id in run.prev:
             item.previous = _to_slot(*run.prev[s.id], zone)
-        _candidates(item, week_days, run.days, rules)
+        _candidates(item, week_days, run.days, rules, [slot for _, slot, _ in close])
         movable.append(item)
-    lo = week_days[0] - timedelta(days=rules.reach_days)
-    hi = week_days[-1] + timedelta(days=rules.reach_days)
-    close = [(f, slot, s) for f, slot, s in run.context if lo <= slot.day <= hi]
     near = [(f, slot) for f, slot, _ in close]
     labels = [_label(s, run.pins) for _, _, s in close]
     solved = _solve(movable, near, week_days, rules, labels)
@@ -830,6 +846,11 @@ def _explain_unplaced(
             parts.append(f"{name} S8 ({why})")
             ids.add("S8")
             continue
+        taken = {sl.day for sl in assigned.values()} | solved.week.fixed_days
+        if day not in taken and len(taken & solved.week.week_days) >= 7 - rules.rest_days:
+            parts.append(f"{name} S6 (would leave no rest day)")
+            ids.add("S6")
+            continue
         rule, why = _why_not(item, options[0], solved.week, assigned, days)
         ids.add(rule)
         parts.append(f"{name} {rule} ({why})")
@@ -872,7 +893,7 @@ def _suggest(item: _Item, solved: _Solved, problem: _Problem) -> list[str]:
 def _retry_with(item: _Item, problem: _Problem, minutes: int) -> Slot | None:
     shorter = replace(item.session, duration_minutes=minutes, focus=Focus.EASY)
     clone = _Item(item.index, shorter, timedelta(minutes=minutes), previous=item.previous)
-    _candidates(clone, problem.week_days, problem.days, problem.rules)
+    _candidates(clone, problem.week_days, problem.days, problem.rules, [f for _, f in problem.near])
     if not clone.candidates:
         return None
     items = [clone if it.index == item.index else it for it in problem.movable]
@@ -916,12 +937,37 @@ def _pin_warnings(
             f"pinned {pin.session_id} at {_clock(pin.start, rules.zone)} is outside the "
             "availability windows (S8); kept as you placed it (S9)"
         )
-    for b in busy.overlapping(mine.start, mine.end):
+    for b in busy.overlapping(mine.start - rules.buffer, mine.end + rules.buffer):
+        touch = (
+            "overlaps" if b.start < mine.end and mine.start < b.end else "is within the buffer of"
+        )
         out.append(
-            f"pinned {pin.session_id} overlaps {_span_text(b, rules.zone)} (S8); "
+            f"pinned {pin.session_id} {touch} {_span_text(b, rules.zone)} (S8); "
             "kept as you placed it (S9)"
         )
+    if me.not_after is not None and mine.day > me.not_after:
+        out.append(
+            f"pinned {pin.session_id} on {mine.day:%a %d %b} is after its last allowed day "
+            f"{me.not_after:%a %d %b} (P4); kept as you placed it (S9)"
+        )
     return out
+
+
+def _rest_day_warnings(placed: Mapping[str, Placement], rules: PlaceRules) -> list[str]:
+    """S6 over whole weeks: only pins can break it (the search keeps it for everything else)."""
+    weeks: dict[date, set[date]] = {}
+    pinned_weeks: set[date] = set()
+    for p in placed.values():
+        day = p.start.astimezone(rules.zone).date()
+        weeks.setdefault(monday_of(day), set()).add(day)
+        if p.status is Status.PINNED:
+            pinned_weeks.add(monday_of(day))
+    return [
+        f"week of {monday}: your pinned sessions leave {7 - len(days)} rest days, "
+        f"fewer than {rules.rest_days} (S6); kept as you placed them (S9)"
+        for monday, days in sorted(weeks.items())
+        if monday in pinned_weeks and 7 - len(days) < rules.rest_days
+    ]
 
 
 def apply_placement(plan: Plan, result: PlacementResult) -> Plan:
