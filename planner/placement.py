@@ -28,7 +28,7 @@ The objective is lexicographic, as S10 asks:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from config.models import Priority, Settings
 from planner.busy import BusyInterval
+from planner.drops import drop_order, drop_sets
 from planner.freetime import BusyIndex, DayFree, day_free
 from planner.model import Focus, Kind, PhaseName, Plan, Session, Unplaced
 from planner.phases import monday_of
@@ -427,23 +428,6 @@ class _Week:
         return found
 
 
-def _subsets(order: list[int]) -> Iterator[frozenset[int]]:
-    for mask in range(1 << len(order)):
-        yield frozenset(order[p] for p in range(len(order)) if mask >> p & 1)
-
-
-def drop_rank(items: list[_Item], strength_priority: bool) -> list[int]:
-    """S10: optional easy runs first, then the accessory modality, least important first."""
-    accessory = Kind.RUN if strength_priority else Kind.LIFT
-
-    def key(i: int) -> tuple[int, int, str]:
-        s = items[i].session
-        group = 0 if s.focus is Focus.OPTIONAL_EASY else (1 if s.kind is accessory else 2)
-        return (group, -s.rank, s.id)
-
-    return sorted(range(len(items)), key=key)
-
-
 # -- candidates --------------------------------------------------------------------------------
 class _Days:
     """Free time per local day, computed once per day."""
@@ -665,8 +649,9 @@ def _solve(
     labels: list[str] | None = None,
 ) -> _Solved:
     week = _Week(movable, near, week_days, rules, labels)
-    order = drop_rank(movable, rules.strength_priority)
-    for excluded in _subsets(order):
+    sessions = [(it.session.focus, it.session.rank, it.session.id) for it in movable]
+    order = drop_order(sessions, rules.strength_priority)
+    for excluded in drop_sets(order):
         week.best = None
         week.search(excluded, first_only=True)
         if week.best is not None:

@@ -23,7 +23,7 @@ Weeks repeat within a phase, so results are memoised by a week-relative signatur
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from config.models import WEEKDAYS
 from planner.daytimes import SameDayRule, Slot, day_times
+from planner.drops import drop_order, drop_sets
 from planner.model import Focus, Kind
 from planner.rules import sorted_ids
 
@@ -409,26 +410,6 @@ def _day_times_cached(
     return day_times(day, windows, slots, rule, zone)
 
 
-def drop_order(specs: tuple[Spec, ...], strength_priority: bool) -> list[int]:
-    """S10: optional easy runs first, then the accessory modality, then the primary one."""
-    accessory = Kind.RUN if strength_priority else Kind.LIFT
-
-    def rank(i: int) -> tuple[int, int]:
-        s = specs[i]
-        if s.focus is Focus.OPTIONAL_EASY:
-            return (0, -s.importance)
-        return (1 if s.kind is accessory else 2, -s.importance)
-
-    return sorted(range(len(specs)), key=rank)
-
-
-def _subsets(order: list[int]) -> Iterator[frozenset[int]]:
-    """Drop sets in S10 order: bit p of the counter drops ``order[p]``, so counting up visits
-    the sets by increasing importance of what they drop (each session outranks all before it)."""
-    for mask in range(1 << len(order)):
-        yield frozenset(order[p] for p in range(len(order)) if mask >> p & 1)
-
-
 def _can_share(lift: Focus, run: Focus, rules: WeekRules) -> bool:
     if _lower_vs_hard(lift, run):
         return False  # S4
@@ -510,11 +491,11 @@ def solve_week(specs: tuple[Spec, ...], rules: WeekRules) -> WeekLayout:
 def _search_week(
     specs: tuple[Spec, ...], rules: WeekRules
 ) -> tuple[tuple[int, ...], int, int, bool]:
-    order = drop_order(specs, rules.strength_priority)
+    order = drop_order([(x.focus, x.importance, x.key) for x in specs], rules.strength_priority)
     nodes = 0
     gave_up = False
     search = _Search(specs, rules)
-    for excluded in _subsets(order):
+    for excluded in drop_sets(order):
         if not _could_fit(specs, rules, excluded):
             continue
         search = _Search(specs, rules, excluded)
