@@ -11,14 +11,10 @@ from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, Timezone
 
+from adapters.protocol import session_uid
 from planner.model import Session
 
 PRODID = "-//liftrun//liftrun plan//EN"
-UID_DOMAIN = "liftrun.invalid"  # RFC 2606: reserved, so our UIDs can never collide with a real host
-
-
-def session_uid(session_id: str) -> str:
-    return f"{session_id}@{UID_DOMAIN}"
 
 
 def render_calendar(

@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import date, time
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -225,6 +225,61 @@ class State(Strict):
     path: str = "state/"
 
 
+_LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
+
+
+class IcsCalendar(Strict):
+    """An ICS calendar entry: a feed liftrun writes, and ICS sources it reads busy time from."""
+
+    kind: Literal["ics"] = "ics"
+    name: str | None = None
+    push_to: str | None = None  # the feed file
+    push_busy_shadow_to: str | None = None  # same times, title "Training", no details
+    busy_from: list[str] = Field(default_factory=list)  # URLs (http, https, webcal) or paths
+    calendar_name: str = "liftrun training"  # X-WR-CALNAME
+    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30  # VALARM; null = none
+    cancelled_retention_days: Annotated[int, Field(ge=0, le=365)] = 14
+    fetch_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+    max_source_bytes: Annotated[int, Field(ge=1024)] = 20 * 1024 * 1024
+
+    @field_validator("busy_from")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        for item in value:
+            scheme = item.split("://", 1)[0].lower() if "://" in item else ""
+            if scheme and scheme not in ("http", "https", "webcal", "webcals", "file"):
+                raise ValueError(f"{item!r}: use http(s)://, webcal://, file:// or a path")
+            if not scheme and not item.startswith("/"):
+                raise ValueError(f"{item!r}: a path must be absolute (or use file://)")
+        return value
+
+
+class Feed(Strict):
+    listen: str = "127.0.0.1:8080"
+    public_url: str | None = None  # https address of a reverse proxy in front of liftrun serve
+    refresh_minutes: Annotated[int, Field(ge=5, le=10080)] = 60  # REFRESH-INTERVAL, TTL
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        m = _LISTEN.match(value)
+        if not m or not 0 < int(m.group("port")) < 65536:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
+
+    @property
+    def host(self) -> str:
+        m = _LISTEN.match(self.listen)
+        assert m is not None
+        return m.group("host").strip("[]")
+
+    @property
+    def port(self) -> int:
+        m = _LISTEN.match(self.listen)
+        assert m is not None
+        return int(m.group("port"))
+
+
 class RuleNumbers(Strict):
     """The numbers behind the rules of DOMAIN.md; a user may change a number, never drop a rule."""
 
@@ -277,6 +332,8 @@ class Settings(BaseSettings):
     availability: Availability = Field(default_factory=Availability)
     state: State = Field(default_factory=State)
     rules: RuleNumbers = Field(default_factory=RuleNumbers)
+    calendars: list[IcsCalendar] = Field(default_factory=list)
+    feed: Feed = Field(default_factory=Feed)
 
     @field_validator("timezone")
     @classmethod
