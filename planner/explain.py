@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from planner.busy import BusyInterval
 from planner.model import Plan, Session
-from planner.rules import RULES
+from planner.rules import RULES, sorted_ids
 
 
 def _when(s: Session, zone: ZoneInfo) -> str:
@@ -40,7 +40,8 @@ def explain(
         shown = final
     lines.append(f"Why this session: {plan_s.reason}")
     lines.append("Rules:")
-    lines.extend(f"  {r:<4} {RULES.get(r, '')}" for r in shown.rules)
+    rules = sorted_ids(frozenset(shown.rules) | frozenset(shown.placement_rules))
+    lines.extend(f"  {r:<4} {RULES.get(r, '')}" for r in rules)
     lines.append("Prescription:")
     lines.extend(f"  {line}" for line in shown.description.splitlines())
     day = shown.date

@@ -108,6 +108,7 @@ class Session:
     not_after: Day | None = None  # P4: the last day it may move to (race week, no-lift days)
     status: str = "planned"  # after placement: new | kept | moved | pinned | frozen
     placement: str = ""  # after placement: why it is at this time (busy events, rules)
+    placement_rules: tuple[str, ...] = ()  # after placement: the rules that bound its time
 
 
 @dataclass(frozen=True)

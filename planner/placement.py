@@ -969,7 +969,7 @@ def apply_placement(plan: Plan, result: PlacementResult) -> Plan:
                 date=p.start.date(),
                 start=p.start,
                 end=p.end,
-                rules=sorted_ids(frozenset(s.rules) | frozenset(p.rules)),
+                placement_rules=p.rules,
                 status=p.status.value,
                 placement=p.explanation,
             )

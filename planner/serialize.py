@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.model import Plan, Session
+from planner.rules import sorted_ids
 
 
 def session_to_dict(s: Session) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "duration_minutes": s.duration_minutes,
         "title": s.title,
         "description": s.description,
-        "rules": list(s.rules),
+        "rules": list(sorted_ids(frozenset(s.rules) | frozenset(s.placement_rules))),
         "reason": s.reason,
         "status": s.status,
         "placement": s.placement,

@@ -19,6 +19,8 @@ from rich.console import Console
 
 from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
+from adapters.ics_source import IcsSource
+from adapters.protocol import BusySource
 from config.loader import ConfigError, LoadedConfig, load
 from planner.busy import BusyInterval
 from planner.explain import explain
@@ -28,6 +30,8 @@ from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
 from sync import soreness as soreness_store
+from sync.cli_feed import feed, serve
+from sync.once import run_once
 from sync.plan_table import print_plan
 
 EXIT_CONFIG = 2
@@ -196,6 +200,63 @@ def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
             f"recorded {level} soreness for the week of {monday}; "
             "the next week's lifts carry fewer sets (L6)"
         )
+
+
+EXIT_SOURCE_FAILED = 3
+
+
+def _ics_source(location: str, loaded: LoadedConfig) -> BusySource:
+    cal = next(c for c in loaded.settings.calendars if location in c.busy_from)
+    return IcsSource(
+        location,
+        cache_dir=_state_dir(loaded) / "sources",
+        tz=loaded.settings.zone,
+        timeout=cal.fetch_timeout_seconds,
+        max_bytes=cal.max_source_bytes,
+    )
+
+
+@main.command()
+@config_option
+@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--now", "now_text", help="The current time (ISO 8601; default: the clock).")
+def sync(*, config_path: str | None, once: bool, fmt: str, now_text: str | None) -> None:
+    """Plan, place around every busy source and write every ICS feed."""
+    if not once:
+        _fail(
+            "the scheduled sync loop is not built yet; run `liftrun sync --once` "
+            "(from cron or a systemd timer) meanwhile"
+        )
+    loaded = _load(config_path)
+    now = _now(now_text, loaded.settings.zone)
+    report = run_once(loaded, now=now, sources=_ics_source)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        for name, src in report.sources.items():
+            state = "ok" if src["ok"] else f"FAILED: {src['error']}"
+            click.echo(f"source {name}: {src['busy_events']} busy events, {state}")
+        for name, t in report.targets.items():
+            click.echo(
+                f"feed {name}: {t.created} created, {t.moved} moved, {t.updated} updated, "
+                f"{t.cancelled} cancelled, {t.unchanged} unchanged, "
+                f"{'written' if t.writes else 'not rewritten (no change)'}"
+            )
+            for err in t.errors:
+                click.echo(f"feed {name}: ERROR {err}", err=True)
+        for u in report.unplaced:
+            click.echo(f"unplaced {u['id']}: {u['reason']}")
+        for w in report.warnings:
+            click.echo(f"warning: {w}", err=True)
+    if report.failed:
+        sys.exit(EXIT_SOURCE_FAILED)
+
+
+main.add_command(feed)
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # python -m sync.cli, for tests and debugging

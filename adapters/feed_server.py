@@ -1,0 +1,351 @@
+"""Serve the ICS feed over HTTP so calendar apps can subscribe to it (``liftrun serve``).
+
+Calendar clients poll a subscription every few minutes to hours, forever, mostly getting "not
+modified". So the design optimises the conditional GET: the feed's bytes, their ETag and a
+gzipped copy are computed once per change of the file (detected by one ``stat`` per request)
+and a 304 costs a ``stat``, a token check and a few headers.
+
+The URL's first segment is the secret (see ``adapters.feed_token``). A wrong token gets the
+same empty 404 as any unknown path, and the access log replaces the first segment of every
+path with ``<token>``, so neither responses nor logs reveal it. uvicorn's own access log must
+stay off (``access_log=False``) because it logs the raw path.
+
+Gzip is done here rather than with ``GZipMiddleware``: the middleware would recompress 150 KB
+on every full GET and keep the identity ETag on the compressed body, which breaks caches. Here
+the gzipped variant is cached and gets its own ETag, and every feed response says
+``Vary: Accept-Encoding``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from adapters.feed_token import FeedToken
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from config.loader import LoadedConfig
+    from config.models import Settings
+
+FEED_NAME = "liftrun.ics"
+SHADOW_NAME = "busy.ics"
+ICS_TYPE = "text/calendar; charset=utf-8"
+GZIP_MIN_BYTES = 256  # below this the gzip header costs more than it saves
+
+access_log = logging.getLogger("liftrun.feed.access")
+
+_Key = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    gzip_etag: str
+    mtime: int  # whole seconds: what Last-Modified can express
+    last_modified: str
+
+
+class FeedFile:
+    """One feed file with its bytes, ETags and gzipped copy cached until the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._key: _Key | None = None
+        self._snapshot: _Snapshot | None = None
+
+    def snapshot(self) -> _Snapshot | None:
+        """The current content, or None while the file does not exist yet."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._key, self._snapshot = None, None
+            return None
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        if key != self._key or self._snapshot is None:
+            self._load()
+        return self._snapshot
+
+    def _load(self) -> None:
+        # Key and bytes come from the same open file, so a rename between stat and read can at
+        # worst cause one extra reload on the next request, never a stale ETag for new bytes.
+        try:
+            with self.path.open("rb") as f:
+                st = os.fstat(f.fileno())
+                body = f.read()
+        except FileNotFoundError:
+            self._key, self._snapshot = None, None
+            return
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        mtime = int(st.st_mtime)
+        self._snapshot = _Snapshot(
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=9, mtime=0)
+            if len(body) >= GZIP_MIN_BYTES
+            else None,
+            etag=f'"{digest}"',
+            gzip_etag=f'"{digest}-gz"',
+            mtime=mtime,
+            last_modified=formatdate(mtime, usegmt=True),
+        )
+        self._key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``q=0`` and ``*`` respected)."""
+    star: bool | None = None
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            k, _, v = param.strip().partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        coding = name.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            return q > 0
+        if coding == "*":
+            star = q > 0
+    return bool(star)
+
+
+def _etag_matches(header: str, snap: _Snapshot) -> bool:
+    """RFC 9110 weak comparison against either variant: both stand for unchanged content."""
+    if header.strip() == "*":
+        return True
+    ours = {snap.etag, snap.gzip_etag}
+    return any(tag.strip().removeprefix("W/") in ours for tag in header.split(","))
+
+
+def _not_modified_since(header: str, snap: _Snapshot) -> bool:
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return snap.mtime <= since.timestamp()
+
+
+def _feed_endpoint(
+    feed: FeedFile, token: FeedToken, cache_control: str
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if not token.matches(request.path_params["token"]):
+            return Response(status_code=404)
+        snap = feed.snapshot()
+        if snap is None:
+            return PlainTextResponse(
+                "The feed has not been written yet; try again after the next sync.\n",
+                status_code=503,
+                headers={"Retry-After": "300", "Cache-Control": "no-store"},
+            )
+        use_gzip = snap.gzipped is not None and accepts_gzip(
+            request.headers.get("accept-encoding", "")
+        )
+        headers = {
+            "ETag": snap.gzip_etag if use_gzip else snap.etag,
+            "Last-Modified": snap.last_modified,
+            "Cache-Control": cache_control,
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+        }
+        inm = request.headers.get("if-none-match")
+        ims = request.headers.get("if-modified-since")
+        # RFC 9110 13.2.2: If-None-Match, when present, makes If-Modified-Since irrelevant.
+        if (inm is not None and _etag_matches(inm, snap)) or (
+            inm is None and ims is not None and _not_modified_since(ims, snap)
+        ):
+            return Response(status_code=304, headers=headers)
+        if use_gzip:
+            headers["Content-Encoding"] = "gzip"
+            assert snap.gzipped is not None
+            return Response(snap.gzipped, headers=headers, media_type=ICS_TYPE)
+        return Response(snap.body, headers=headers, media_type=ICS_TYPE)
+
+    return endpoint
+
+
+async def _healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+def redact_path(path: str) -> str:
+    """The path as logged: the first segment (where the token goes) is always replaced, even
+    for a wrong token, which could be a revoked one or a typo of the real one."""
+    if path == "/healthz":
+        return path
+    segments = path.split("/")
+    if len(segments) > 1 and segments[1]:
+        segments[1] = "<token>"
+    return "/".join(segments)
+
+
+class AccessLogMiddleware:
+    """One line per request without the token: method, redacted path, status, bytes, time."""
+
+    def __init__(self, app: ASGIApp, token: FeedToken) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        sent = 0
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and scope["method"] != "HEAD":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            path = redact_path(scope["path"])
+            current = self.token.current()
+            if current and current in path:  # belt and braces: a token outside segment one
+                path = path.replace(current, "<token>")
+            client = scope.get("client")
+            access_log.info(
+                '%s "%s %s" %d %d %.1fms',
+                client[0] if client else "-",
+                scope["method"],
+                path,
+                status,
+                sent,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def create_app(
+    feed_path: Path,
+    token: FeedToken,
+    *,
+    shadow_path: Path | None = None,
+    max_age: int = 3600,
+) -> Starlette:
+    """The ASGI app: the feed, optionally the busy-only shadow feed, and ``/healthz``."""
+    cache_control = f"private, max-age={max_age}"
+    routes = [
+        Route("/healthz", _healthz, methods=["GET", "HEAD"]),
+        Route(
+            f"/{{token}}/{FEED_NAME}",
+            _feed_endpoint(FeedFile(feed_path), token, cache_control),
+            methods=["GET", "HEAD"],
+        ),
+    ]
+    if shadow_path is not None:
+        routes.append(
+            Route(
+                f"/{{token}}/{SHADOW_NAME}",
+                _feed_endpoint(FeedFile(shadow_path), token, cache_control),
+                methods=["GET", "HEAD"],
+            )
+        )
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return Response(status_code=404)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.add_middleware(AccessLogMiddleware, token=token)
+    return app
+
+
+@dataclass(frozen=True)
+class FeedPaths:
+    feed: Path
+    shadow: Path | None
+
+
+def feed_paths(loaded: LoadedConfig) -> FeedPaths | None:
+    """The files to serve: the first ICS calendar with ``push_to``; None if there is none."""
+    for cal in loaded.settings.calendars:
+        if cal.kind == "ics" and cal.push_to:
+            shadow = cal.push_busy_shadow_to
+            return FeedPaths(
+                feed=_resolve(loaded.base_dir, cal.push_to),
+                shadow=_resolve(loaded.base_dir, shadow) if shadow else None,
+            )
+    return None
+
+
+def _resolve(base: Path, path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for ``uvicorn.Server.run(sockets=[...])``.
+
+    Not ``uvicorn.Config.bind_socket``: it leaves ``proto`` at 0, accepted sockets inherit
+    that, and asyncio then skips ``TCP_NODELAY``, so every small response on a keep-alive
+    connection waits ~40 ms for a delayed ACK (uvicorn issue #3149, open as of 0.54). Binding
+    here also lets ``serve`` print the URL only once the port is really ours.
+    """
+    family, kind, proto, _, addr = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def subscription_urls(
+    settings: Settings,
+    token: str,
+    listen_host: str | None = None,
+    port: int | None = None,
+) -> tuple[str, str]:
+    """The feed URL and its ``webcal://`` form (which makes calendar apps offer to subscribe).
+
+    ``[feed] public_url`` wins when set, because behind a reverse proxy the listen address is
+    not reachable by the phone that subscribes.
+    """
+    if settings.feed.public_url:
+        base = settings.feed.public_url.rstrip("/")
+    else:
+        host = settings.feed.host if listen_host is None else listen_host
+        if host in _WILDCARD_HOSTS:  # listening everywhere: name the machine, not 0.0.0.0
+            host = socket.gethostname()
+        if ":" in host:
+            host = f"[{host}]"
+        base = f"http://{host}:{settings.feed.port if port is None else port}"
+    url = f"{base}/{token}/{FEED_NAME}"
+    scheme, sep, rest = url.partition("://")
+    webcal = f"webcal://{rest}" if sep and scheme.lower() in ("http", "https") else url
+    return url, webcal

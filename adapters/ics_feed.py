@@ -1,0 +1,267 @@
+"""The ICS feed as a calendar target: the feed file is both what clients subscribe to and the
+record of what liftrun published.
+
+Reading the previous feed back gives each event's SEQUENCE, DTSTAMP, LAST-MODIFIED and the hash
+of the content it was rendered from (X-LIFTRUN-HASH), so:
+
+* an unchanged plan renders to the same bytes, and ``commit`` does not touch the file at all;
+* SEQUENCE rises exactly when a session's time or content changes (RFC 5545 3.8.7.4);
+* a session that leaves the plan stays as STATUS:CANCELLED with a raised SEQUENCE for
+  ``cancelled_retention_days``, so clients that cached it remove it, and then disappears.
+
+The file is replaced atomically (temp file, fsync, rename, fsync of the directory): a client
+fetching mid-write sees the old feed or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import icalendar
+
+from adapters.ics_render import EventMeta, build_event, description, new_calendar
+from adapters.protocol import (
+    AdapterError,
+    AlreadyExists,
+    NotFound,
+    OwnedEvent,
+    PreconditionFailed,
+    session_id_of,
+)
+from planner.model import Focus, Kind, PhaseName, Session
+
+
+def content_hash(session: Session, alarm_minutes: int | None) -> str:
+    """What a subscriber sees of a session; a new hash means a new SEQUENCE."""
+    assert session.start is not None and session.end is not None
+    parts = [
+        session.start.astimezone(UTC).isoformat(),
+        session.end.astimezone(UTC).isoformat(),
+        session.title,
+        description(session),
+        session.kind.value,
+        session.phase.value,
+        str(alarm_minutes),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass
+class _Entry:
+    session: Session
+    meta: EventMeta
+    raw: Any = None  # the VEVENT as read from the previous feed, re-emitted while unchanged
+
+
+def _event_session(ev: Any, sid: str) -> Session:
+    """Enough of a session to re-render a cancelled event we no longer have in the plan."""
+    start = ev.decoded("dtstart")
+    end = ev.decoded("dtend")
+    categories = ev.get("categories")
+    cats = [str(c) for c in categories.cats] if categories is not None else []
+    kind = Kind.LIFT if "Lift" in cats else Kind.RUN
+    phase = next((p for p in PhaseName if p.value.capitalize() in cats), PhaseName.BASE)
+    return Session(
+        id=sid,
+        date=start.date(),
+        kind=kind,
+        focus=Focus.FULL if kind is Kind.LIFT else Focus.EASY,
+        phase=phase,
+        duration_minutes=int((end - start).total_seconds() // 60),
+        title=str(ev.get("summary", "")),
+        description=str(ev.get("description", "")).split("\n\nWhy: ")[0],
+        rules=(),
+        reason="",
+        start=start,
+        end=end,
+    )
+
+
+class IcsFeedTarget:
+    """``CalendarTarget`` for a feed file (and its optional busy-only shadow feed)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        timezone: str,
+        now: datetime,
+        calendar_name: str = "liftrun training",
+        alarm_minutes: int | None = 30,
+        retention_days: int = 14,
+        refresh_minutes: int = 60,
+        shadow_path: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.shadow_path = shadow_path
+        self.timezone = timezone
+        self.now = now.astimezone(UTC).replace(microsecond=0)
+        self.calendar_name = calendar_name
+        self.alarm_minutes = alarm_minutes
+        self.retention = timedelta(days=retention_days)
+        self.refresh_minutes = refresh_minutes
+        self.entries: dict[str, _Entry] = self._read()
+
+    # -- reading back ----------------------------------------------------------------------
+    def _read(self) -> dict[str, _Entry]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise AdapterError(f"{self.name}: cannot read {self.path}: {exc.strerror}") from None
+        try:
+            cal = icalendar.Calendar.from_ical(raw)
+        except ValueError as exc:
+            raise AdapterError(f"{self.name}: {self.path} is not a valid feed: {exc}") from None
+        out: dict[str, _Entry] = {}
+        for ev in cal.walk("VEVENT"):
+            sid = session_id_of(str(ev.get("uid", "")))
+            if sid is None:
+                continue  # not ours; a feed should hold none, and we never carry them over
+            cancelled_at = ev.get("x-liftrun-cancelled-at")
+            meta = EventMeta(
+                sequence=int(ev.get("sequence", 0)),
+                stamp=ev.decoded("dtstamp"),
+                cancelled=str(ev.get("status", "")).upper() == "CANCELLED",
+                content_hash=str(ev.get("x-liftrun-hash", "")),
+                cancelled_at=(
+                    datetime.strptime(str(cancelled_at), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                    if cancelled_at is not None
+                    else None
+                ),
+            )
+            out[sid] = _Entry(_event_session(ev, sid), meta, raw=ev)
+        return out
+
+    def _owned(self, sid: str, entry: _Entry) -> OwnedEvent:
+        s = entry.session
+        assert s.start is not None and s.end is not None
+        return OwnedEvent(
+            session_id=sid,
+            remote_id=sid,
+            etag=f"{entry.meta.content_hash}-{entry.meta.sequence}",
+            start=s.start,
+            end=s.end,
+            content_hash=entry.meta.content_hash,
+            cancelled=entry.meta.cancelled,
+        )
+
+    def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
+        owned = [self._owned(sid, e) for sid, e in sorted(self.entries.items())]
+        return [o for o in owned if o.start < end and o.end > start]
+
+    # -- writes ----------------------------------------------------------------------------
+    def create(self, session: Session, content_hash: str) -> OwnedEvent:
+        current = self.entries.get(session.id)
+        if current is not None and not current.meta.cancelled:
+            raise AlreadyExists(f"{self.name}: {session.id} is already in the feed")
+        sequence = current.meta.sequence + 1 if current is not None else 0
+        meta = EventMeta(sequence=sequence, stamp=self.now, content_hash=content_hash)
+        self.entries[session.id] = _Entry(session, meta)
+        return self._owned(session.id, self.entries[session.id])
+
+    def update(self, session: Session, content_hash: str, current: OwnedEvent) -> OwnedEvent:
+        entry = self.entries.get(session.id)
+        if entry is None:
+            raise NotFound(f"{self.name}: {session.id} is not in the feed")
+        if self._owned(session.id, entry).etag != current.etag:
+            raise PreconditionFailed(f"{self.name}: {session.id} changed since it was read")
+        if entry.meta.content_hash == content_hash and not entry.meta.cancelled:
+            return self._owned(session.id, entry)  # same content: same bytes, same SEQUENCE
+        meta = EventMeta(
+            sequence=entry.meta.sequence + 1, stamp=self.now, content_hash=content_hash
+        )
+        self.entries[session.id] = _Entry(session, meta)
+        return self._owned(session.id, self.entries[session.id])
+
+    def cancel(self, current: OwnedEvent) -> None:
+        entry = self.entries.get(current.session_id)
+        if entry is None:
+            raise NotFound(f"{self.name}: {current.session_id} is not in the feed")
+        if entry.meta.cancelled:
+            return
+        entry.meta = replace(
+            entry.meta,
+            sequence=entry.meta.sequence + 1,
+            stamp=self.now,
+            cancelled=True,
+            cancelled_at=self.now,
+        )
+        entry.raw = None
+
+    def render(self, *, shadow: bool = False) -> bytes:
+        entries = sorted(
+            (e for e in self.entries.values() if not (shadow and e.meta.cancelled)),
+            key=lambda e: (
+                e.session.start.astimezone(UTC) if e.session.start else self.now,
+                e.session.id,
+            ),
+        )
+        cal = new_calendar(
+            timezone=self.timezone,
+            first=min((e.session.date for e in entries), default=None),
+            last=max((e.session.date for e in entries), default=None),
+            name=self.calendar_name,
+            refresh_minutes=self.refresh_minutes,
+            shadow=shadow,
+        )
+        for e in entries:
+            if e.raw is not None and not shadow:
+                cal.add_component(e.raw)
+            else:
+                cal.add_component(
+                    build_event(e.session, e.meta, alarm_minutes=self.alarm_minutes, shadow=shadow)
+                )
+        rendered: bytes = cal.to_ical()
+        return rendered
+
+    def commit(self) -> int:
+        """Drop cancellations past retention, then write each feed whose bytes changed."""
+        for sid, entry in list(self.entries.items()):
+            at = entry.meta.cancelled_at
+            if entry.meta.cancelled and at is not None and self.now - at >= self.retention:
+                del self.entries[sid]
+        writes = _write_if_changed(self.path, self.render())
+        if self.shadow_path is not None:
+            writes += _write_if_changed(self.shadow_path, self.render(shadow=True))
+        return writes
+
+
+def _write_if_changed(path: Path, data: bytes) -> int:
+    try:
+        if path.read_bytes() == data:
+            return 0
+    except FileNotFoundError:
+        pass
+    atomic_write(path, data)
+    return 1
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same directory, fsync, rename over, fsync the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).chmod(0o644)  # a feed is meant to be served
+        Path(tmp).replace(path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,561 @@
+"""Busy time from an ICS source: a subscribed calendar URL or a local ``.ics`` file.
+
+A source that cannot be read must never look like a free week, so every failure (network,
+HTTP error, oversize body, a login page instead of iCalendar) falls back to the last copy that
+did parse, and says so (``SourceRead.fresh=False`` plus the reason). Without such a copy the
+read fails with :class:`~adapters.protocol.SourceUnavailable` and the planner places nothing
+on guesswork.
+
+The "secret iCal address" of Google Calendar, iCloud and Outlook is a capability URL: whoever
+has it can read the calendar. So the location is kept private to this object; everything that
+leaves it (``name``, error messages, warnings, log lines, ``repr``) shows only
+``scheme://host/…/<last segment>``, with a token-like last segment shortened too.
+
+HTTP reads are bounded three ways: a per-operation timeout plus an overall deadline per
+attempt (a server trickling bytes cannot hold a sync run), a byte cap checked against
+``Content-Length`` up front and against the streamed body, and at most three attempts, retried
+only when a retry can help (5xx, 429, timeouts, broken connections). The last good body and its
+validators are cached so unchanged calendars cost a 304.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from adapters.ics_busy import BusyRead, IcsParseError, read_busy
+from adapters.protocol import SourceRead, SourceUnavailable
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_REDIRECTS",
+    "RETRY_AFTER_CAP",
+    "IcsSource",
+    "display_name",
+    "fetch_url",
+]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "liftrun/0.1 (busy-time reader)"
+MAX_REDIRECTS = 5
+MAX_ATTEMPTS = 3
+RETRY_AFTER_CAP = 30.0  # seconds; a sync run waits no longer than this for a rate limit
+# An attempt may take this many times ``timeout`` in total. httpx's timeout is per operation
+# (connect, each read), so without a deadline a server sending a byte every few seconds could
+# keep one attempt alive for hours.
+_DEADLINE_FACTOR = 3
+_CHUNK = 64 * 1024
+_HTTP_SCHEMES = {"http": "http", "https": "https", "webcal": "https", "webcals": "https"}
+# A path segment is shown in full only when it does not look like a token: secret addresses
+# carry long random runs (Google's private-<hex>, iCloud's base64 ids, Nextcloud's tokens).
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-%]{12,}")
+_MAX_SHOWN_SEGMENT = 40
+_MIN_SCRUBBED_PATH = 8  # shorter paths ("/", "/a.ics") are no secret and too common to replace
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+# --------------------------------------------------------------------------------------------
+# Locations
+
+
+def fetch_url(location: str) -> str:
+    """The http(s) URL a subscription location is fetched from.
+
+    ``webcal://`` (and ``webcals://``) is only a hint for calendar apps to subscribe; the feed
+    behind it is plain HTTP, and it is fetched over TLS because that is what every provider
+    serves and a capability URL must not travel in clear text.
+
+    Raises:
+        ValueError: ``location`` is not an http(s) or webcal(s) URL.
+    """
+    scheme, sep, rest = location.partition("://")
+    mapped = _HTTP_SCHEMES.get(scheme.lower()) if sep else None
+    if mapped is None:
+        raise ValueError(f"{display_name(location)}: not an http(s):// or webcal:// URL")
+    return f"{mapped}://{rest}"
+
+
+def display_name(location: str) -> str:
+    """How a location is shown anywhere outside this module, with the secret parts hidden.
+
+    Local paths are shown as they are: a path is not a capability, and the person needs to see
+    which file failed.
+    """
+    if "://" not in location:
+        return location
+    parts = urlsplit(location)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return location
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    with contextlib.suppress(ValueError):  # a malformed port is simply not shown
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+    segments = [s for s in parts.path.split("/") if s]
+    tail = ""
+    if segments:
+        tail = ("…/" if len(segments) > 1 else "") + _shown_segment(segments[-1])
+    return f"{scheme}://{host}/{tail}{'?…' if parts.query else ''}"
+
+
+def _shown_segment(segment: str) -> str:
+    if len(segment) > _MAX_SHOWN_SEGMENT or any(
+        any(c.isdigit() for c in run) for run in _TOKEN_RUN.findall(segment)
+    ):
+        return segment[:4] + "…"
+    return segment
+
+
+def _file_path(location: str) -> Path | None:
+    """The local file behind ``location``, or None when it is a URL to fetch."""
+    if location.startswith("/"):
+        return Path(location)
+    scheme, sep, _ = location.partition("://")
+    if not sep or scheme.lower() != "file":
+        return None
+    parts = urlsplit(location)
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"{location}: a file:// URL must name a local file (no host)")
+    path = Path(unquote(parts.path))
+    if not path.is_absolute():
+        raise ValueError(f"{location}: a file:// URL needs an absolute path")
+    return path
+
+
+def _hide_urls(text: str, *, keep_tail: bool = True) -> str:
+    """``text`` with each URL shown as :func:`display_name` does, or as ``scheme://host/…`` only
+    when the URL may be cut short (an excerpt), where the "last segment" is any segment."""
+
+    def shown(match: re.Match[str]) -> str:
+        name = display_name(match.group(0))
+        if keep_tail:
+            return name
+        scheme, _, rest = name.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}/…"
+
+    return _URL_IN_TEXT.sub(shown, text)
+
+
+class _HideUrlsInLog(logging.Filter):
+    """httpx logs every request with its full URL at INFO level; for a subscribed calendar that
+    line would be the secret address, in whatever log the application keeps."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "://" in message:
+            record.msg = _hide_urls(message)
+            record.args = None
+        return True
+
+
+def _install_log_filter(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _HideUrlsInLog) for f in logger.filters):
+        logger.addFilter(_HideUrlsInLog())
+
+
+_install_log_filter(logging.getLogger("httpx"))
+
+
+# --------------------------------------------------------------------------------------------
+# Failures
+
+
+class _FetchError(Exception):
+    """A failed load; ``reason`` is short, names no URL, and is what the person gets to see."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Transient(_FetchError):
+    """A failure another attempt may fix; ``retry_after`` is the server's own wish, seconds."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+# The retry policy, declared once; each source copies it with its own wait and sleep.
+_RETRYING = Retrying(
+    stop=stop_after_attempt(MAX_ATTEMPTS),
+    retry=retry_if_exception_type(_Transient),
+    reraise=True,
+)
+_DEFAULT_BACKOFF = wait_exponential_jitter(initial=1, max=10, jitter=1)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (RFC 9110 10.2.3: delay-seconds or an HTTP-date),
+    capped so a rate limit cannot stall a sync run; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What one load produced; ``data`` is None when the server said 304 Not Modified."""
+
+    data: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class _Cached:
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file, fsync, rename, fsync of the directory: a crash or a concurrent run leaves
+    either the old file or the new one, never a torn last good copy."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp creates it 0600: calendars are private
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The source
+
+
+class IcsSource:
+    """One ``busy_from`` entry of an ``[[calendars]]`` ICS calendar, as a ``BusySource``.
+
+    ``retry_wait`` gives the back-off in seconds after attempt *n* (default: exponential with
+    jitter); a server's ``Retry-After`` takes precedence over it. ``sleep`` is how waiting
+    happens, so tests can record the waits instead of spending them.
+    """
+
+    name: str
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        cache_dir: Path,
+        tz: ZoneInfo,
+        timeout: float = 20.0,
+        max_bytes: int = 20 * 1024 * 1024,
+        client: httpx.Client | None = None,
+        retry_wait: Callable[[int], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = display_name(location)
+        self._location = location
+        self._path = _file_path(location)
+        self._url = None if self._path is not None else fetch_url(location)
+        self._cache_dir = cache_dir
+        key = _sha256(location.encode("utf-8"))
+        self._body_file = cache_dir / f"{key}.ics"
+        self._meta_file = cache_dir / f"{key}.json"
+        self._tz = tz
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._client = client
+        self._retry_wait = retry_wait
+        self._retrying = _RETRYING.copy(wait=self._wait, sleep=sleep, before_sleep=self._log_retry)
+
+    def __repr__(self) -> str:
+        return f"IcsSource({self.name!r})"  # never the location: it may be a capability URL
+
+    def read_busy(self, start: datetime, end: datetime) -> SourceRead:
+        """Busy time overlapping ``[start, end)``, from the source or else its last good copy.
+
+        Raises:
+            SourceUnavailable: the source failed and there is no readable last good copy.
+            ValueError: ``start``/``end`` are naive or out of order (a programming error).
+        """
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            raise ValueError("read_busy needs an aware window with start < end")
+        cached = self._load_cache()
+        try:
+            loaded = self._read_file() if self._path is not None else self._download(cached)
+            if loaded.data is None:  # 304: the cached body is current
+                assert cached is not None  # validators are only sent with a cached body
+                body = cached.body
+            else:
+                body = loaded.data
+            busy = self._parse(body, start, end, loaded.content_type)
+        except _FetchError as exc:
+            return self._fall_back(exc.reason, cached, start, end)
+        return SourceRead(self.name, self._remember(body, loaded, cached, busy))
+
+    # ----------------------------------------------------------------------------------------
+    # Loading
+
+    def _read_file(self) -> _Loaded:
+        assert self._path is not None
+        try:
+            with self._path.open("rb") as fh:
+                if os.fstat(fh.fileno()).st_size > self._max_bytes:
+                    raise self._too_large()
+                data = fh.read(self._max_bytes + 1)  # the file may grow while we read
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            raise _FetchError(f"cannot read the file: {reason}") from None
+        if len(data) > self._max_bytes:
+            raise self._too_large()
+        return _Loaded(data)
+
+    def _download(self, cached: _Cached | None) -> _Loaded:
+        headers = {}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+        attempts = 0
+
+        def attempt(client: httpx.Client) -> _Loaded:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(client, headers, cached)
+
+        try:
+            with self._client_scope() as client:
+                return self._retrying(attempt, client)
+        except _Transient as exc:
+            suffix = f" ({attempts} attempts)" if attempts > 1 else ""
+            raise _FetchError(exc.reason + suffix) from None
+
+    @contextlib.contextmanager
+    def _client_scope(self) -> Iterator[httpx.Client]:
+        if self._client is not None:
+            yield self._client
+            return
+        with httpx.Client(
+            headers={"User-Agent": USER_AGENT},
+            timeout=self._timeout,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+        ) as client:
+            yield client
+
+    def _attempt(
+        self, client: httpx.Client, headers: dict[str, str], cached: _Cached | None
+    ) -> _Loaded:
+        assert self._url is not None
+        deadline = time.monotonic() + self._timeout * _DEADLINE_FACTOR
+        try:
+            with client.stream(
+                "GET",
+                self._url,
+                headers={"User-Agent": USER_AGENT, **headers},
+                timeout=self._timeout,
+                follow_redirects=True,
+            ) as response:
+                return self._receive(response, cached, deadline)
+        except httpx.TimeoutException:
+            raise _Transient(f"timed out after {self._timeout:g} s") from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            detail = self._scrub(str(exc)) or exc.__class__.__name__
+            raise _Transient(f"connection failed: {detail}") from None
+        except httpx.TooManyRedirects:
+            raise _FetchError("too many redirects") from None
+        except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, decoding, ...
+            detail = self._scrub(str(exc))
+            raise _FetchError(f"request failed: {exc.__class__.__name__}: {detail}") from None
+
+    def _receive(
+        self, response: httpx.Response, cached: _Cached | None, deadline: float
+    ) -> _Loaded:
+        status = response.status_code
+        etag = response.headers.get("ETag")
+        last_modified = response.headers.get("Last-Modified")
+        if status == httpx.codes.NOT_MODIFIED:
+            if cached is None:
+                raise _FetchError("HTTP 304 Not Modified, but there is no cached copy")
+            return _Loaded(None, etag or cached.etag, last_modified or cached.last_modified, None)
+        reason = f"HTTP {status} {response.reason_phrase}".rstrip()
+        if status == httpx.codes.TOO_MANY_REQUESTS or status >= 500:
+            raise _Transient(reason, _retry_after(response.headers.get("Retry-After")))
+        if not 200 <= status < 300:
+            raise _FetchError(reason)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes(_CHUNK):  # decoded: a gzip bomb is capped too
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise self._too_large()
+            if time.monotonic() > deadline:
+                raise _Transient(f"took longer than {self._timeout * _DEADLINE_FACTOR:g} s")
+            chunks.append(chunk)
+        content_type = response.headers.get("Content-Type")
+        return _Loaded(b"".join(chunks), etag, last_modified, content_type)
+
+    def _too_large(self) -> _FetchError:
+        return _FetchError(f"larger than {self._max_bytes} bytes")
+
+    # ----------------------------------------------------------------------------------------
+    # Retries
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, _Transient) and exc.retry_after is not None:
+            return exc.retry_after
+        if self._retry_wait is not None:
+            return self._retry_wait(state.attempt_number)
+        return _DEFAULT_BACKOFF(state)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        reason = exc.reason if isinstance(exc, _FetchError) else "failed"
+        seconds = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info("%s: %s; retrying in %.1f s", self.name, reason, seconds)
+
+    # ----------------------------------------------------------------------------------------
+    # Parsing and the last good copy
+
+    def _parse(
+        self, body: bytes, start: datetime, end: datetime, content_type: str | None = None
+    ) -> BusyRead:
+        try:
+            return read_busy(body, source=self.name, tz=self._tz, start=start, end=end)
+        except IcsParseError as exc:
+            reason = self._scrub(str(exc).removeprefix(f"{self.name}: "))
+            media_type = (content_type or "").split(";", 1)[0].strip().lower()
+            if media_type and "calendar" not in media_type:
+                reason += f" (the server sent {media_type})"
+            raise _FetchError(reason) from None
+
+    def _fall_back(
+        self, reason: str, cached: _Cached | None, start: datetime, end: datetime
+    ) -> SourceRead:
+        if cached is None:
+            log.warning("%s: %s; no last good copy", self.name, reason)
+            raise SourceUnavailable(f"{self.name}: {reason}") from None
+        try:
+            busy = self._parse(cached.body, start, end)
+        except _FetchError as exc:
+            log.warning("%s: %s; last good copy unreadable: %s", self.name, reason, exc.reason)
+            message = f"{self.name}: {reason}; the last good copy is unreadable too: {exc.reason}"
+            raise SourceUnavailable(message) from None
+        log.warning("%s: %s; using the last good copy", self.name, reason)
+        return SourceRead(self.name, busy, fresh=False, error=reason)
+
+    def _load_cache(self) -> _Cached | None:
+        """The last good copy, if any. A body without readable validators is still a good copy
+        (it was only written after it parsed); validators that belong to another body are
+        dropped, since a 304 for them would vouch for the wrong content."""
+        try:
+            body = self._body_file.read_bytes()
+        except OSError:
+            return None
+        etag = last_modified = None
+        try:
+            meta: Any = json.loads(self._meta_file.read_bytes())
+        except (OSError, ValueError):
+            meta = None
+        if isinstance(meta, dict) and meta.get("sha256") == _sha256(body):
+            etag = meta.get("etag") if isinstance(meta.get("etag"), str) else None
+            last_modified = meta.get("last_modified")
+            if not isinstance(last_modified, str):
+                last_modified = None
+        return _Cached(body, etag, last_modified)
+
+    def _remember(
+        self, body: bytes, loaded: _Loaded, cached: _Cached | None, busy: BusyRead
+    ) -> BusyRead:
+        """Store ``body`` as the last good copy; a cache that cannot be written does not spoil a
+        good read, but the person is told, since the next failure will find no copy."""
+        same_body = cached is not None and cached.body == body
+        if (
+            same_body
+            and cached is not None
+            and (cached.etag, cached.last_modified) == (loaded.etag, loaded.last_modified)
+        ):
+            return busy
+        meta = {
+            "sha256": _sha256(body),
+            "etag": loaded.etag,
+            "last_modified": loaded.last_modified,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        try:
+            if not self._cache_dir.exists():
+                self._cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not same_body:
+                # Body first: a crash between the two writes leaves validators that do not
+                # match the body, which _load_cache detects and ignores.
+                _write_atomically(self._body_file, body)
+            _write_atomically(self._meta_file, json.dumps(meta).encode("utf-8"))
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            log.warning("%s: cannot save the last good copy: %s", self.name, reason)
+            warning = f"{self.name}: cannot save the last good copy: {reason}"
+            return replace(busy, warnings=(*busy.warnings, warning))
+        return busy
+
+    def _scrub(self, text: str) -> str:
+        """``text`` safe to show: library messages and page excerpts may quote the address, a
+        redirect target or just the path, and any of them can carry the secret."""
+        if self._url is not None:
+            parts = urlsplit(self._url)
+            for secret in (f"{parts.path}?{parts.query}", parts.path):
+                if len(secret) >= _MIN_SCRUBBED_PATH:
+                    text = text.replace(secret, "/…")
+        return _hide_urls(text, keep_tail=False)

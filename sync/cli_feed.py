@@ -1,0 +1,163 @@
+"""``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``.
+
+``sync.cli`` registers these commands (``main.add_command``), so this module must not import
+``sync.cli`` at import time: that would be circular. The three small helpers below mirror
+``sync.cli``'s ``_load``, ``_state_dir`` and ``_fail`` (same messages, same exit code 2).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+import uvicorn
+
+from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
+from adapters.feed_token import FeedToken, FeedTokenError
+from config.loader import ConfigError, LoadedConfig, load
+
+EXIT_CONFIG = 2
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $LIFTRUN_CONFIG, then ./liftrun.toml, then the embedded sample).",
+)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"liftrun: {message}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def _load(config_path: str | None) -> LoadedConfig:
+    try:
+        loaded = load(config_path)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+    if loaded.source.startswith("embedded"):
+        click.echo(
+            f"liftrun: no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}",
+            err=True,
+        )
+    return loaded
+
+
+def _state_dir(loaded: LoadedConfig) -> Path:
+    path = Path(loaded.settings.state.path)
+    return path if path.is_absolute() else loaded.base_dir / path
+
+
+def _token(loaded: LoadedConfig) -> FeedToken:
+    """The state directory's token, created if missing; an unsafe token file stops the command."""
+    token = FeedToken(_state_dir(loaded))
+    try:
+        token.get()
+    except (FeedTokenError, OSError) as exc:
+        _fail(str(exc))
+    return token
+
+
+def _echo_urls(loaded: LoadedConfig, token: str) -> None:
+    url, webcal = subscription_urls(loaded.settings, token)
+    click.echo(url)
+    click.echo(webcal)
+
+
+@click.group()
+def feed() -> None:
+    """The subscription URL of the ICS feed that `liftrun serve` publishes."""
+
+
+@feed.command()
+@config_option
+def url(config_path: str | None) -> None:
+    """Print the subscription URL and its webcal:// form (keep it secret: it is the password)."""
+    loaded = _load(config_path)
+    _echo_urls(loaded, _token(loaded).get())
+
+
+@feed.command("rotate-token")
+@config_option
+def rotate_token(config_path: str | None) -> None:
+    """Replace the token: the old URL stops working at once, also on a running server."""
+    loaded = _load(config_path)
+    try:
+        token = FeedToken(_state_dir(loaded)).rotate()
+    except OSError as exc:
+        _fail(f"cannot write the feed token: {exc}")
+    click.echo("the old feed URL is revoked; subscribe again with:", err=True)
+    _echo_urls(loaded, token)
+
+
+@click.command()
+@config_option
+def serve(config_path: str | None) -> None:
+    """Serve the ICS feed over HTTP for calendar apps to subscribe to ([feed] listen)."""
+    loaded = _load(config_path)
+    paths = feed_paths(loaded)
+    if paths is None:
+        _fail(
+            'nothing to serve: add a [[calendars]] entry with kind = "ics" and push_to = "..." '
+            "(the feed file `liftrun sync --once` writes)"
+        )
+    token = _token(loaded)
+    settings = loaded.settings
+    app = create_app(
+        paths.feed,
+        token,
+        shadow_path=paths.shadow,
+        max_age=settings.feed.refresh_minutes * 60,
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.feed.host,
+        port=settings.feed.port,
+        access_log=False,  # uvicorn logs the raw path, token included; ours redacts it
+        server_header=False,
+        log_level="info",
+        lifespan="off",
+    )
+    _log_access_to_stderr()
+    try:
+        sock = listen_socket(settings.feed.host, settings.feed.port)
+    except OSError as exc:
+        _fail(f"cannot listen on {settings.feed.listen} ([feed] listen): {exc}")
+    _echo_urls(loaded, token.get())
+    if not paths.feed.exists():
+        click.echo(
+            f"liftrun: {paths.feed} does not exist yet; the feed answers 503 until "
+            "`liftrun sync --once` writes it",
+            err=True,
+        )
+    # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with Python-level handlers
+    # in place that becomes a no-op, so a requested stop exits 0 instead of "killed by signal".
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _log_access_to_stderr() -> None:
+    access = logging.getLogger("liftrun.feed.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    errors = logging.getLogger("liftrun.feed")
+    if not errors.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        errors.addHandler(handler)
+        errors.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":  # python -m sync.cli_feed serve|feed ..., until sync.cli registers us
+    click.Group(commands=[feed, serve])()

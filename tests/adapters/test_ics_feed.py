@@ -1,0 +1,174 @@
+"""The ICS feed: RFC 5545 rules checked with three independent parsers, SEQUENCE discipline,
+byte-identical rewrites, cancellation retention, atomic writes, the busy-only shadow feed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+import vobject
+from ical.calendar_stream import IcsCalendarStream
+
+from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.protocol import AdapterError
+from planner.placement import PlaceRules, apply_placement, place
+from planner.plan import build_plan
+from tests.conftest import make_settings
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
+
+
+def sessions(weeks: int = 2, **kw: object) -> tuple:  # type: ignore[type-arg]
+    settings = make_settings(**kw)  # type: ignore[arg-type]
+    plan = build_plan(settings, date(2027, 1, 4), weeks)
+    result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
+    return apply_placement(plan, result).sessions
+
+
+def feed(path: Path, now: datetime = NOW, **kw: object) -> IcsFeedTarget:
+    return IcsFeedTarget(path, name="feed", timezone="Europe/Berlin", now=now, **kw)  # type: ignore[arg-type]
+
+
+def push(target: IcsFeedTarget, items: tuple) -> int:  # type: ignore[type-arg]
+    owned = {o.session_id: o for o in target.list_owned(*FAR)}
+    for s in items:
+        h = content_hash(s, 30)
+        cur = owned.get(s.id)
+        if cur is None or cur.cancelled:
+            target.create(s, h)
+        elif cur.content_hash != h:
+            target.update(s, h, cur)
+    for sid, cur in owned.items():
+        if sid not in {s.id for s in items} and not cur.cancelled:
+            target.cancel(cur)
+    return target.commit()
+
+
+def events_by_uid(raw: bytes) -> dict[str, icalendar.Event]:
+    return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")}
+
+
+def test_feed_is_valid_rfc5545_for_three_parsers(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "liftrun.ics"
+    items = sessions()
+    assert push(feed(path), items) == 1
+    raw = path.read_bytes()
+    # CRLF everywhere, every line at most 75 octets (RFC 5545 3.1)
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b"" and all(b"\n" not in line for line in lines)
+    assert max(len(line) for line in lines) <= 75
+    cal = icalendar.Calendar.from_ical(raw)
+    assert str(cal["VERSION"]) == "2.0" and "liftrun" in str(cal["PRODID"])
+    assert str(cal["X-WR-TIMEZONE"]) == "Europe/Berlin" and cal["X-WR-CALNAME"]
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in raw and b"X-PUBLISHED-TTL" in raw
+    tzids = {str(t["TZID"]) for t in cal.walk("VTIMEZONE")}
+    used = set(re.findall(rb"TZID=([^:;]+)", raw))
+    assert {u.decode() for u in used} <= tzids == {"Europe/Berlin"}
+    events = cal.walk("VEVENT")
+    assert len(events) == len(items)
+    for ev in events:
+        for prop in (
+            "UID",
+            "DTSTAMP",
+            "DTSTART",
+            "DTEND",
+            "SEQUENCE",
+            "LAST-MODIFIED",
+            "CATEGORIES",
+            "DESCRIPTION",
+            "SUMMARY",
+        ):
+            assert prop in ev, prop
+        assert str(ev["UID"]).endswith("@liftrun.invalid")
+        assert "Rules: " in str(ev["DESCRIPTION"]) and "Why: " in str(ev["DESCRIPTION"])
+        (alarm,) = ev.walk("VALARM")
+        assert alarm.decoded("TRIGGER") == timedelta(minutes=-30)
+    assert len(vobject.readOne(raw.decode()).vevent_list) == len(items)
+    stream = IcsCalendarStream.calendar_from_ics(raw.decode())
+    assert len(stream.events) == len(items)
+    assert {e.uid for e in stream.events} == set(events_by_uid(raw))
+
+
+def test_same_plan_same_bytes_and_no_rewrite(tmp_path: Path) -> None:
+    path = tmp_path / "liftrun.ics"
+    items = sessions()
+    push(feed(path), items)
+    first = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+    later = NOW + timedelta(hours=5)
+    assert push(feed(path, later), items) == 0
+    assert path.read_bytes() == first and path.stat().st_mtime_ns == mtime
+
+
+def test_sequence_rises_only_when_time_or_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "liftrun.ics"
+    items = sessions()
+    push(feed(path), items)
+    before = events_by_uid(path.read_bytes())
+    moved = items[0]
+    assert moved.start is not None and moved.end is not None
+    changed = (
+        replace(
+            moved, start=moved.start + timedelta(hours=11), end=moved.end + timedelta(hours=11)
+        ),
+        *items[1:],
+    )
+    later = NOW + timedelta(days=1)
+    assert push(feed(path, later), changed) == 1
+    after = events_by_uid(path.read_bytes())
+    uid = f"{moved.id}@liftrun.invalid"
+    assert int(after[uid]["SEQUENCE"]) == int(before[uid]["SEQUENCE"]) + 1
+    assert after[uid].decoded("LAST-MODIFIED") == later.replace(microsecond=0)
+    for other in items[1:]:
+        u = f"{other.id}@liftrun.invalid"
+        assert after[u].to_ical() == before[u].to_ical()  # untouched, byte for byte
+
+
+def test_removed_session_is_cancelled_then_purged(tmp_path: Path) -> None:
+    path = tmp_path / "liftrun.ics"
+    items = sessions()
+    push(feed(path), items)
+    gone = items[-1]
+    uid = f"{gone.id}@liftrun.invalid"
+    t1 = NOW + timedelta(days=1)
+    push(feed(path, t1, retention_days=14), items[:-1])
+    ev = events_by_uid(path.read_bytes())[uid]
+    assert str(ev["STATUS"]) == "CANCELLED" and int(ev["SEQUENCE"]) == 1
+    assert not ev.walk("VALARM")
+    # still cancelled, not re-bumped, a week later
+    assert push(feed(path, t1 + timedelta(days=7), retention_days=14), items[:-1]) == 0
+    push(feed(path, t1 + timedelta(days=14), retention_days=14), items[:-1])
+    assert uid not in events_by_uid(path.read_bytes())
+    # coming back gets a fresh, higher SEQUENCE than any a client saw... or a new event
+    push(feed(path, t1 + timedelta(days=15)), items)
+    assert str(events_by_uid(path.read_bytes())[uid]["STATUS"]) == "CONFIRMED"
+
+
+def test_shadow_feed_shows_only_busy_time(tmp_path: Path) -> None:
+    path, shadow = tmp_path / "liftrun.ics", tmp_path / "busy.ics"
+    items = sessions()
+    push(feed(path, shadow_path=shadow), items)
+    evs = list(icalendar.Calendar.from_ical(shadow.read_bytes()).walk("VEVENT"))
+    assert len(evs) == len(items)
+    assert {str(e["SUMMARY"]) for e in evs} == {"Training"}
+    assert all("DESCRIPTION" not in e and "CATEGORIES" not in e for e in evs)
+    assert b"lift" not in shadow.read_bytes().lower().replace(b"liftrun", b"")
+
+
+def test_atomic_write_leaves_no_temp_files_and_foreign_events_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "liftrun.ics"
+    push(feed(path), sessions(weeks=1))
+    assert [p.name for p in tmp_path.iterdir()] == ["liftrun.ics"]
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_not_a_feed_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "liftrun.ics"
+    path.write_text("<html>oops</html>")
+    with pytest.raises(AdapterError, match="not a valid feed"):
+        feed(path)

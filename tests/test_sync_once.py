@@ -1,0 +1,112 @@
+"""``liftrun sync --once`` end to end: real files, the embedded path from plan to feed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import icalendar
+from click.testing import CliRunner
+
+from sync.cli import main
+
+CONFIG = """\
+timezone = "Europe/Berlin"
+[athlete]
+bodyweight_kg = 70
+lift_days = 3
+run_days = 2
+[goal]
+race = "half"
+race_date = "2027-04-18"
+plan_start = "2027-01-04"
+[availability]
+mon = ["06:00-08:00", "17:30-21:30"]
+tue = ["06:00-08:00", "17:30-21:30"]
+wed = ["06:00-08:00", "17:30-21:30"]
+thu = ["06:00-08:00", "17:30-21:30"]
+fri = ["06:00-08:00", "17:00-20:00"]
+sat = ["07:00-12:00"]
+[state]
+path = "state"
+[[calendars]]
+kind = "ics"
+push_to = "out/liftrun.ics"
+push_busy_shadow_to = "out/busy.ics"
+busy_from = [{busy}]
+"""
+
+WORK = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//tests//EN\r
+BEGIN:VEVENT\r
+UID:standup@example.com\r
+DTSTAMP:20261201T000000Z\r
+DTSTART;TZID=Europe/Berlin:20270104T060000\r
+DTEND;TZID=Europe/Berlin:20270104T063000\r
+RRULE:FREQ=WEEKLY;BYDAY=MO\r
+SUMMARY:Stand-up\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def sync(tmp_path: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--once",
+            "--config",
+            str(tmp_path / "liftrun.toml"),
+            "--now",
+            "2026-12-01T08:00",
+            *args,
+        ],
+    )
+    return result.exit_code, result.stdout + result.stderr
+
+
+def setup(tmp_path: Path) -> Path:
+    work = tmp_path / "work.ics"
+    work.write_text(WORK, encoding="utf-8")
+    (tmp_path / "liftrun.toml").write_text(CONFIG.format(busy=f'"{work}"'), encoding="utf-8")
+    return work
+
+
+def test_once_writes_the_feed_around_busy_time_and_is_idempotent(tmp_path: Path) -> None:
+    setup(tmp_path)
+    code, out = sync(tmp_path, "--format", "json")
+    assert code == 0, out
+    report = json.loads(out)
+    feed = tmp_path / "out" / "liftrun.ics"
+    (target,) = report["targets"].values()
+    assert target["created"] > 40 and target["writes"] == 2
+    (source,) = report["sources"].values()
+    assert source["ok"] and source["busy_events"] > 10
+    cal = icalendar.Calendar.from_ical(feed.read_bytes())
+    mondays = [e for e in cal.walk("VEVENT") if e.decoded("DTSTART").weekday() == 0]
+    assert all(e.decoded("DTSTART").strftime("%H:%M") == "06:45" for e in mondays)
+    first = feed.read_bytes()
+    code, out = sync(tmp_path, "--format", "json")
+    (target,) = json.loads(out)["targets"].values()
+    assert code == 0 and target["writes"] == 0 and target["created"] == 0
+    assert feed.read_bytes() == first
+
+
+def test_a_failed_source_changes_nothing_and_exits_3(tmp_path: Path) -> None:
+    work = setup(tmp_path)
+    sync(tmp_path)
+    feed = tmp_path / "out" / "liftrun.ics"
+    before = feed.read_bytes()
+    work.write_text("<html>login</html>", encoding="utf-8")  # last good copy is used
+    code, out = sync(tmp_path, "--format", "json")
+    assert code == 3
+    (source,) = json.loads(out)["sources"].values()
+    assert not source["ok"] and source["error"]
+    assert feed.read_bytes() == before
+    work.unlink()
+    (tmp_path / "state" / "sources").rename(tmp_path / "state" / "gone")  # no last good copy
+    code, out = sync(tmp_path)
+    assert code == 3 and "nothing was re-placed or written" in out
+    assert feed.read_bytes() == before
