@@ -56,7 +56,7 @@ def content_hash(session: Session, alarm_minutes: int | None) -> str:
 class _Entry:
     session: Session
     meta: EventMeta
-    raw: Any = None  # the VEVENT as read from the previous feed, re-emitted while unchanged
+    raw: bytes | None = None  # the VEVENT's bytes in the previous feed, re-emitted unchanged
 
 
 def _event_session(ev: Any, sid: str) -> Session:
@@ -122,6 +122,7 @@ class IcsFeedTarget:
             cal = icalendar.Calendar.from_ical(raw)
         except ValueError as exc:
             raise AdapterError(f"{self.name}: {self.path} is not a valid feed: {exc}") from None
+        blocks = _event_blocks(raw)
         out: dict[str, _Entry] = {}
         for ev in cal.walk("VEVENT"):
             sid = session_id_of(str(ev.get("uid", "")))
@@ -139,7 +140,7 @@ class IcsFeedTarget:
                     else None
                 ),
             )
-            out[sid] = _Entry(_event_session(ev, sid), meta, raw=ev)
+            out[sid] = _Entry(_event_session(ev, sid), meta, raw=blocks.get(str(ev["uid"])))
         return out
 
     def _owned(self, sid: str, entry: _Entry) -> OwnedEvent:
@@ -199,6 +200,8 @@ class IcsFeedTarget:
         entry.raw = None
 
     def render(self, *, shadow: bool = False) -> bytes:
+        """The feed's bytes. Unchanged events are copied byte for byte from the previous feed
+        (no re-serialisation: the same plan gives the same file, and cheaply)."""
         entries = sorted(
             (e for e in self.entries.values() if not (shadow and e.meta.cancelled)),
             key=lambda e: (
@@ -214,15 +217,17 @@ class IcsFeedTarget:
             refresh_minutes=self.refresh_minutes,
             shadow=shadow,
         )
-        for e in entries:
-            if e.raw is not None and not shadow:
-                cal.add_component(e.raw)
-            else:
-                cal.add_component(
-                    build_event(e.session, e.meta, alarm_minutes=self.alarm_minutes, shadow=shadow)
-                )
-        rendered: bytes = cal.to_ical()
-        return rendered
+        shell: bytes = cal.to_ical()
+        head, end = shell[: -len(_END)], _END
+        body = [
+            e.raw
+            if e.raw is not None and not shadow
+            else build_event(
+                e.session, e.meta, alarm_minutes=self.alarm_minutes, shadow=shadow
+            ).to_ical()
+            for e in entries
+        ]
+        return head + b"".join(body) + end
 
     def commit(self) -> int:
         """Drop cancellations past retention, then write each feed whose bytes changed."""
@@ -234,6 +239,26 @@ class IcsFeedTarget:
         if self.shadow_path is not None:
             writes += _write_if_changed(self.shadow_path, self.render(shadow=True))
         return writes
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def _event_blocks(raw: bytes) -> dict[str, bytes]:
+    """Each VEVENT's exact bytes by UID (VEVENTs do not nest; a VALARM inside stays inside)."""
+    out: dict[str, bytes] = {}
+    pos = 0
+    while (start := raw.find(b"BEGIN:VEVENT\r\n", pos)) != -1:
+        stop = raw.find(b"END:VEVENT\r\n", start)
+        if stop == -1:
+            break
+        pos = stop + len(b"END:VEVENT\r\n")
+        block = raw[start:pos]
+        for line in block.split(b"\r\n"):
+            if line.startswith(b"UID:"):
+                out[line[4:].decode()] = block
+                break
+    return out
 
 
 def _write_if_changed(path: Path, data: bytes) -> int:

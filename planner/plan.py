@@ -107,11 +107,9 @@ def _session(p: Planned, placed: Placed, settings: Settings, protein: str) -> Se
         )
     reason = p.reason + ("; " + "; ".join(notes) if notes else "")
     if p.spec.kind is Kind.LIFT:
-        lines = [
-            f"{e.name}: {e.sets} x {e.reps}" + (f" ({e.note})" if e.note else "")
-            for e in p.exercises
-        ]
-        description = "\n".join([*lines, protein] if protein else lines)
+        lines = [f"{e.name}: {e.sets} x {e.reps}" for e in p.exercises]
+        notes = list(dict.fromkeys(e.note for e in p.exercises if e.note))  # each note once
+        description = "\n".join([*lines, *notes, protein] if protein else [*lines, *notes])
     else:
         description = run_text(p.spec.focus, placed.minutes, race_week=p.race_week)
         if p.exercises:
