@@ -289,15 +289,10 @@ def feed_paths(loaded: LoadedConfig) -> FeedPaths | None:
         if cal.kind == "ics" and cal.push_to:
             shadow = cal.push_busy_shadow_to
             return FeedPaths(
-                feed=_resolve(loaded.base_dir, cal.push_to),
-                shadow=_resolve(loaded.base_dir, shadow) if shadow else None,
+                feed=loaded.resolve(cal.push_to),
+                shadow=loaded.resolve(shadow) if shadow else None,
             )
     return None
-
-
-def _resolve(base: Path, path: str) -> Path:
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else base / p
 
 
 def listen_socket(host: str, port: int) -> socket.socket:

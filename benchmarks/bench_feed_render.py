@@ -28,7 +28,7 @@ def year_of_sessions() -> tuple:  # type: ignore[type-arg]
     settings = Settings(
         timezone="Europe/Berlin",
         athlete={"bodyweight_kg": 72.5, "lift_days": 3, "run_days": 2},
-        availability={d: windows for d in ("mon", "tue", "wed", "thu", "fri")}
+        availability=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), windows)
         | {"sat": ["07:00-12:00"], "sun": ["08:00-11:00"]},
     )
     plan = build_plan(settings, date(2027, 1, 4), 52)
@@ -70,16 +70,13 @@ def main() -> int:
         )
         best_commit, _ = timed(reread.commit)
     print(f"{len(sessions)} sessions, feed {size / 1024:.0f} KiB")
-    print(
-        f"  render, all events built      best {best_first * 1000:6.1f} ms  median {med_first * 1000:6.1f} ms"
-    )
-    print(
-        f"  render, events from last feed best {best_steady * 1000:6.1f} ms  median {med_steady * 1000:6.1f} ms"
-    )
-    print(
-        f"  read back the previous feed   best {best_read * 1000:6.1f} ms  median {med_read * 1000:6.1f} ms"
-    )
-    print(f"  commit with nothing changed   best {best_commit * 1000:6.1f} ms")
+    for label, best, median in (
+        ("render, all events built", best_first, med_first),
+        ("render, events from last feed", best_steady, med_steady),
+        ("read back the previous feed", best_read, med_read),
+        ("commit with nothing changed", best_commit, best_commit),
+    ):
+        print(f"  {label:<30} best {best * 1000:6.1f} ms  median {median * 1000:6.1f} ms")
     ok = best_first <= BUDGET_S
     print(f"budget {BUDGET_S * 1000:.0f} ms for rendering one year: {'ok' if ok else 'EXCEEDED'}")
     return 0 if ok else 1

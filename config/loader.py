@@ -33,6 +33,15 @@ class LoadedConfig:
     source: str  # where the file came from, for messages ("embedded sample default.toml")
     base_dir: Path  # relative paths in the config (state, feeds) resolve against this
 
+    def resolve(self, path: str) -> Path:
+        """A path from the config: absolute as given, else relative to the config file."""
+        p = Path(path)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def state_dir(self) -> Path:
+        return self.resolve(self.settings.state.path)
+
 
 def resolve_path(cli_path: str | None, environ: Mapping[str, str]) -> Path | None:
     """The config file to read, or None for the embedded sample."""

@@ -21,7 +21,7 @@ from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
 from adapters.ics_source import IcsSource
 from adapters.protocol import BusySource
-from config.loader import ConfigError, LoadedConfig, load
+from config.loader import LoadedConfig
 from planner.busy import BusyInterval
 from planner.explain import explain
 from planner.phases import timeline
@@ -30,35 +30,10 @@ from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
 from sync import soreness as soreness_store
+from sync.cli_common import EXIT_SOURCE_FAILED, config_option, fail, load_config
 from sync.cli_feed import feed, serve
 from sync.once import run_once
 from sync.plan_table import print_plan
-
-EXIT_CONFIG = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(f"liftrun: {message}", err=True)
-    sys.exit(EXIT_CONFIG)
-
-
-def _load(config_path: str | None) -> LoadedConfig:
-    try:
-        loaded = load(config_path)
-    except ConfigError as exc:
-        click.echo(f"liftrun: config error: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    if loaded.source.startswith("embedded"):
-        click.echo(
-            f"liftrun: no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}",
-            err=True,
-        )
-    return loaded
-
-
-def _state_dir(loaded: LoadedConfig) -> Path:
-    path = Path(loaded.settings.state.path)
-    return path if path.is_absolute() else loaded.base_dir / path
 
 
 def _today(loaded: LoadedConfig) -> date:
@@ -71,7 +46,7 @@ def _now(text: str | None, zone: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--now {text!r}: not an ISO 8601 date-time (e.g. 2027-01-04T07:30)")
+        fail(f"--now {text!r}: not an ISO 8601 date-time (e.g. 2027-01-04T07:30)")
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
@@ -87,19 +62,10 @@ def _read_busy(
         try:
             read = read_busy_file(Path(path), tz=zone, start=lo, end=hi)
         except IcsParseError as exc:
-            _fail(f"--busy {path}: {exc}")
+            fail(f"--busy {path}: {exc}")
         busy.extend(read.intervals)
         warnings.extend(read.warnings)
     return busy, tuple(warnings)
-
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Config file (default: $LIFTRUN_CONFIG, then ./liftrun.toml, then the embedded sample).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,15 +109,15 @@ def plan(
     now_text: str | None,
 ) -> None:
     """Print the plan: phases, sessions at real times, prescriptions and the rules behind them."""
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     settings = loaded.settings
     now = _now(now_text, settings.zone)
     default_start, default_weeks = default_span(settings, now.astimezone(settings.zone).date())
     first = start.date() if start else default_start
     try:
-        reports = soreness_store.load(_state_dir(loaded))
+        reports = soreness_store.load(loaded.state_dir)
     except soreness_store.SorenessStoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     planned = build_plan(settings, first, weeks or default_weeks, reports)
     busy, busy_warnings = _read_busy(busy_files, settings.zone, planned.start, planned.end)
     placement = place(planned.sessions, PlaceRules.from_settings(settings), busy, now=now)
@@ -160,7 +126,7 @@ def plan(
         result = replace(result, warnings=result.warnings + busy_warnings)
     if explain_id:
         if explain_id not in {s.id for s in planned.sessions}:
-            _fail(f"--explain {explain_id}: no such session in this plan (see --format json)")
+            fail(f"--explain {explain_id}: no such session in this plan (see --format json)")
         click.echo(explain(explain_id, planned, result, busy, settings.zone))
         return
     if fmt == "json":
@@ -187,12 +153,12 @@ def plan(
 )
 def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
     """Report soreness (none | moderate | severe); next week's lifting gets lighter (rule L6)."""
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     day = week_of.date() if week_of else _today(loaded)
     try:
-        monday = soreness_store.record(_state_dir(loaded), day, Soreness(level))
+        monday = soreness_store.record(loaded.state_dir, day, Soreness(level))
     except (soreness_store.SorenessStoreError, OSError) as exc:
-        _fail(f"cannot record soreness: {exc}")
+        fail(f"cannot record soreness: {exc}")
     if level == Soreness.NONE:
         click.echo(f"cleared the soreness report for the week of {monday}")
     else:
@@ -202,14 +168,11 @@ def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
         )
 
 
-EXIT_SOURCE_FAILED = 3
-
-
 def _ics_source(location: str, loaded: LoadedConfig) -> BusySource:
     cal = next(c for c in loaded.settings.calendars if location in c.busy_from)
     return IcsSource(
         location,
-        cache_dir=_state_dir(loaded) / "sources",
+        cache_dir=loaded.state_dir / "sources",
         tz=loaded.settings.zone,
         timeout=cal.fetch_timeout_seconds,
         max_bytes=cal.max_source_bytes,
@@ -226,11 +189,11 @@ def _ics_source(location: str, loaded: LoadedConfig) -> BusySource:
 def sync(*, config_path: str | None, once: bool, fmt: str, now_text: str | None) -> None:
     """Plan, place around every busy source and write every ICS feed."""
     if not once:
-        _fail(
+        fail(
             "the scheduled sync loop is not built yet; run `liftrun sync --once` "
             "(from cron or a systemd timer) meanwhile"
         )
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     now = _now(now_text, loaded.settings.zone)
     report = run_once(loaded, now=now, sources=_ics_source)
     if fmt == "json":

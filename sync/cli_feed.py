@@ -1,8 +1,7 @@
 """``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``.
 
-``sync.cli`` registers these commands (``main.add_command``), so this module must not import
-``sync.cli`` at import time: that would be circular. The three small helpers below mirror
-``sync.cli``'s ``_load``, ``_state_dir`` and ``_fail`` (same messages, same exit code 2).
+``sync.cli`` registers these commands (``main.add_command``); the helpers both share live in
+``sync.cli_common``.
 """
 
 from __future__ import annotations
@@ -10,57 +9,23 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from pathlib import Path
-from typing import NoReturn
 
 import click
 import uvicorn
 
 from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
 from adapters.feed_token import FeedToken, FeedTokenError
-from config.loader import ConfigError, LoadedConfig, load
-
-EXIT_CONFIG = 2
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Config file (default: $LIFTRUN_CONFIG, then ./liftrun.toml, then the embedded sample).",
-)
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"liftrun: {message}", err=True)
-    sys.exit(EXIT_CONFIG)
-
-
-def _load(config_path: str | None) -> LoadedConfig:
-    try:
-        loaded = load(config_path)
-    except ConfigError as exc:
-        _fail(f"config error: {exc}")
-    if loaded.source.startswith("embedded"):
-        click.echo(
-            f"liftrun: no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}",
-            err=True,
-        )
-    return loaded
-
-
-def _state_dir(loaded: LoadedConfig) -> Path:
-    path = Path(loaded.settings.state.path)
-    return path if path.is_absolute() else loaded.base_dir / path
+from config.loader import LoadedConfig
+from sync.cli_common import config_option, fail, load_config
 
 
 def _token(loaded: LoadedConfig) -> FeedToken:
     """The state directory's token, created if missing; an unsafe token file stops the command."""
-    token = FeedToken(_state_dir(loaded))
+    token = FeedToken(loaded.state_dir)
     try:
         token.get()
     except (FeedTokenError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return token
 
 
@@ -79,7 +44,7 @@ def feed() -> None:
 @config_option
 def url(config_path: str | None) -> None:
     """Print the subscription URL and its webcal:// form (keep it secret: it is the password)."""
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     _echo_urls(loaded, _token(loaded).get())
 
 
@@ -87,11 +52,11 @@ def url(config_path: str | None) -> None:
 @config_option
 def rotate_token(config_path: str | None) -> None:
     """Replace the token: the old URL stops working at once, also on a running server."""
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     try:
-        token = FeedToken(_state_dir(loaded)).rotate()
+        token = FeedToken(loaded.state_dir).rotate()
     except OSError as exc:
-        _fail(f"cannot write the feed token: {exc}")
+        fail(f"cannot write the feed token: {exc}")
     click.echo("the old feed URL is revoked; subscribe again with:", err=True)
     _echo_urls(loaded, token)
 
@@ -100,10 +65,10 @@ def rotate_token(config_path: str | None) -> None:
 @config_option
 def serve(config_path: str | None) -> None:
     """Serve the ICS feed over HTTP for calendar apps to subscribe to ([feed] listen)."""
-    loaded = _load(config_path)
+    loaded = load_config(config_path)
     paths = feed_paths(loaded)
     if paths is None:
-        _fail(
+        fail(
             'nothing to serve: add a [[calendars]] entry with kind = "ics" and push_to = "..." '
             "(the feed file `liftrun sync --once` writes)"
         )
@@ -128,7 +93,7 @@ def serve(config_path: str | None) -> None:
     try:
         sock = listen_socket(settings.feed.host, settings.feed.port)
     except OSError as exc:
-        _fail(f"cannot listen on {settings.feed.listen} ([feed] listen): {exc}")
+        fail(f"cannot listen on {settings.feed.listen} ([feed] listen): {exc}")
     _echo_urls(loaded, token.get())
     if not paths.feed.exists():
         click.echo(

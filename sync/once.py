@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 from adapters.ics_feed import IcsFeedTarget, content_hash
 from adapters.protocol import AdapterError, BusySource, OwnedEvent, SourceUnavailable
@@ -59,16 +58,6 @@ class OnceReport:
         }
 
 
-def state_dir(loaded: LoadedConfig) -> Path:
-    path = Path(loaded.settings.state.path)
-    return path if path.is_absolute() else loaded.base_dir / path
-
-
-def resolve(loaded: LoadedConfig, path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else loaded.base_dir / p
-
-
 def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> OnceReport:
     settings = loaded.settings
     zone = settings.zone
@@ -98,7 +87,7 @@ def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> 
             }
     targets = [
         IcsFeedTarget(
-            resolve(loaded, cal.push_to),
+            loaded.resolve(cal.push_to),
             name=cal.name or cal.push_to,
             timezone=settings.timezone,
             now=now,
@@ -107,7 +96,7 @@ def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> 
             retention_days=cal.cancelled_retention_days,
             refresh_minutes=settings.feed.refresh_minutes,
             shadow_path=(
-                resolve(loaded, cal.push_busy_shadow_to) if cal.push_busy_shadow_to else None
+                loaded.resolve(cal.push_busy_shadow_to) if cal.push_busy_shadow_to else None
             ),
         )
         for cal in settings.calendars
