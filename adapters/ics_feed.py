@@ -16,8 +16,6 @@ fetching mid-write sees the old feed or the new one, never half of either.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 
 import icalendar
 
+from adapters.atomic import atomic_write
 from adapters.ics_render import EventMeta, build_event, description, new_calendar
 from adapters.protocol import (
     AdapterError,
@@ -267,26 +266,5 @@ def _write_if_changed(path: Path, data: bytes) -> int:
             return 0
     except FileNotFoundError:
         pass
-    atomic_write(path, data)
+    atomic_write(path, data, mode=0o644)  # a feed is meant to be served
     return 1
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename over, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).chmod(0o644)  # a feed is meant to be served
-        Path(tmp).replace(path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

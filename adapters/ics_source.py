@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -46,6 +45,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from adapters.atomic import atomic_write
 from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 from adapters.protocol import SourceRead, SourceUnavailable
 
@@ -249,27 +249,6 @@ class _Cached:
     body: bytes
     etag: str | None
     last_modified: str | None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename, fsync of the directory: a crash or a concurrent run leaves
-    either the old file or the new one, never a torn last good copy."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:  # mkstemp creates it 0600: calendars are private
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
 
 
 def _sha256(data: bytes) -> str:
@@ -541,8 +520,8 @@ class IcsSource:
             if not same_body:
                 # Body first: a crash between the two writes leaves validators that do not
                 # match the body, which _load_cache detects and ignores.
-                _write_atomically(self._body_file, body)
-            _write_atomically(self._meta_file, json.dumps(meta).encode("utf-8"))
+                atomic_write(self._body_file, body)
+            atomic_write(self._meta_file, json.dumps(meta).encode("utf-8"))
         except OSError as exc:
             reason = exc.strerror or exc.__class__.__name__
             log.warning("%s: cannot save the last good copy: %s", self.name, reason)

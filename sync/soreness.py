@@ -7,11 +7,10 @@ crash never leaves half a file; the planner receives the reports as plain data (
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
+from adapters.atomic import atomic_write
 from planner.phases import monday_of
 from planner.sessions import Soreness
 
@@ -45,21 +44,6 @@ def record(state_dir: Path, day: date, level: Soreness) -> date:
         reports.pop(week, None)
     else:
         reports[week] = level
-    state_dir.mkdir(parents=True, exist_ok=True)
     data = json.dumps({k.isoformat(): v.value for k, v in sorted(reports.items())}, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".soreness-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(_path(state_dir))
-        dir_fd = os.open(state_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(_path(state_dir), (data + "\n").encode())
     return week
