@@ -24,7 +24,7 @@ from typing import Any
 import icalendar
 
 from adapters.atomic import atomic_write
-from adapters.ics_render import EventMeta, build_event, description, new_calendar
+from adapters.ics_render import CALENDAR_END, EventMeta, description, event_bytes, new_calendar
 from adapters.protocol import (
     AdapterError,
     AlreadyExists,
@@ -217,16 +217,13 @@ class IcsFeedTarget:
             shadow=shadow,
         )
         shell: bytes = cal.to_ical()
-        head, end = shell[: -len(_END)], _END
         body = [
             e.raw
             if e.raw is not None and not shadow
-            else build_event(
-                e.session, e.meta, alarm_minutes=self.alarm_minutes, shadow=shadow
-            ).to_ical()
+            else event_bytes(e.session, e.meta, alarm_minutes=self.alarm_minutes, shadow=shadow)
             for e in entries
         ]
-        return head + b"".join(body) + end
+        return shell[: -len(CALENDAR_END)] + b"".join(body) + CALENDAR_END
 
     def commit(self) -> int:
         """Drop cancellations past retention, then write each feed whose bytes changed."""
@@ -238,9 +235,6 @@ class IcsFeedTarget:
         if self.shadow_path is not None:
             writes += _write_if_changed(self.shadow_path, self.render(shadow=True))
         return writes
-
-
-_END = b"END:VCALENDAR\r\n"
 
 
 def _event_blocks(raw: bytes) -> dict[str, bytes]:

@@ -14,6 +14,7 @@ import vobject
 from ical.calendar_stream import IcsCalendarStream
 
 from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
 from adapters.protocol import AdapterError
 from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import build_plan
@@ -172,3 +173,70 @@ def test_not_a_feed_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("<html>oops</html>")
     with pytest.raises(AdapterError, match="not a valid feed"):
         feed(path)
+
+
+def _reference(session, meta, alarm_minutes: int | None = 30) -> icalendar.Event:  # type: ignore[no-untyped-def]
+    """The same event built by icalendar's own serialiser: the independent reference."""
+    ev = icalendar.Event()
+    ev.add("uid", f"{session.id}@liftrun.invalid")
+    ev.add("dtstamp", meta.stamp)
+    ev.add("last-modified", meta.stamp)
+    ev.add("sequence", meta.sequence)
+    ev.add("dtstart", session.start)
+    ev.add("dtend", session.end)
+    ev.add("summary", session.title)
+    ev.add("transp", "OPAQUE")
+    ev.add("status", "CANCELLED" if meta.cancelled else "CONFIRMED")
+    ev.add("description", description(session))
+    ev.add(
+        "categories",
+        ["Lift" if session.kind.value == "lift" else "Run", session.phase.value.capitalize()],
+    )
+    if alarm_minutes is not None and not meta.cancelled:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", session.title)
+        alarm.add("trigger", timedelta(minutes=-alarm_minutes))
+        ev.add_component(alarm)
+    return ev
+
+
+@pytest.mark.parametrize("alarm", [None, 0, 30, 90, 24 * 60 + 5])
+def test_fast_serialiser_matches_icalendar_property_by_property(alarm: int | None) -> None:
+    meta = EventMeta(sequence=3, stamp=NOW, content_hash="h" * 32)
+    tricky = sessions(weeks=1)[0]
+    tricky = replace(
+        tricky,
+        title='Lift; \\ über, "quoted" 🏋️ ' + "x" * 80,
+        description="línea 1\nline 2, with; specials \\ and " + "é" * 120,
+    )
+    for s in (tricky, *sessions(weeks=2)):
+        raw = event_bytes(s, meta, alarm_minutes=alarm)
+        assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+        ours = icalendar.Event.from_ical(raw)
+        ref = _reference(s, meta, alarm)
+        for prop in (
+            "UID",
+            "DTSTAMP",
+            "LAST-MODIFIED",
+            "SEQUENCE",
+            "DTSTART",
+            "DTEND",
+            "SUMMARY",
+            "TRANSP",
+            "STATUS",
+            "DESCRIPTION",
+        ):
+            assert ours.decoded(prop) == ref.decoded(prop), prop
+        assert str(ours["DTSTART"].params["TZID"]) == "Europe/Berlin"
+        assert [str(c) for c in ours["CATEGORIES"].cats] == [str(c) for c in ref["CATEGORIES"].cats]
+        ours_alarms, ref_alarms = ours.walk("VALARM"), ref.walk("VALARM")
+        assert [a.decoded("TRIGGER") for a in ours_alarms] == [
+            a.decoded("TRIGGER") for a in ref_alarms
+        ]
+    # the two other parsers read the tricky event too
+    cal = build_calendar([(tricky, meta)], timezone="Europe/Berlin")
+    (vev,) = vobject.readOne(cal.decode()).vevent_list
+    assert vev.summary.value == tricky.title and vev.description.value == description(tricky)
+    (ev,) = IcsCalendarStream.calendar_from_ics(cal.decode()).events
+    assert ev.summary == tricky.title
