@@ -85,23 +85,29 @@ def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> 
                 "busy_events": len(read.busy.intervals),
                 "error": read.error,
             }
-    targets = [
-        IcsFeedTarget(
-            loaded.resolve(cal.push_to),
-            name=cal.name or cal.push_to,
-            timezone=settings.timezone,
-            now=now,
-            calendar_name=cal.calendar_name,
-            alarm_minutes=cal.alarm_minutes,
-            retention_days=cal.cancelled_retention_days,
-            refresh_minutes=settings.feed.refresh_minutes,
-            shadow_path=(
-                loaded.resolve(cal.push_busy_shadow_to) if cal.push_busy_shadow_to else None
-            ),
-        )
-        for cal in settings.calendars
-        if cal.push_to
-    ]
+    targets: list[tuple[IcsFeedTarget, int | None]] = []
+    for cal in settings.calendars:
+        if not cal.push_to:
+            continue
+        name = cal.name or cal.push_to
+        try:
+            target = IcsFeedTarget(
+                loaded.resolve(cal.push_to),
+                name=name,
+                timezone=settings.timezone,
+                now=now,
+                calendar_name=cal.calendar_name,
+                alarm_minutes=cal.alarm_minutes,
+                retention_days=cal.cancelled_retention_days,
+                refresh_minutes=settings.feed.refresh_minutes,
+                shadow_path=(
+                    loaded.resolve(cal.push_busy_shadow_to) if cal.push_busy_shadow_to else None
+                ),
+            )
+        except AdapterError as exc:  # an unreadable feed is never overwritten blindly
+            report.targets[name] = TargetReport(errors=[str(exc)])
+            continue
+        targets.append((target, cal.alarm_minutes))
     if blind:
         report.warnings.append(
             "a busy source could not be read and has no last good copy: nothing was re-placed "
@@ -111,7 +117,7 @@ def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> 
 
     far_lo, far_hi = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
     owned_by_target = {
-        t.name: {o.session_id: o for o in t.list_owned(far_lo, far_hi)} for t in targets
+        t.name: {o.session_id: o for o in t.list_owned(far_lo, far_hi)} for t, _ in targets
     }
     previous = {
         sid: (o.start, o.end)
@@ -125,9 +131,9 @@ def run_once(loaded: LoadedConfig, *, now: datetime, sources: SourceFactory) -> 
     final = apply_placement(planned, placement)
     report.unplaced = [{"id": u.id, "reason": u.reason} for u in final.unplaced]
     report.warnings.extend(final.warnings)
-    for target, cal in zip(targets, [c for c in settings.calendars if c.push_to], strict=True):
+    for target, alarm_minutes in targets:
         report.targets[target.name] = _push(
-            target, final.sessions, owned_by_target[target.name], cal.alarm_minutes
+            target, final.sessions, owned_by_target[target.name], alarm_minutes
         )
     return report
 

@@ -110,3 +110,13 @@ def test_a_failed_source_changes_nothing_and_exits_3(tmp_path: Path) -> None:
     code, out = sync(tmp_path)
     assert code == 3 and "nothing was re-placed or written" in out
     assert feed.read_bytes() == before
+
+
+def test_an_unreadable_feed_is_reported_not_overwritten(tmp_path: Path) -> None:
+    setup(tmp_path)
+    feed = tmp_path / "out" / "liftrun.ics"
+    feed.parent.mkdir()
+    feed.write_text("<html>someone else's file</html>")
+    code, out = sync(tmp_path)
+    assert code == 3 and "not a valid feed" in out
+    assert feed.read_text() == "<html>someone else's file</html>"
