@@ -3,8 +3,8 @@
 Subscribed calendar apps poll forever and nearly always get 304, so the 304 path is what the
 budget is about (>= 1,000/s on loopback, 50 concurrent clients, a 2-core machine). The server
 runs exactly as deployed (``serve`` in its own process, access log on, written to a file), and
-the feed is a realistic year: 260 VEVENTs, about 150 KB. Full 200 GETs, plain and gzipped, are
-measured too, for information.
+the feed is liftrun's own rendering of a year of the sample's sessions (260 VEVENTs). Full
+200 GETs, plain and gzipped, are measured too, for information.
 
 Run it as ``.venv/bin/python benchmarks/bench_feed_server.py``: about 25 s, loopback only.
 Exit 0 when the budget holds, 1 when it does not, 2 when wrk is missing or the server fails.
@@ -20,17 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 
 from adapters.feed_token import FeedToken
+from adapters.ics_feed import IcsFeedTarget, content_hash
+from config.loader import load
+from config.models import Goal, Race
+from planner.placement import PlaceRules, apply_placement, place
+from planner.plan import build_plan
+
+SAMPLE = Path(__file__).resolve().parent.parent / "config" / "samples" / "default.toml"
 
 BUDGET_304_PER_SECOND = 1000.0
 THREADS, CONNECTIONS = 2, 50
 SECONDS_304, SECONDS_200 = 10, 5
-EVENTS = 260
 
 CONFIG = """\
 timezone = "Europe/Berlin"
@@ -48,63 +54,23 @@ listen = "127.0.0.1:{port}"
 """
 
 
-def fold(line: str) -> str:
-    """RFC 5545 line folding at 75 octets, as the real renderer does."""
-    out, rest = [], line
-    while len(rest) > 75:
-        out.append(rest[:75])
-        rest = " " + rest[75:]
-    out.append(rest)
-    return "\r\n".join(out)
-
-
 def feed_bytes() -> bytes:
-    """A year of sessions shaped like liftrun's own feed (prescription text in DESCRIPTION)."""
-    start = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//liftrun//liftrun 0.1.0//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:liftrun training",
-        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
-    ]
-    for i in range(EVENTS):
-        day = start + timedelta(days=i * 365 // EVENTS)
-        lift = i % 2 == 0
-        title = f"Lift {'A' if i % 4 == 0 else 'B'}" if lift else f"Easy run {30 + i % 4 * 10}'"
-        body = (
-            "Back squat 4x5 @ 75% (RPE 7)\\nRomanian deadlift 3x8\\nBench press 4x6 @ 72%\\n"
-            "Pull-ups 3xAMRAP\\nPlank 3x45s\\nWhy: strength block week "
-            f"{i // 5 + 1}; rule L2 (heavy lifts before runs); rule S3 (6 h gap after a hard "
-            "run); rule S5 (48 h between sessions for the same region)"
-            if lift
-            else "Zone 2, conversational pace; strides 4x20s at the end\\nWhy: rule R3 (runs "
-            "on lift days stay under 40 min); rule S6 (one rest day a week)"
+    """liftrun's own feed for a year of the embedded sample's sessions, rendered for real."""
+    settings = load(str(SAMPLE), environ={}).settings.model_copy(
+        update={"goal": Goal(race=Race.NONE)}
+    )
+    plan = build_plan(settings, date(2027, 1, 4), 52)
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    placed = apply_placement(
+        plan, place(plan.sessions, PlaceRules.from_settings(settings), now=now)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        target = IcsFeedTarget(
+            Path(tmp) / "f.ics", name="bench", timezone=settings.timezone, now=now
         )
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:s{i:04d}@liftrun.invalid",
-            "DTSTAMP:20261201T080000Z",
-            f"DTSTART:{day:%Y%m%dT%H%M%SZ}",
-            f"DTEND:{day + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
-            f"SUMMARY:{title}",
-            fold(f"DESCRIPTION:{body}"),
-            "SEQUENCE:0",
-            "STATUS:CONFIRMED",
-            "TRANSP:OPAQUE",
-            "CATEGORIES:liftrun",
-            f"X-LIFTRUN-HASH:{i:064x}",
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            f"DESCRIPTION:{title}",
-            "TRIGGER:-PT30M",
-            "END:VALARM",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(lines) + "\r\n").encode()
+        for s in placed.sessions:
+            target.create(s, content_hash(s, 30))
+        return target.render()
 
 
 def free_port() -> int:
@@ -156,7 +122,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/{token}/liftrun.ics"
         with (base / "serve.log").open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "sync.cli_feed", "serve", "--config", "liftrun.toml"],
+                [sys.executable, "-m", "sync.cli", "serve", "--config", "liftrun.toml"],
                 cwd=base,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
@@ -169,8 +135,9 @@ def main() -> int:
                 if first.status_code != 200 or check.status_code != 304:
                     print(f"unexpected statuses {first.status_code}/{check.status_code}")
                     return 2
+                events = body.count(b"BEGIN:VEVENT")
                 print(
-                    f"feed: {EVENTS} VEVENTs, {len(body) / 1024:.0f} KB; wrk -t{THREADS} "
+                    f"feed: {events} VEVENTs, {len(body) / 1024:.0f} KB; wrk -t{THREADS} "
                     f"-c{CONNECTIONS}; server: liftrun serve (uvicorn, h11), access log on"
                 )
                 rate_304, bad_304 = wrk(url, SECONDS_304, [f"If-None-Match: {etag}"])

@@ -10,7 +10,7 @@ Deliberate choices for the two DST edge cases (PEP 495):
 
 Instants are kept in UTC inside the planner: Python compares two datetimes that share a tzinfo by
 wall clock, ignoring ``fold``, which would make the two 02:30s of a fall-back night equal. They
-are converted to the plan's zone only for output (``to_local``).
+are converted to the plan's zone only for output.
 """
 
 from __future__ import annotations
@@ -32,17 +32,9 @@ def resolve(day: date, wall: time, zone: ZoneInfo, *, late: bool = False) -> dat
     return naive.replace(tzinfo=zone, fold=1).astimezone(UTC) if late else early
 
 
-def to_local(instant: datetime, zone: ZoneInfo) -> datetime:
-    return instant.astimezone(zone)
-
-
 def window_bounds(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return resolve(day, start, zone), resolve(day, end, zone, late=True)
 
 
 def add_minutes(instant: datetime, minutes: float) -> datetime:
     return instant.astimezone(UTC) + timedelta(minutes=minutes)
-
-
-def hours_between(a: datetime, b: datetime) -> float:
-    return abs((b - a).total_seconds()) / 3600.0

@@ -59,10 +59,6 @@ class Timeline:
         """0 for the first week of the phase containing ``day``."""
         return (monday_of(day) - monday_of(self.phase_on(day).start)).days // 7
 
-    def weeks_left(self, day: date) -> int:
-        """0 for the last week of the phase containing ``day``."""
-        return (monday_of(self.phase_on(day).end) - monday_of(day)).days // 7
-
 
 def default_plan_start(goal: Goal) -> date | None:
     """P2: without ``plan_start`` the block has the distance's standard length."""

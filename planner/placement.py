@@ -145,14 +145,6 @@ class _Item:
     previous: Slot | None = None
     candidates: list[tuple[int, Slot]] = field(default_factory=list)
 
-    @property
-    def lift(self) -> bool:
-        return self.session.kind is Kind.LIFT
-
-    @property
-    def focus(self) -> Focus:
-        return self.session.focus
-
 
 @dataclass(frozen=True)
 class _Facts:

@@ -109,20 +109,14 @@ def serve(config_path: str | None) -> None:
 
 
 def _log_access_to_stderr() -> None:
-    access = logging.getLogger("liftrun.feed.access")
-    if not access.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
-        access.propagate = False
-    errors = logging.getLogger("liftrun.feed")
-    if not errors.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        errors.addHandler(handler)
-        errors.setLevel(logging.INFO)
-
-
-if __name__ == "__main__":  # python -m sync.cli_feed serve|feed ..., until sync.cli registers us
-    click.Group(commands=[feed, serve])()
+    for name, fmt, propagate in (
+        ("liftrun.feed.access", "%(asctime)s %(message)s", False),
+        ("liftrun.feed", "%(asctime)s %(levelname)s %(message)s", True),
+    ):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter(fmt))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = propagate

@@ -432,7 +432,7 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "liftrun.ics").write_bytes(ICS)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli_feed", "serve", "--config", str(config)],
+        [sys.executable, "-m", "sync.cli", "serve", "--config", str(config)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
