@@ -16,6 +16,7 @@ fetching mid-write sees the old feed or the new one, never half of either.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,9 +27,12 @@ import icalendar
 from adapters.atomic import atomic_write
 from adapters.ics_render import CALENDAR_END, EventMeta, description, event_bytes, new_calendar
 from adapters.protocol import (
+    Action,
+    ActionKind,
     AdapterError,
     AlreadyExists,
     NotFound,
+    Outcome,
     OwnedEvent,
     PreconditionFailed,
     session_id_of,
@@ -108,6 +112,7 @@ class IcsFeedTarget:
         self.retention = timedelta(days=retention_days)
         self.refresh_minutes = refresh_minutes
         self.entries: dict[str, _Entry] = self._read()
+        self.writes = 0  # files written by the last apply (0: the plan did not change)
 
     # -- reading back ----------------------------------------------------------------------
     def _read(self) -> dict[str, _Entry]:
@@ -153,6 +158,7 @@ class IcsFeedTarget:
             end=s.end,
             content_hash=entry.meta.content_hash,
             cancelled=entry.meta.cancelled,
+            placed=(s.start, s.end),  # nobody edits a feed: its events are where liftrun put them
         )
 
     def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
@@ -197,6 +203,29 @@ class IcsFeedTarget:
             cancelled_at=self.now,
         )
         entry.raw = None
+
+    def apply(self, actions: Sequence[Action]) -> Iterator[Outcome]:
+        """All actions in memory, then one atomic write of the feed: the outcomes are yielded
+        only once the file holds them."""
+        outcomes: list[Outcome] = []
+        for action in actions:
+            try:
+                outcomes.append(Outcome(action, event=self._one(action)))
+            except AdapterError as exc:
+                outcomes.append(Outcome(action, error=exc))
+        self.writes = self.commit()
+        yield from outcomes
+
+    def _one(self, action: Action) -> OwnedEvent | None:
+        if action.kind is ActionKind.CANCEL:
+            assert action.current is not None
+            self.cancel(action.current)
+            return None
+        assert action.session is not None and action.content_hash is not None
+        if action.kind is ActionKind.CREATE:
+            return self.create(action.session, action.content_hash)
+        assert action.current is not None
+        return self.update(action.session, action.content_hash, action.current)
 
     def render(self, *, shadow: bool = False) -> bytes:
         """The feed's bytes. Unchanged events are copied byte for byte from the previous feed

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Timezone, vDuration, vText
 
-from adapters.protocol import session_uid
+from adapters.protocol import placed_value, session_uid
 from planner.model import Kind, Session
 
 PRODID = "-//liftrun//liftrun//EN"
@@ -130,6 +130,7 @@ def event_bytes(
         lines.append(b"DESCRIPTION:" + _text(description(session)))
         lines.append(b"CATEGORIES:" + _text(kind) + b"," + _text(session.phase.value.capitalize()))
         lines.append(b"X-LIFTRUN-SESSION:" + _text(session.id))
+        lines.append(b"X-LIFTRUN-PLACED:" + placed_value(session.start, session.end).encode())
         if meta.content_hash:
             lines.append(b"X-LIFTRUN-HASH:" + _text(meta.content_hash))
         if meta.cancelled_at is not None:

@@ -5,14 +5,18 @@ holds the events liftrun owns. Targets follow vdirsyncer's storage contract: lis
 with a version (``etag``), then create, update and delete with preconditions, failing with a few
 typed errors. Writes are idempotent by construction: a create names its own id (the session's
 UID), so replaying it after a crash finds ``AlreadyExists`` instead of making a duplicate.
+The engine hands a target its whole action list at once, so a target that can batch (one feed
+file, Google's batch endpoint) does, and one that cannot (CalDAV) writes one by one.
 
 The sync engine talks to adapters only through this module and never asks which kind it holds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from adapters.ics_busy import BusyRead
@@ -53,17 +57,77 @@ class PreconditionFailed(AdapterError):
     decide; it may be the athlete's own move."""
 
 
+def placed_value(start: datetime, end: datetime) -> str:
+    """The X-LIFTRUN-PLACED value: the times liftrun wrote, kept inside the event itself.
+
+    A calendar client that moves the event changes DTSTART/DTEND but carries this property
+    along, so a move by hand shows as a difference between the two, with no need of the
+    state store, and a write of liftrun's own that a crash kept out of the store does not.
+    """
+    return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def parse_placed(value: str | None) -> tuple[datetime, datetime] | None:
+    if not value:
+        return None
+    try:
+        a, b = value.strip().split("/")
+        fmt = "%Y%m%dT%H%M%SZ"
+        return (
+            datetime.strptime(a, fmt).replace(tzinfo=UTC),
+            datetime.strptime(b, fmt).replace(tzinfo=UTC),
+        )
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class OwnedEvent:
     """An event liftrun created, as read back from a target."""
 
     session_id: str
-    remote_id: str  # CalDAV href, Google event id, the UID in a feed
+    remote_id: str  # CalDAV href, Google event id, a vdir file name, the UID in a feed
     etag: str | None
     start: datetime
     end: datetime
     content_hash: str | None  # what liftrun wrote, kept in the event (X-LIFTRUN-HASH)
     cancelled: bool = False
+    placed: tuple[datetime, datetime] | None = None  # X-LIFTRUN-PLACED: the times liftrun wrote
+
+    @property
+    def moved_by_hand(self) -> bool:
+        """Someone moved the event since liftrun last wrote it (S9: their time wins)."""
+        if self.placed is None:
+            return False
+        return (self.start, self.end) != self.placed
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"  # content or time (a move) changes
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One write the engine decided on, with the reason it gives the athlete."""
+
+    kind: ActionKind
+    session_id: str
+    reason: str
+    session: Session | None = None  # what to write (create, update)
+    content_hash: str | None = None
+    current: OwnedEvent | None = None  # what was read back (update, cancel): If-Match on it
+    moved: bool = False  # an update that changes the time
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one action: the event as it now is, or the typed error."""
+
+    action: Action
+    event: OwnedEvent | None = None
+    error: AdapterError | None = None
 
 
 @dataclass(frozen=True)
@@ -91,22 +155,18 @@ class CalendarTarget(Protocol):
     name: str
 
     def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
-        """Every event liftrun owns in this calendar overlapping ``[start, end)``."""
+        """Every event liftrun owns in this calendar overlapping ``[start, end)`` (adapters may
+        return more); raises ``AdapterError`` when the calendar cannot be read."""
         ...
 
-    def create(self, session: Session, content_hash: str) -> OwnedEvent:
-        """Create the session's event; ``AlreadyExists`` if its UID is already there."""
-        ...
+    def apply(self, actions: Sequence[Action]) -> Iterator[Outcome]:
+        """Carry out ``actions`` in order, yielding each outcome once it is durable.
 
-    def update(self, session: Session, content_hash: str, current: OwnedEvent) -> OwnedEvent:
-        """Replace the event if it is still ``current`` (If-Match), else ``PreconditionFailed``."""
-        ...
-
-    def cancel(self, current: OwnedEvent) -> None:
-        """Remove the event (a feed keeps it as STATUS:CANCELLED for a while)."""
-        ...
-
-    def commit(self) -> int:
-        """Make the writes durable (a feed writes its file once, atomically); returns how many
-        remote writes that took (0 when nothing changed)."""
+        Creates name their own id and fail with ``AlreadyExists`` (If-None-Match: *); updates and
+        cancels carry ``If-Match`` on ``action.current`` and fail with ``PreconditionFailed`` or
+        ``NotFound``; those per-action errors come back in the outcome. A failure of the whole
+        calendar (unreachable, auth) is raised. The engine may stop iterating between outcomes
+        (graceful stop); no write is started after that. Batching targets (a feed file, Google's
+        batch endpoint) yield a group of outcomes after each durable write.
+        """
         ...
