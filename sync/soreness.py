@@ -1,7 +1,7 @@
-"""Where the athlete's soreness reports live until the state store (sync issue) takes them over.
+"""The athlete's soreness reports (L6), kept in the state store.
 
-A small JSON file in the state directory, written atomically (temp file, fsync, rename) so a
-crash never leaves half a file; the planner receives the reports as plain data (L6).
+Reports written by liftrun before the store existed (``soreness.json``) are imported once and
+the file renamed, so nothing the athlete told liftrun is lost in the upgrade.
 """
 
 from __future__ import annotations
@@ -10,40 +10,50 @@ import json
 from datetime import date
 from pathlib import Path
 
-from adapters.atomic import atomic_write
 from planner.phases import monday_of
 from planner.sessions import Soreness
+from sync.state import DB_NAME, StateError, StateStore
 
-FILE_NAME = "soreness.json"
+LEGACY_FILE = "soreness.json"
 
 
 class SorenessStoreError(Exception):
     pass
 
 
-def _path(state_dir: Path) -> Path:
-    return state_dir / FILE_NAME
+def _import_legacy(store: StateStore, state_dir: Path) -> None:
+    path = state_dir / LEGACY_FILE
+    if not path.exists():
+        return
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        reports = {date.fromisoformat(k): Soreness(v) for k, v in raw.items()}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise SorenessStoreError(f"{path}: cannot read soreness reports ({exc})") from None
+    with store.transaction():
+        for week, level in reports.items():
+            store.set_soreness(monday_of(week), level)
+    path.rename(path.with_suffix(".json.imported"))
 
 
 def load(state_dir: Path) -> dict[date, Soreness]:
-    path = _path(state_dir)
-    if not path.exists():
-        return {}
+    if not (state_dir / DB_NAME).exists() and not (state_dir / LEGACY_FILE).exists():
+        return {}  # `liftrun plan` alone never creates a state directory
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return {date.fromisoformat(k): Soreness(v) for k, v in raw.items()}
-    except (OSError, ValueError, AttributeError) as exc:
-        raise SorenessStoreError(f"{path}: cannot read soreness reports ({exc})") from None
+        with StateStore(state_dir) as store:
+            _import_legacy(store, state_dir)
+            return store.soreness()
+    except StateError as exc:
+        raise SorenessStoreError(str(exc)) from None
 
 
 def record(state_dir: Path, day: date, level: Soreness) -> date:
     """Store ``level`` for the week containing ``day``; returns that week's Monday."""
-    reports = load(state_dir)
     week = monday_of(day)
-    if level is Soreness.NONE:
-        reports.pop(week, None)
-    else:
-        reports[week] = level
-    data = json.dumps({k.isoformat(): v.value for k, v in sorted(reports.items())}, indent=2)
-    atomic_write(_path(state_dir), (data + "\n").encode())
+    try:
+        with StateStore(state_dir) as store:
+            _import_legacy(store, state_dir)
+            store.set_soreness(week, level)
+    except StateError as exc:
+        raise SorenessStoreError(str(exc)) from None
     return week

@@ -6,7 +6,7 @@ import itertools
 import json
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import icalendar
@@ -15,7 +15,9 @@ import vobject
 from click.testing import CliRunner
 
 from config.loader import load
+from planner.sessions import Soreness
 from sync.cli import main
+from sync.state import StateStore
 from tests.plan_checks import check_all
 
 CONFIG = """\
@@ -200,9 +202,8 @@ def test_soreness_persists_and_lowers_next_week(tmp_path: Path) -> None:
     before = json.loads(run(args)[1])
     code, out, _ = run(["sore", "severe", "--config", str(path), "--week", "2027-01-06"])
     assert code == 0 and "2027-01-04" in out
-    assert json.loads((tmp_path / "state" / "soreness.json").read_text()) == {
-        "2027-01-04": "severe"
-    }
+    with StateStore(tmp_path / "state") as store:
+        assert store.soreness() == {date(2027, 1, 4): Soreness.SEVERE}
     after = json.loads(run(args)[1])
 
     def lift_sets(plan: dict[str, list[dict[str, object]]]) -> int:
@@ -215,6 +216,17 @@ def test_soreness_persists_and_lowers_next_week(tmp_path: Path) -> None:
     assert "soreness" in next(s for s in after["sessions"] if s["kind"] == "lift")["reason"]
     run(["sore", "none", "--config", str(path), "--week", "2027-01-06"])
     assert json.loads(run(args)[1]) == before
+
+
+def test_legacy_soreness_file_is_imported_once(tmp_path: Path) -> None:
+    path = config_file(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "soreness.json").write_text('{"2027-01-04": "moderate"}')
+    code, _, _ = run(["plan", "--config", str(path), "--start", "2027-01-11", "--weeks", "1"])
+    assert code == 0
+    assert not (tmp_path / "state" / "soreness.json").exists()
+    with StateStore(tmp_path / "state") as store:
+        assert store.soreness() == {date(2027, 1, 4): Soreness.MODERATE}
 
 
 @pytest.mark.parametrize(
