@@ -70,6 +70,24 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
+def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The key path as the user wrote it: pydantic inserts validator names and the tag of a
+    tagged union (``calendars.0.vdir.push_to``), which are not keys in the file."""
+    out: list[int | str] = []
+    for i, p in enumerate(loc):
+        if isinstance(p, str) and p.startswith("function-"):
+            continue
+        if (
+            isinstance(p, str)
+            and i >= 2
+            and loc[i - 2] == "calendars"
+            and isinstance(loc[i - 1], int)
+        ):
+            continue
+        out.append(p)
+    return tuple(out)
+
+
 def _value_at(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> tuple[bool, Any]:
     current: Any = data
     for item in loc:
@@ -92,9 +110,16 @@ def format_validation_error(
     """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``."""
     lines = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = _without_tags(err["loc"])
         key = _location(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            lines.append(
+                f"{where}: {key}.kind = {describe(ctx.get('tag'))}: unknown calendar kind; "
+                f"use one of {ctx.get('expected_tags')}"
+            )
+            continue
         if err["type"] == "extra_forbidden":
             lines.append(f"{where}: unknown key {key}")
             continue

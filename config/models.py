@@ -15,7 +15,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -225,6 +233,15 @@ class State(Strict):
     path: str = "state/"
 
 
+class Sync(Strict):
+    """The loop: how often, how far ahead, and how close to a session it stops moving it."""
+
+    interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 15  # jittered by up to 10 %
+    horizon_days: Annotated[int, Field(ge=1, le=366)] = 28
+    freeze_hours: Annotated[float, Field(ge=0, le=168)] = 12.0
+    source_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+
 _LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
 
 
@@ -252,6 +269,28 @@ class IcsCalendar(Strict):
             if not scheme and not item.startswith("/"):
                 raise ValueError(f"{item!r}: a path must be absolute (or use file://)")
         return value
+
+
+class VdirCalendar(Strict):
+    """A vdir (one .ics file per event, as vdirsyncer and khal keep them): sessions written into
+    ``push_to``, busy time read from the ``busy_from`` directories."""
+
+    kind: Literal["vdir"]
+    name: str | None = None
+    push_to: str | None = None
+    busy_from: list[str] = Field(default_factory=list)
+    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
+
+
+def _calendar_kind(value: Any) -> str:
+    kind = value.get("kind", "ics") if isinstance(value, dict) else getattr(value, "kind", "ics")
+    return str(kind)
+
+
+Calendar = Annotated[
+    Annotated[IcsCalendar, Tag("ics")] | Annotated[VdirCalendar, Tag("vdir")],
+    Discriminator(_calendar_kind),
+]
 
 
 class Feed(Strict):
@@ -332,7 +371,8 @@ class Settings(BaseSettings):
     availability: Availability = Field(default_factory=Availability)
     state: State = Field(default_factory=State)
     rules: RuleNumbers = Field(default_factory=RuleNumbers)
-    calendars: list[IcsCalendar] = Field(default_factory=list)
+    calendars: list[Calendar] = Field(default_factory=list)
+    sync: Sync = Field(default_factory=Sync)
     feed: Feed = Field(default_factory=Feed)
 
     @field_validator("timezone")
@@ -346,6 +386,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "availability has no windows on any day; add e.g. mon = ['07:00-08:00']"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _unique_targets(self) -> Self:
+        seen: set[str] = set()
+        for i, cal in enumerate(self.calendars):
+            if cal.push_to is None:
+                continue
+            name = cal.name or cal.push_to
+            if name in seen:
+                raise ValueError(
+                    f"calendars[{i}]: a second calendar named {name!r}; give each a unique name"
+                )
+            seen.add(name)
         return self
 
     @property

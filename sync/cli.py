@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -19,8 +20,6 @@ from rich.console import Console
 
 from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
-from adapters.ics_source import IcsSource
-from adapters.protocol import BusySource
 from config.loader import LoadedConfig
 from planner.busy import BusyInterval
 from planner.explain import explain
@@ -29,11 +28,21 @@ from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
+from sync import logs, loop
 from sync import soreness as soreness_store
-from sync.cli_common import EXIT_SOURCE_FAILED, config_option, fail, load_config
+from sync import status as status_report
+from sync.cli_common import (
+    EXIT_SOURCE_FAILED,
+    config_option,
+    fail,
+    load_config,
+    load_config_quietly,
+)
 from sync.cli_feed import feed, serve
-from sync.once import run_once
+from sync.engine import CycleReport
+from sync.lock import LockHeld, StateLock
 from sync.plan_table import print_plan
+from sync.state import StateError, StateStore
 
 
 def _today(loaded: LoadedConfig) -> date:
@@ -168,54 +177,146 @@ def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
         )
 
 
-def _ics_source(location: str, loaded: LoadedConfig) -> BusySource:
-    cal = next(c for c in loaded.settings.calendars if location in c.busy_from)
-    return IcsSource(
-        location,
-        cache_dir=loaded.state_dir / "sources",
-        tz=loaded.settings.zone,
-        timeout=cal.fetch_timeout_seconds,
-        max_bytes=cal.max_source_bytes,
-    )
+def _open_store(loaded: LoadedConfig) -> StateStore:
+    try:
+        return StateStore(loaded.state_dir)
+    except StateError as exc:
+        fail(str(exc))
+
+
+def _print_report(report: CycleReport, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), default=str))
+        return
+    prefix = "dry run: would " if report.dry_run else ""
+    for a in report.actions:
+        click.echo(f"{prefix}{a['action']} {a['session']} in {a['target']}: {a['reason']}")
+    for name, src in report.sources.items():
+        state = "ok" if src["ok"] else f"FAILED: {src['error']}"
+        click.echo(f"source {name}: {src['busy_events']} busy events, {state}")
+    for name, t in report.targets.items():
+        click.echo(
+            f"target {name}: {t.created} created, {t.moved} moved, {t.updated} updated, "
+            f"{t.cancelled} cancelled, {t.unchanged} unchanged"
+        )
+        for err in t.errors:
+            click.echo(f"target {name}: ERROR {err}", err=True)
+    for p in report.pinned:
+        click.echo(f"pinned {p['session']} at {p['start']}: moved by hand in {p['target']} (S9)")
+    for gone in report.tombstoned:
+        click.echo(
+            f"{gone['session']} {gone['how']} in {gone['target']}: not recreated "
+            f"(liftrun restore {gone['session']})"
+        )
+    for u in report.unplaced:
+        click.echo(f"unplaced {u['id']}: {u['reason']}")
+    for w in report.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for people or JSON lines for log collectors.",
+)
 
 
 @main.command()
 @config_option
-@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.option("--once", is_flag=True, help="Run one cycle and exit (cron, CronJob).")
+@click.option("--dry-run", is_flag=True, help="Print the actions with reasons; write nothing.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--now", "now_text", help="The current time (ISO 8601; default: the clock).")
-def sync(*, config_path: str | None, once: bool, fmt: str, now_text: str | None) -> None:
-    """Plan, place around every busy source and write every ICS feed."""
-    if not once:
-        fail(
-            "the scheduled sync loop is not built yet; run `liftrun sync --once` "
-            "(from cron or a systemd timer) meanwhile"
-        )
+@click.option("--now", "now_text", help="The current time (ISO 8601; --once only).")
+@log_format_option
+def sync(
+    *,
+    config_path: str | None,
+    once: bool,
+    dry_run: bool,
+    fmt: str,
+    now_text: str | None,
+    log_format: str,
+) -> None:
+    """Place the plan around every busy source and push the changes to every calendar.
+
+    Without --once, runs a cycle every [sync] interval_minutes until SIGTERM or Ctrl-C.
+    Exit codes: 0 ok, 2 configuration error, 3 a source or target failed.
+    """
+    logs.setup(log_format)
     loaded = load_config(config_path)
-    now = _now(now_text, loaded.settings.zone)
-    report = run_once(loaded, now=now, sources=_ics_source)
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
-    else:
-        for name, src in report.sources.items():
-            state = "ok" if src["ok"] else f"FAILED: {src['error']}"
-            click.echo(f"source {name}: {src['busy_events']} busy events, {state}")
-        for name, t in report.targets.items():
-            click.echo(
-                f"feed {name}: {t.created} created, {t.moved} moved, {t.updated} updated, "
-                f"{t.cancelled} cancelled, {t.unchanged} unchanged, "
-                f"{'written' if t.writes else 'not rewritten (no change)'}"
+    if now_text and not once:
+        fail("--now needs --once (the loop follows the clock)")
+    stop = threading.Event()
+    loop.install_stop_handlers(stop)
+    store = _open_store(loaded)
+    if dry_run:
+        now = _now(now_text, loaded.settings.zone)
+        _print_report(loop.one_cycle(loaded, store, now=now, dry_run=True), fmt)
+        return
+    try:
+        with StateLock(loaded.state_dir):
+            if once:
+                now = _now(now_text, loaded.settings.zone)
+                report = loop.one_cycle(loaded, store, now=now, stop=stop)
+                _print_report(report, fmt)
+                if report.failed:
+                    sys.exit(EXIT_SOURCE_FAILED)
+                return
+            loop.run_loop(
+                lambda: load_config_quietly(config_path),
+                loaded,
+                store,
+                stop,
+                on_report=lambda r: _print_report(r, fmt),
             )
-            for err in t.errors:
-                click.echo(f"feed {name}: ERROR {err}", err=True)
-        for u in report.unplaced:
-            click.echo(f"unplaced {u['id']}: {u['reason']}")
-        for w in report.warnings:
-            click.echo(f"warning: {w}", err=True)
-    if report.failed:
-        sys.exit(EXIT_SOURCE_FAILED)
+    except LockHeld as exc:
+        click.echo(f"liftrun: another liftrun sync is active (pid {exc.pid}); not writing")
+    finally:
+        store.close()
+
+
+@main.command()
+@config_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when no cycle ran lately or the last one failed (for health checks).",
+)
+def status(*, config_path: str | None, fmt: str, check: bool) -> None:
+    """Last cycles, next cycle, calendar health, pins, deletions by hand, open warnings."""
+    loaded = load_config(config_path)
+    store = _open_store(loaded)
+    now = datetime.now(UTC)
+    with store:
+        current = status_report.collect(store, loaded.settings, now)
+    if fmt == "json":
+        click.echo(json.dumps(current, indent=2))
+    else:
+        click.echo(status_report.render(current))
+    if check:
+        problem = status_report.check(current, now)
+        if problem:
+            click.echo(f"liftrun: unhealthy: {problem}", err=True)
+            sys.exit(1)
+
+
+@main.command()
+@config_option
+@click.argument("session_id")
+def restore(config_path: str | None, session_id: str) -> None:
+    """Bring back a session deleted (or moved) by hand: the next sync places and pushes it."""
+    loaded = load_config(config_path)
+    with _open_store(loaded) as store:
+        if not store.restore(session_id):
+            fail(f"{session_id}: not deleted or pinned by hand (see `liftrun status`)")
+    click.echo(f"{session_id} restored: the next `liftrun sync` places and pushes it again")
 
 
 main.add_command(feed)

@@ -137,6 +137,7 @@ class Health:
 class StateStore:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / DB_NAME
+        self._savepoints = 0
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -174,6 +175,19 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; nested inside another transaction it becomes a savepoint."""
+        if self._db.in_transaction:
+            self._savepoints += 1
+            name = f"sp{self._savepoints}"
+            self._db.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self._db.execute(f"ROLLBACK TO {name}")
+                self._db.execute(f"RELEASE {name}")
+                raise
+            self._db.execute(f"RELEASE {name}")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -181,6 +195,16 @@ class StateStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def rollback_after(self) -> Iterator[None]:
+        """Everything inside is undone at the end: how ``--dry-run`` writes nothing while it
+        runs the same code as a real cycle."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            self._db.execute("ROLLBACK")
 
     # -- meta --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -285,7 +309,9 @@ class StateStore:
         rows = self._db.execute("SELECT session_id, start, end, target, at FROM pins").fetchall()
         return {r[0]: Pin(r[0], _dt(r[1]), _dt(r[2]), r[3], _dt(r[4])) for r in rows}
 
-    def pin(self, session_id: str, start: datetime, end: datetime, target: str, at: datetime) -> None:
+    def pin(
+        self, session_id: str, start: datetime, end: datetime, target: str, at: datetime
+    ) -> None:
         self._db.execute(
             "INSERT INTO pins(session_id, start, end, target, at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(session_id) DO UPDATE SET start = excluded.start, end = excluded.end, "
@@ -331,7 +357,9 @@ class StateStore:
             )
 
     # -- health and journal ------------------------------------------------------------------
-    def set_health(self, kind: str, name: str, *, ok: bool, at: datetime, error: str | None) -> None:
+    def set_health(
+        self, kind: str, name: str, *, ok: bool, at: datetime, error: str | None
+    ) -> None:
         self._db.execute(
             "INSERT INTO health(kind, name, ok, at, last_ok, error) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(kind, name) DO UPDATE SET ok = excluded.ok, at = excluded.at, "

@@ -1,0 +1,610 @@
+"""One sync cycle: busy time in, placement, the athlete's edits honoured, only changes out.
+
+The order matters and each step guards the next:
+
+1. every busy source is read concurrently, each with a timeout; one that cannot be read makes
+   the cycle *blind*: sessions stay where they were, nothing new is placed and nothing is
+   cancelled, because any of it could land in time that source covers;
+2. every target is read back; what the athlete did there is taken in first (S9: a move by hand
+   becomes a pin, a deletion by hand a tombstone), and what an interrupted run left behind is
+   adopted rather than duplicated;
+3. the horizon is placed around busy time, pins and the previous placement;
+4. the difference between what should be and what each target holds becomes an action list,
+   each action with the reason it gives the athlete; then the list is carried out, every
+   outcome recorded as soon as it is durable.
+
+The engine only knows the adapter protocol; it never asks what kind of calendar it writes to.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from adapters.ics_feed import content_hash
+from adapters.protocol import (
+    Action,
+    ActionKind,
+    AdapterError,
+    AlreadyExists,
+    BusySource,
+    CalendarTarget,
+    NotFound,
+    Outcome,
+    OwnedEvent,
+    PreconditionFailed,
+    SourceRead,
+)
+from config.models import Settings
+from planner.busy import BusyInterval
+from planner.model import Plan, Session, Unplaced
+from planner.placement import PlaceRules, apply_placement, place
+from planner.plan import build_plan, default_span
+from sync.state import EventRow, Pin, StateStore, Tombstone
+
+log = logging.getLogger("liftrun.sync")
+
+CONTEXT_DAYS = 3  # sessions this far before the horizon still constrain it (S4, S5 gaps)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A target and what its content depends on besides the session (the alarm is content)."""
+
+    target: CalendarTarget
+    alarm_minutes: int | None = 30
+
+
+@dataclass
+class Wiring:
+    """The calendars of one cycle, built from the config; ``broken`` are targets that could
+    not even be opened (their error is reported, nothing is written to them)."""
+
+    sources: list[BusySource] = field(default_factory=list)
+    targets: list[TargetSpec] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TargetReport:
+    created: int = 0
+    updated: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CycleReport:
+    started: datetime
+    dry_run: bool = False
+    targets: dict[str, TargetReport] = field(default_factory=dict)
+    sources: dict[str, dict[str, object]] = field(default_factory=dict)
+    actions: list[dict[str, str]] = field(default_factory=list)
+    pinned: list[dict[str, str]] = field(default_factory=list)
+    tombstoned: list[dict[str, str]] = field(default_factory=list)
+    unplaced: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(not s["ok"] for s in self.sources.values()) or any(
+            t.errors for t in self.targets.values()
+        )
+
+    @property
+    def writes(self) -> int:
+        return sum(t.created + t.updated + t.moved + t.cancelled for t in self.targets.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "started": self.started.isoformat(),
+            "dry_run": self.dry_run,
+            "targets": {name: vars(t) for name, t in self.targets.items()},
+            "sources": self.sources,
+            "actions": self.actions,
+            "pinned": self.pinned,
+            "tombstoned": self.tombstoned,
+            "unplaced": self.unplaced,
+            "warnings": self.warnings,
+            "stopped": self.stopped,
+        }
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The days this cycle places and pushes: from today (or the plan's first day, when it has
+    not begun) for ``horizon_days``; the window read from calendars has a margin around it."""
+
+    first: date
+    end: date  # exclusive
+    read_from: datetime
+    read_to: datetime
+    starts_at: datetime
+    ends_at: datetime
+
+
+def horizon(settings: Settings, plan: Plan, now: datetime) -> Horizon:
+    zone = settings.zone
+    first = max(now.astimezone(zone).date(), plan.start)
+    end = first + timedelta(days=settings.sync.horizon_days)
+    return Horizon(
+        first=first,
+        end=end,
+        read_from=datetime.combine(first - timedelta(days=CONTEXT_DAYS + 1), time(0), zone),
+        read_to=datetime.combine(end + timedelta(days=2), time(0), zone),
+        starts_at=datetime.combine(first, time(0), zone),
+        ends_at=datetime.combine(end, time(0), zone),
+    )
+
+
+def run_cycle(
+    settings: Settings,
+    store: StateStore,
+    wiring: Wiring,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+) -> CycleReport:
+    """One cycle. ``dry_run`` goes through every step, reports the action list and rolls the
+    state store back: nothing is written anywhere. ``stop`` is checked between writes."""
+    stop = stop or threading.Event()
+    report = CycleReport(started=now, dry_run=dry_run)
+    with _rolled_back(store) if dry_run else _kept(store):
+        _cycle(settings, store, wiring, now=now, report=report, dry_run=dry_run, stop=stop)
+    return report
+
+
+@contextmanager
+def _rolled_back(store: StateStore) -> Iterator[None]:
+    with store.rollback_after():
+        yield
+
+
+@contextmanager
+def _kept(store: StateStore) -> Iterator[None]:
+    yield
+
+
+def _cycle(
+    settings: Settings,
+    store: StateStore,
+    wiring: Wiring,
+    *,
+    now: datetime,
+    report: CycleReport,
+    dry_run: bool,
+    stop: threading.Event,
+) -> None:
+    zone = settings.zone
+    first, weeks = default_span(settings, now.astimezone(zone).date())
+    plan = build_plan(settings, first, weeks, store.soreness())
+    hz = horizon(settings, plan, now)
+    by_id = {s.id: s for s in plan.sessions}
+
+    busy, blind = _read_sources(wiring.sources, hz, settings.sync.source_timeout_seconds, report)
+    for name, error in wiring.broken.items():
+        report.targets[name] = TargetReport(errors=[error])
+    owned: dict[str, dict[str, OwnedEvent]] = {}
+    for spec in wiring.targets:
+        name = spec.target.name
+        report.targets[name] = TargetReport()
+        try:
+            events = spec.target.list_owned(hz.read_from, hz.read_to)
+        except AdapterError as exc:
+            report.targets[name].errors.append(f"cannot read back: {exc}")
+            continue
+        owned[name] = _take_in_edits(
+            store, name, events, hz=hz, by_id=by_id, now=now, report=report
+        )
+
+    for h_kind, h_name, h_ok, h_error in _health(report, wiring):
+        store.set_health(h_kind, h_name, ok=h_ok, at=now, error=h_error)
+
+    previous = store.placements()
+    pins = store.pins()
+    tombstones = store.tombstones()
+    desired, unplaced = _place(
+        settings,
+        plan,
+        busy,
+        now=now,
+        hz=hz,
+        previous=previous,
+        pins=pins,
+        tombstones=tombstones,
+        blind=blind,
+        report=report,
+    )
+
+    for spec in wiring.targets:
+        name = spec.target.name
+        if name not in owned:
+            continue
+        actions = _diff(
+            spec,
+            desired,
+            owned[name],
+            pinned=pins.keys(),
+            tombstones=tombstones.keys(),
+            unplaced=unplaced,
+            hz=hz,
+            now=now,
+            blind=blind,
+        )
+        report.targets[name].unchanged = sum(
+            1 for sid, s in desired.items() if _unchanged(sid, s, actions, owned[name])
+        )
+        for a in actions:
+            report.actions.append(
+                {
+                    "target": name,
+                    "action": a.kind.value,
+                    "session": a.session_id,
+                    "reason": a.reason,
+                }
+            )
+            log.debug("%s %s %s: %s", name, a.kind.value, a.session_id, a.reason)
+        if dry_run or not actions:
+            continue
+        if stop.is_set():
+            report.stopped = True
+            break
+        _execute(
+            store,
+            spec.target,
+            actions,
+            out=report.targets[name],
+            report=report,
+            now=now,
+            stop=stop,
+        )
+
+    if not dry_run:
+        store.replace_placements(
+            {
+                sid: (s.start, s.end)
+                for sid, s in desired.items()
+                if s.start is not None and s.end is not None
+            }
+            if not blind
+            else previous
+        )
+
+
+def _place(
+    settings: Settings,
+    plan: Plan,
+    busy: list[BusyInterval],
+    *,
+    now: datetime,
+    hz: Horizon,
+    previous: dict[str, tuple[datetime, datetime]],
+    pins: Mapping[str, Pin],
+    tombstones: Mapping[str, Tombstone],
+    blind: bool,
+    report: CycleReport,
+) -> tuple[dict[str, Session], dict[str, str]]:
+    """The horizon's sessions at their times, and the ones that found no time (with why)."""
+    context_from = hz.first - timedelta(days=CONTEXT_DAYS)
+    scope = [
+        s
+        for s in plan.sessions
+        if s.id not in tombstones
+        and (hz.first <= s.date < hz.end or (s.id in previous and context_from <= s.date))
+        and s.date < hz.end
+    ]
+    freeze_until = now + timedelta(hours=settings.sync.freeze_hours)
+    waiting: list[Unplaced] = []
+    if blind:
+        freeze_until = FAR_FUTURE
+        blind_names = ", ".join(n for n, r in report.sources.items() if not r["ok"])
+        waiting = [
+            Unplaced(s.id, f"waiting for busy source {blind_names}, which could not be read")
+            for s in scope
+            if s.id not in previous and s.id not in pins
+        ]
+        scope = [s for s in scope if s.id in previous or s.id in pins]
+        report.warnings.append(
+            f"busy source {blind_names} could not be read: sessions stay where they are, "
+            "nothing new is placed and nothing is cancelled until it can"
+        )
+    scope_ids = {s.id for s in scope}
+    result = place(
+        scope,
+        PlaceRules.from_settings(settings),
+        busy,
+        now=now,
+        previous={k: v for k, v in previous.items() if k in scope_ids},
+        pinned={k: (p.start, p.end) for k, p in pins.items() if k in scope_ids},
+        freeze_until=freeze_until,
+    )
+    final = apply_placement(replace(plan, sessions=tuple(scope), unplaced=()), result)
+    unplaced = {u.id: u.reason for u in (*final.unplaced, *waiting)}
+    report.unplaced = [{"id": k, "reason": v} for k, v in unplaced.items()]
+    report.warnings.extend(final.warnings)
+    return {s.id: s for s in final.sessions if s.start is not None}, unplaced
+
+
+def _read_sources(
+    sources: Sequence[BusySource], hz: Horizon, timeout: float, report: CycleReport
+) -> tuple[list[BusyInterval], bool]:
+    busy: list[BusyInterval] = []
+    blind = False
+    if not sources:
+        return busy, blind
+    pool = ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="source")
+    futures: dict[Future[SourceRead], BusySource] = {
+        pool.submit(src.read_busy, hz.read_from, hz.read_to): src for src in sources
+    }
+    done, _ = wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for future, src in futures.items():
+        if future not in done:
+            blind = True
+            error = f"no answer within {timeout:g} s"
+            report.sources[src.name] = {"ok": False, "busy_events": 0, "error": error}
+            continue
+        try:
+            read = future.result()
+        except AdapterError as exc:  # SourceUnavailable and kin: never free time
+            blind = True
+            report.sources[src.name] = {"ok": False, "busy_events": 0, "error": str(exc)}
+            continue
+        busy.extend(read.busy.intervals)
+        report.warnings.extend(read.busy.warnings)
+        report.sources[src.name] = {
+            "ok": read.fresh,
+            "busy_events": len(read.busy.intervals),
+            "error": read.error,
+        }
+    return busy, blind
+
+
+def _health(report: CycleReport, wiring: Wiring) -> Iterator[tuple[str, str, bool, str | None]]:
+    for name, src in report.sources.items():
+        error = src.get("error")
+        yield "source", name, bool(src["ok"]), str(error) if error else None
+    for name, t in report.targets.items():
+        yield "target", name, not t.errors, "; ".join(t.errors) or None
+
+
+def _take_in_edits(
+    store: StateStore,
+    target: str,
+    events: Sequence[OwnedEvent],
+    *,
+    hz: Horizon,
+    by_id: dict[str, Session],
+    now: datetime,
+    report: CycleReport,
+) -> dict[str, OwnedEvent]:
+    """Fold what a target holds into the state store, and return it by session id.
+
+    A difference from what liftrun last wrote is the athlete's doing only when liftrun had no
+    write of its own in flight for that event (``pending``); otherwise it is a write that an
+    interrupted run made and did not get to record, and it is adopted.
+    """
+    rows = store.events(target)
+    seen: dict[str, OwnedEvent] = {}
+    for e in events:
+        if e.session_id in seen:
+            report.warnings.append(
+                f"{target}: two events for session {e.session_id} "
+                f"({seen[e.session_id].remote_id}, {e.remote_id}); keeping the first"
+            )
+            continue
+        seen[e.session_id] = e
+    pins = store.pins()
+    with store.transaction():
+        for sid, e in seen.items():
+            row = rows.get(sid)
+            live = row is not None and row.pending is None and not row.cancelled and row.etag
+            if e.cancelled and live and e.etag != (row.etag if row else None):
+                _tombstone(
+                    store, sid, target, by_id=by_id, now=now, report=report, how="cancelled by hand"
+                )
+            elif e.moved_by_hand and not e.cancelled:
+                pin = pins.get(sid)
+                if pin is None or (pin.start, pin.end) != (e.start, e.end):
+                    store.pin(sid, e.start, e.end, target, now)
+                    report.pinned.append(
+                        {"target": target, "session": sid, "start": e.start.isoformat()}
+                    )
+                    log.info("%s: %s moved by hand to %s: pinned (S9)", target, sid, e.start)
+            if row is None or row.pending is not None or row.etag != e.etag:
+                store.put_event(
+                    target,
+                    sid,
+                    remote_id=e.remote_id,
+                    etag=e.etag,
+                    content_hash=e.content_hash,
+                    start=e.start,
+                    end=e.end,
+                    cancelled=e.cancelled,
+                )
+        for sid, row in rows.items():
+            if sid in seen:
+                continue
+            if _was_live(row) and _within(row, hz):
+                _tombstone(
+                    store, sid, target, by_id=by_id, now=now, report=report, how="deleted by hand"
+                )
+            if _was_live(row) and not _within(row, hz):
+                continue  # outside what was read: no conclusion either way
+            store.drop_event(target, sid)
+    return seen
+
+
+def _was_live(row: EventRow) -> bool:
+    """liftrun wrote it, knows it landed, and had nothing in flight for it."""
+    return (
+        row.pending in (None, ActionKind.UPDATE.value)
+        and not row.cancelled
+        and row.etag is not None
+    )
+
+
+def _within(row: EventRow, hz: Horizon) -> bool:
+    return row.start is not None and hz.read_from <= row.start < hz.read_to
+
+
+def _tombstone(
+    store: StateStore,
+    sid: str,
+    target: str,
+    *,
+    by_id: dict[str, Session],
+    now: datetime,
+    report: CycleReport,
+    how: str,
+) -> None:
+    session = by_id.get(sid)
+    title = session.title if session else sid
+    store.tombstone(sid, target, title, now)
+    report.tombstoned.append({"target": target, "session": sid, "how": how})
+    log.info("%s: %s %s: not recreated (S9; `liftrun restore %s`)", target, sid, how, sid)
+
+
+def _diff(
+    spec: TargetSpec,
+    desired: dict[str, Session],
+    owned: dict[str, OwnedEvent],
+    *,
+    pinned: Collection[str],
+    tombstones: Collection[str],
+    unplaced: dict[str, str],
+    hz: Horizon,
+    now: datetime,
+    blind: bool,
+) -> list[Action]:
+    actions: list[Action] = []
+    for sid, s in desired.items():
+        assert s.start is not None and s.end is not None
+        if s.start < now:
+            continue  # what is past stays as the calendar has it
+        h = content_hash(s, spec.alarm_minutes)
+        e = owned.get(sid)
+        if e is None or e.cancelled:
+            why = "new in the plan" if e is None else "back in the plan"
+            actions.append(
+                Action(ActionKind.CREATE, sid, f"{why}: {_why(s)}", session=s, content_hash=h)
+            )
+        elif sid in pinned and e.moved_by_hand:
+            continue  # the athlete's time and the athlete's event (S9)
+        elif e.content_hash != h:
+            moved = (e.start, e.end) != (s.start, s.end)
+            reason = f"moved: {s.placement}" if moved else f"updated: {_why(s)}"
+            actions.append(
+                Action(
+                    ActionKind.UPDATE,
+                    sid,
+                    reason,
+                    session=s,
+                    content_hash=h,
+                    current=e,
+                    moved=moved,
+                )
+            )
+    if blind:
+        return actions
+    for sid, e in owned.items():
+        if e.cancelled or sid in desired or e.start < now or e.start >= hz.ends_at:
+            continue
+        if sid in tombstones:
+            reason = "deleted by hand in another calendar (S9)"
+        elif sid in unplaced:
+            reason = f"no longer fits: {unplaced[sid]}"
+        else:
+            reason = "no longer in the plan"
+        actions.append(Action(ActionKind.CANCEL, sid, reason, current=e))
+    return actions
+
+
+def _why(s: Session) -> str:
+    rules = ", ".join(s.rules + tuple(r for r in s.placement_rules if r not in s.rules))
+    where = s.placement or ""
+    return f"{s.title}, {where} ({rules})" if where else f"{s.title} ({rules})"
+
+
+def _unchanged(sid: str, s: Session, actions: list[Action], owned: dict[str, OwnedEvent]) -> bool:
+    return sid in owned and not owned[sid].cancelled and all(a.session_id != sid for a in actions)
+
+
+def _execute(
+    store: StateStore,
+    target: CalendarTarget,
+    actions: list[Action],
+    *,
+    out: TargetReport,
+    report: CycleReport,
+    now: datetime,
+    stop: threading.Event,
+) -> None:
+    name = target.name
+    store.mark_pending(name, [(a.session_id, a.kind.value) for a in actions])
+    outcomes = target.apply(actions)
+    try:
+        for outcome in outcomes:
+            _record(store, name, outcome, out=out, report=report, now=now)
+            if stop.is_set():
+                report.stopped = True
+                break
+    except (AdapterError, OSError) as exc:
+        out.errors.append(str(exc))
+        log.error("%s: %s", name, exc)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+
+
+def _record(
+    store: StateStore,
+    name: str,
+    outcome: Outcome,
+    *,
+    out: TargetReport,
+    report: CycleReport,
+    now: datetime,
+) -> None:
+    a = outcome.action
+    if outcome.error is not None:
+        store.clear_pending(name, a.session_id)
+        err = outcome.error
+        if isinstance(err, AlreadyExists | PreconditionFailed | NotFound):
+            report.warnings.append(f"{name}: {a.session_id}: {err} (read again next cycle)")
+        else:
+            out.errors.append(f"{a.kind.value} {a.session_id}: {err}")
+        return
+    if a.kind is ActionKind.CANCEL:
+        store.drop_event(name, a.session_id)
+        out.cancelled += 1
+        return
+    e = outcome.event
+    assert e is not None
+    store.put_event(
+        name,
+        a.session_id,
+        remote_id=e.remote_id,
+        etag=e.etag,
+        content_hash=e.content_hash,
+        start=e.start,
+        end=e.end,
+        pushed_at=now,
+    )
+    if a.kind is ActionKind.CREATE:
+        out.created += 1
+    elif a.moved:
+        out.moved += 1
+    else:
+        out.updated += 1

@@ -1,0 +1,86 @@
+"""``liftrun sync``: one cycle, or cycles forever at the configured interval.
+
+Each cycle builds its calendars afresh (a feed file or a server may have changed in between)
+and re-reads the config, so an edit takes effect at the next cycle; a config that no longer
+loads is reported and the last good one is kept. A cycle that fails unexpectedly is logged and
+journalled, and the loop goes on: a scheduler restarting a crashed process would do no better.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+from config.loader import ConfigError, LoadedConfig
+from sync import wiring
+from sync.engine import CycleReport, run_cycle
+from sync.state import StateStore
+
+log = logging.getLogger("liftrun.sync")
+
+JITTER = 0.10
+
+
+def one_cycle(
+    loaded: LoadedConfig,
+    store: StateStore,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+) -> CycleReport:
+    report = run_cycle(
+        loaded.settings, store, wiring.build(loaded, now), now=now, dry_run=dry_run, stop=stop
+    )
+    if not dry_run:
+        store.journal(now, datetime.now(UTC), not report.failed, report.as_dict())
+    return report
+
+
+def next_delay(interval_minutes: int, rng: random.Random) -> float:
+    """Seconds to the next cycle: the interval give or take 10 %, so that many installations
+    (or many calendars behind one server) do not all knock at the same minute."""
+    base = interval_minutes * 60.0
+    return base * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def install_stop_handlers(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT let the current write finish and be recorded, then the loop ends."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: stopping after the current write", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_loop(
+    reload: Callable[[], LoadedConfig],
+    loaded: LoadedConfig,
+    store: StateStore,
+    stop: threading.Event,
+    *,
+    on_report: Callable[[CycleReport], None],
+    rng: random.Random | None = None,
+) -> None:
+    rng = rng or random.Random()
+    while not stop.is_set():
+        try:
+            loaded = reload()
+        except ConfigError as exc:
+            log.error("config error (keeping the last good config): %s", exc)
+        now = datetime.now(UTC)
+        try:
+            on_report(one_cycle(loaded, store, now=now, stop=stop))
+        except Exception:
+            log.exception("the cycle failed; trying again at the next one")
+            store.journal(now, datetime.now(UTC), False, {"error": "cycle failed; see the log"})
+        delay = next_delay(loaded.settings.sync.interval_minutes, rng)
+        store.set_meta("next_cycle_at", (datetime.now(UTC) + timedelta(seconds=delay)).isoformat())
+        stop.wait(delay)

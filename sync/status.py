@@ -1,0 +1,110 @@
+"""``liftrun status``: what the loop did lately and what needs the athlete's attention.
+
+Read from the state store only (no calendar is contacted), so it is cheap enough for a
+container HEALTHCHECK (``--check``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from config.models import Settings
+from sync.state import StateStore
+
+RECENT = 5
+
+
+def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, Any]:
+    cycles = store.cycles(RECENT)
+    last = cycles[0] if cycles else None
+    report = last["report"] if last else {}
+    return {
+        "now": now.isoformat(),
+        "last_cycles": [
+            {
+                "started": c["started"],
+                "finished": c["finished"],
+                "ok": c["ok"],
+                "writes": _writes(c["report"]),
+                "dry_run": False,
+            }
+            for c in cycles
+        ],
+        "next_cycle": store.get_meta("next_cycle_at"),
+        "interval_minutes": settings.sync.interval_minutes,
+        "sources": [_health(h) for h in store.health() if h.kind == "source"],
+        "targets": [_health(h) for h in store.health() if h.kind == "target"],
+        "pins": [
+            {"session": p.session_id, "start": p.start.isoformat(), "target": p.target}
+            for p in sorted(store.pins().values(), key=lambda p: p.start)
+        ],
+        "tombstones": [
+            {"session": t.session_id, "title": t.title, "target": t.target, "at": t.at.isoformat()}
+            for t in sorted(store.tombstones().values(), key=lambda t: t.session_id)
+        ],
+        "warnings": report.get("warnings", []),
+        "unplaced": report.get("unplaced", []),
+    }
+
+
+def _writes(report: dict[str, Any]) -> int:
+    targets = report.get("targets", {})
+    keys = ("created", "updated", "moved", "cancelled")
+    return sum(int(t.get(k, 0)) for t in targets.values() for k in keys)
+
+
+def _health(h: Any) -> dict[str, Any]:
+    return {
+        "name": h.name,
+        "ok": h.ok,
+        "checked": h.at.isoformat(),
+        "last_ok": h.last_ok.isoformat() if h.last_ok else None,
+        "error": h.error,
+    }
+
+
+def check(status: dict[str, Any], now: datetime) -> str | None:
+    """Why the service is unhealthy, or None: no cycle yet, the last one failed, or it is
+    older than three intervals (the loop is stuck or dead)."""
+    cycles = status["last_cycles"]
+    if not cycles:
+        return "no sync cycle has run yet"
+    last = cycles[0]
+    if not last["ok"]:
+        return f"the last cycle ({last['started']}) failed; see `liftrun status`"
+    age = now - datetime.fromisoformat(last["finished"])
+    limit = timedelta(minutes=3 * status["interval_minutes"] + 5)
+    if age > limit:
+        return f"the last cycle finished {int(age.total_seconds() // 60)} minutes ago"
+    return None
+
+
+def render(status: dict[str, Any]) -> str:
+    lines: list[str] = []
+    cycles = status["last_cycles"]
+    if not cycles:
+        lines.append("no sync cycle has run yet: run `liftrun sync --once`")
+    for c in cycles:
+        state = "ok" if c["ok"] else "FAILED"
+        lines.append(f"cycle {c['started']}: {state}, {c['writes']} writes")
+    if status["next_cycle"]:
+        lines.append(f"next cycle: {status['next_cycle']}")
+    for kind in ("sources", "targets"):
+        for h in status[kind]:
+            state = (
+                "ok" if h["ok"] else f"FAILING: {h['error']} (last ok {h['last_ok'] or 'never'})"
+            )
+            lines.append(f"{kind[:-1]} {h['name']}: {state}")
+    for p in status["pins"]:
+        lines.append(f"pinned {p['session']} at {p['start']} (moved by hand in {p['target']})")
+    for t in status["tombstones"]:
+        lines.append(
+            f"deleted by hand: {t['session']} {t['title']} in {t['target']} "
+            f"(bring it back: liftrun restore {t['session']})"
+        )
+    for u in status["unplaced"]:
+        lines.append(f"unplaced {u['id']}: {u['reason']}")
+    for w in status["warnings"]:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
