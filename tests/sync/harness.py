@@ -1,0 +1,191 @@
+"""A real sync set-up in a temporary directory: config file, a vdir training calendar the
+"athlete" edits by rewriting files (as khal would), a vdir of busy time, and the state store."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from adapters.ics_busy import read_busy
+from adapters.vdir import VdirTarget
+from config.loader import LoadedConfig, load
+from sync.engine import CycleReport, TargetSpec, run_cycle
+from sync.state import StateStore
+from sync.wiring import build
+
+BERLIN = ZoneInfo("Europe/Berlin")
+START = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)  # Monday of the plan's first week
+
+CONFIG = """\
+timezone = "Europe/Berlin"
+[athlete]
+bodyweight_kg = 70
+lift_days = 3
+run_days = 2
+[goal]
+race = "half"
+race_date = "2027-04-18"
+plan_start = "2027-01-04"
+[availability]
+mon = ["06:00-08:00", "17:30-21:30"]
+tue = ["06:00-08:00", "17:30-21:30"]
+wed = ["06:00-08:00", "17:30-21:30"]
+thu = ["06:00-08:00", "17:30-21:30"]
+fri = ["06:00-08:00", "17:00-20:00"]
+sat = ["07:00-12:00"]
+sun = ["08:00-11:00"]
+[state]
+path = "state"
+[sync]
+horizon_days = {horizon}
+freeze_hours = 12
+[[calendars]]
+kind = "vdir"
+name = "training"
+push_to = "training"
+busy_from = ["busy"]
+"""
+
+
+class Crash(Exception):
+    """The process dies at this write (raised from the vdir's fault-injection hook)."""
+
+
+@dataclass
+class Rig:
+    root: Path
+    horizon: int = 28
+    foreign: dict[str, bytes] = field(default_factory=dict)
+    _uids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def __post_init__(self) -> None:
+        (self.root / "liftrun.toml").write_text(CONFIG.format(horizon=self.horizon))
+        self.training.mkdir(exist_ok=True)
+        self.busy.mkdir(exist_ok=True)
+
+    @property
+    def training(self) -> Path:
+        return self.root / "training"
+
+    @property
+    def busy(self) -> Path:
+        return self.root / "busy"
+
+    def loaded(self) -> LoadedConfig:
+        return load(str(self.root / "liftrun.toml"), {})
+
+    def cycle(
+        self,
+        now: datetime,
+        *,
+        crash_at: int | None = None,
+        dry_run: bool = False,
+        hook: Callable[[str], None] | None = None,
+    ) -> CycleReport:
+        loaded = self.loaded()
+        wiring = build(loaded, now)
+        writes = itertools.count()
+
+        def before_write(name: str) -> None:
+            if hook is not None:
+                hook(name)
+            if crash_at is not None and next(writes) == crash_at:
+                raise Crash(name)
+
+        wiring.targets = [
+            TargetSpec(
+                VdirTarget(
+                    self.training,
+                    name="training",
+                    timezone="Europe/Berlin",
+                    now=now,
+                    before_write=before_write,
+                ),
+                30,
+            )
+        ]
+        with StateStore(loaded.state_dir) as store:
+            return run_cycle(loaded.settings, store, wiring, now=now, dry_run=dry_run)
+
+    def store(self) -> StateStore:
+        return StateStore(self.loaded().state_dir)
+
+    # -- what the calendar holds --------------------------------------------------------------
+    def events(self) -> dict[str, list[tuple[Path, icalendar.Event]]]:
+        """Session id -> the files holding it (more than one would be a duplicate)."""
+        out: dict[str, list[tuple[Path, icalendar.Event]]] = {}
+        for path in sorted(self.training.glob("*.ics")):
+            cal = icalendar.Calendar.from_ical(path.read_bytes())
+            for ev in cal.walk("VEVENT"):
+                sid = str(ev.get("X-LIFTRUN-SESSION", ""))
+                if sid:
+                    out.setdefault(sid, []).append((path, ev))
+        return out
+
+    def times(self) -> dict[str, tuple[datetime, datetime]]:
+        return {
+            sid: (evs[0][1].decoded("DTSTART"), evs[0][1].decoded("DTEND"))
+            for sid, evs in self.events().items()
+        }
+
+    # -- what the athlete does ----------------------------------------------------------------
+    def move(self, sid: str, delta: timedelta) -> tuple[datetime, datetime]:
+        """Move a session in the calendar as a client does: new times, X- properties kept."""
+        path, ev = self.events()[sid][0]
+        cal = icalendar.Calendar.from_ical(path.read_bytes())
+        for e in cal.walk("VEVENT"):
+            start, end = e.decoded("DTSTART") + delta, e.decoded("DTEND") + delta
+            del e["DTSTART"]
+            del e["DTEND"]
+            e.add("DTSTART", start)
+            e.add("DTEND", end)
+            e["SEQUENCE"] = int(e.get("SEQUENCE", 0)) + 1
+        path.write_bytes(cal.to_ical())
+        return start, end
+
+    def delete(self, sid: str) -> None:
+        for path, _ in self.events()[sid]:
+            path.unlink()
+
+    def add_foreign(self, title: str, start: datetime) -> Path:
+        uid = f"foreign-{next(self._uids)}@example.com"
+        data = _event(uid, title, start, start + timedelta(hours=1))
+        path = self.training / f"{uid}.ics"
+        path.write_bytes(data)
+        self.foreign[path.name] = data
+        return path
+
+    def add_busy(self, start: datetime, hours: float = 2.0, title: str = "Meeting") -> Path:
+        uid = f"busy-{next(self._uids)}@example.com"
+        path = self.busy / f"{uid}.ics"
+        path.write_bytes(_event(uid, title, start, start + timedelta(hours=hours)))
+        return path
+
+    def busy_intervals(self) -> list[tuple[datetime, datetime]]:
+        out = []
+        lo, hi = datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+        for path in self.busy.glob("*.ics"):
+            read = read_busy(path.read_bytes(), source=path.name, tz=BERLIN, start=lo, end=hi)
+            out += [(b.start, b.end) for b in read.intervals]
+        return out
+
+
+def _event(uid: str, title: str, start: datetime, end: datetime) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//tests//EN")
+    cal.add("version", "2.0")
+    ev = icalendar.Event()
+    ev.add("uid", uid)
+    ev.add("dtstamp", datetime(2026, 12, 1, tzinfo=UTC))
+    ev.add("dtstart", start)
+    ev.add("dtend", end)
+    ev.add("summary", title)
+    cal.add_component(ev)
+    data: bytes = cal.to_ical()
+    return data

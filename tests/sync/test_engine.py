@@ -1,0 +1,237 @@
+"""The sync engine end to end on real files: a vdir calendar the athlete edits, a vdir of busy
+time, the SQLite state store. Each test is one promise of the engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync import engine
+from tests.sync.harness import START, Crash, Rig
+
+HORIZON_SESSIONS = 20  # four weeks of the sample plan (3 lifts + 2 runs a week)
+
+
+def assert_no_duplicates(rig: Rig) -> None:
+    for sid, files in rig.events().items():
+        assert len(files) == 1, f"{sid} is in {len(files)} files"
+
+
+def assert_clear_of_busy(rig: Rig, pinned: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    busy = rig.busy_intervals()
+    for sid, (start, end) in rig.times().items():
+        if sid in pinned or start < START:
+            continue
+        for b_start, b_end in busy:
+            assert not (start < b_end and b_start < end), f"{sid} overlaps busy {b_start}"
+
+
+def test_first_cycle_pushes_the_horizon_and_twenty_idle_cycles_write_nothing(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path)
+    report = rig.cycle(START)
+    assert report.targets["training"].created == HORIZON_SESSIONS
+    assert not report.failed
+    stamps = {p.name: p.stat().st_mtime_ns for p in rig.training.iterdir()}
+    for step in range(20):
+        again = rig.cycle(START + timedelta(minutes=15 * step))
+        assert again.writes == 0, again.actions
+        assert again.targets["training"].unchanged >= HORIZON_SESSIONS - 1
+    assert {p.name: p.stat().st_mtime_ns for p in rig.training.iterdir()} == stamps
+    with rig.store() as store:
+        assert len(store.cycles(100)) == 0  # the harness journals nothing; the CLI does
+
+
+def test_new_busy_time_moves_the_session_out_of_it_with_a_reason(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    sid, (start, _) = sorted(rig.times().items(), key=lambda kv: kv[1])[3]
+    rig.add_busy(start - timedelta(minutes=30), hours=2, title="Dentist")
+    report = rig.cycle(START)
+    assert report.targets["training"].moved == 1
+    (action,) = report.actions
+    assert action["session"] == sid and action["action"] == "update"
+    assert "Dentist" in action["reason"]
+    assert_clear_of_busy(rig)
+    assert rig.cycle(START).writes == 0
+
+
+def test_a_session_moved_by_hand_is_pinned_and_the_rest_reflow(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    sid = next(s for s in sorted(rig.times()) if s.startswith("20270111-lift-lower"))
+    new_start, new_end = rig.move(sid, timedelta(days=1, hours=11))  # to Tuesday evening
+    report = rig.cycle(START)
+    assert [p["session"] for p in report.pinned] == [sid]
+    assert rig.times()[sid] == (new_start, new_end)  # the athlete's time is kept
+    with rig.store() as store:
+        assert sid in store.pins()
+    assert all(a["session"] != sid for a in report.actions)
+    assert rig.cycle(START).writes == 0  # and it stays pinned, quietly
+
+
+def test_a_session_deleted_by_hand_is_never_recreated_until_restored(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    sid = sorted(rig.times())[5]
+    rig.delete(sid)
+    report = rig.cycle(START)
+    assert [t["session"] for t in report.tombstoned] == [sid]
+    assert sid not in rig.events()
+    for _ in range(3):
+        assert rig.cycle(START).writes == 0
+    with rig.store() as store:
+        assert store.restore(sid)
+    report = rig.cycle(START)
+    assert report.targets["training"].created == 1
+    assert sid in rig.events()
+
+
+def test_foreign_events_are_never_touched(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    sid, (start, _) = sorted(rig.times().items(), key=lambda kv: kv[1])[2]
+    title = rig.events()[sid][0][1]["SUMMARY"]
+    lookalike = rig.add_foreign(str(title), start)  # same title, same time, not ours
+    rig.add_busy(start, hours=3)  # forces liftrun to move its own session away
+    rig.cycle(START)
+    rig.cycle(START)
+    assert lookalike.read_bytes() == rig.foreign[lookalike.name]
+    assert_no_duplicates(rig)
+
+
+def test_a_source_that_cannot_be_read_moves_and_deletes_nothing(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    before = {p.name: p.read_bytes() for p in rig.training.iterdir()}
+    (rig.busy / "broken.ics").write_text("<html>not a calendar</html>")
+    report = rig.cycle(START + timedelta(days=3))
+    assert report.failed and report.writes == 0
+    assert any("could not be read" in w for w in report.warnings)
+    assert {p.name: p.read_bytes() for p in rig.training.iterdir()} == before
+    (rig.busy / "broken.ics").unlink()
+    assert not rig.cycle(START + timedelta(days=3)).failed
+
+
+def test_a_target_that_cannot_be_read_is_reported_and_not_written(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    own = next(iter(rig.training.glob("*.ics")))
+    data = own.read_bytes()
+    own.write_bytes(data[: len(data) // 2])  # one of ours, cut short by a broken client
+    report = rig.cycle(START)
+    assert report.failed and report.targets["training"].errors
+    assert report.writes == 0 and not report.tombstoned
+
+
+@pytest.mark.parametrize("k", range(HORIZON_SESSIONS))
+def test_a_crash_at_any_write_of_the_first_push_converges_without_duplicates(
+    tmp_path: Path, k: int
+) -> None:
+    rig = Rig(tmp_path)
+    with pytest.raises(Crash):
+        rig.cycle(START, crash_at=k)
+    assert len(rig.events()) == k
+    report = rig.cycle(START)
+    assert report.targets["training"].created == HORIZON_SESSIONS - k
+    assert not report.tombstoned and not report.pinned
+    assert_no_duplicates(rig)
+    assert len(rig.events()) == HORIZON_SESSIONS
+    assert rig.cycle(START).writes == 0
+
+
+def test_a_crash_while_moving_is_not_mistaken_for_the_athletes_edit(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    for sid, (start, _) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:8]:
+        rig.add_busy(start, hours=1)
+    crashes = 0
+    while True:  # each run lands one move, then dies before recording it
+        try:
+            rig.cycle(START, crash_at=1)
+        except Crash:
+            crashes += 1
+            continue
+        break
+    assert crashes >= 3
+    report = rig.cycle(START)
+    assert not report.pinned and not report.tombstoned
+    assert_clear_of_busy(rig)
+    assert_no_duplicates(rig)
+
+
+def test_dry_run_reports_the_actions_and_writes_nothing(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    report = rig.cycle(START, dry_run=True)
+    assert len(report.actions) == HORIZON_SESSIONS
+    assert all(a["reason"] for a in report.actions)
+    assert not list(rig.training.glob("*.ics"))
+    with rig.store() as store:
+        assert store.placements() == {} and store.event_count() == 0
+
+
+def test_sessions_in_the_past_and_frozen_ones_stay(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    times = sorted(rig.times().items(), key=lambda kv: kv[1])
+    now = times[1][1][0] - timedelta(hours=2)  # two hours before the second session
+    sid, (start, _) = times[1]
+    rig.add_busy(start, hours=1)  # too late to move it: inside freeze_hours
+    report = rig.cycle(now)
+    assert all(a["session"] != sid for a in report.actions)
+    assert rig.times()[sid][0] == start
+
+
+@pytest.mark.parametrize("k", [0, 3, 9])
+def test_a_write_that_landed_but_was_not_recorded_is_adopted_not_duplicated(
+    tmp_path: Path, k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window between a durable write and its record in the state store."""
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    for _, (start, _end) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:16]:
+        rig.add_busy(start, hours=1)
+    calls = iter(range(1000))
+    real = engine._record
+
+    def dies_before_recording(*args: Any, **kwargs: Any) -> None:
+        if next(calls) == k:
+            raise Crash("after the write, before the record")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_record", dies_before_recording)
+    with pytest.raises(Crash):
+        rig.cycle(START)
+    monkeypatch.setattr(engine, "_record", real)
+    report = rig.cycle(START)
+    assert not report.pinned and not report.tombstoned
+    assert_clear_of_busy(rig)
+    assert_no_duplicates(rig)
+    assert rig.cycle(START).writes == 0
+
+
+def test_a_create_that_landed_but_was_not_recorded_is_adopted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = Rig(tmp_path)
+    real = engine._record
+    calls = iter(range(1000))
+
+    def dies(*args: Any, **kwargs: Any) -> None:
+        if next(calls) == 7:
+            raise Crash("after the write, before the record")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_record", dies)
+    with pytest.raises(Crash):
+        rig.cycle(START)
+    monkeypatch.setattr(engine, "_record", real)
+    report = rig.cycle(START)
+    assert report.targets["training"].created == HORIZON_SESSIONS - 8
+    assert not report.tombstoned and not report.pinned
+    assert_no_duplicates(rig)
+    assert len(rig.events()) == HORIZON_SESSIONS
