@@ -65,11 +65,14 @@ def parse(content_type: str, body: bytes) -> list[tuple[str, Message]]:
         raise bad_request("Failed to parse batch request.", "badRequest")
     parts = message.get_payload()
     assert isinstance(parts, list)
-    return [(str(p.get("Content-ID", "")), p) for p in parts]
+    return [(str(p.get("Content-ID", "")), p) for p in parts if isinstance(p, Message)]
 
 
 def _render_part(content_id: str, response: ApiResponse) -> bytes:
-    reason = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
     content = response.content()
     lines = [f"HTTP/1.1 {response.status} {reason}"]
     if response.body is not None:
@@ -83,11 +86,15 @@ def _render_part(content_id: str, response: ApiResponse) -> bytes:
     return head.encode() + inner
 
 
-def handle(emulator: Emulator, content_type: str, body: bytes, headers: dict[str, str]) -> ApiResponse | tuple[str, bytes]:
+def handle(
+    emulator: Emulator, content_type: str, body: bytes, headers: dict[str, str]
+) -> ApiResponse | tuple[str, bytes]:
     """Answer a batch: an ApiResponse for a whole-batch failure, else (content type, body)."""
     try:
         if "multipart/mixed" not in content_type:
-            raise bad_request("Content-Type must be multipart/mixed for batch requests.", "badRequest")
+            raise bad_request(
+                "Content-Type must be multipart/mixed for batch requests.", "badRequest"
+            )
         parts = parse(content_type, body)
         if len(parts) > MAX_CALLS:
             raise bad_request(

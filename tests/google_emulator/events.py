@@ -157,9 +157,7 @@ def _commit(store: Store, calendar: Calendar, old: Json, new: Json, body: Json) 
     return store.put_event(calendar, new).resource
 
 
-def patch(
-    store: Store, calendar: Calendar, event_id: str, body: Any, if_match: str | None
-) -> Json:
+def patch(store: Store, calendar: Calendar, event_id: str, body: Any, if_match: str | None) -> Json:
     stored = _find(calendar, event_id)
     check_if_match(stored, if_match)
     body = schema.validate(body, "Event")

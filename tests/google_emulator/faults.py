@@ -90,18 +90,34 @@ class FaultQueue:
 
     # -- the faults Google actually produces ----------------------------------------------------
     def too_many_requests(
-        self, times: int = 1, retry_after: int = 1, method: str | None = None,
-        path: str | None = None, target: Target = "any",
+        self,
+        times: int = 1,
+        retry_after: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        target: Target = "any",
     ) -> Fault:
         """429 as sent when the per-user quota is exhausted, with a Retry-After hint."""
         return self.add(
-            Fault(429, "rateLimitExceeded", "usageLimits", retry_after=retry_after, times=times,
-                  method=method, path=path, target=target)
+            Fault(
+                429,
+                "rateLimitExceeded",
+                "usageLimits",
+                retry_after=retry_after,
+                times=times,
+                method=method,
+                path=path,
+                target=target,
+            )
         )
 
     def rate_limited_403(
-        self, reason: str = "rateLimitExceeded", times: int = 1, method: str | None = None,
-        path: str | None = None, target: Target = "any",
+        self,
+        reason: str = "rateLimitExceeded",
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        target: Target = "any",
     ) -> Fault:
         """403 with a usageLimits reason: Google's other way of saying 'slow down'."""
         return self.add(
@@ -109,16 +125,21 @@ class FaultQueue:
         )
 
     def server_error(
-        self, status: int = 503, times: int = 1, method: str | None = None,
-        path: str | None = None, target: Target = "any",
+        self,
+        status: int = 503,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        target: Target = "any",
     ) -> Fault:
         reason = "backendError" if status == 503 else "internalError"
-        return self.add(
-            Fault(status, reason, times=times, method=method, path=path, target=target)
-        )
+        return self.add(Fault(status, reason, times=times, method=method, path=path, target=target))
 
     def drop_connection(
-        self, times: int = 2, method: str | None = None, path: str | None = None,
+        self,
+        times: int = 2,
+        method: str | None = None,
+        path: str | None = None,
         target: Target = "any",
     ) -> Fault:
         return self.add(

@@ -29,7 +29,9 @@ MAX_CALENDARS = 50
 MAX_RANGE = timedelta(days=90)
 
 
-def _busy(store: Store, cal_id: str, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
+def _busy(
+    store: Store, cal_id: str, low: datetime, high: datetime
+) -> list[tuple[datetime, datetime]]:
     calendar = store.calendar(cal_id)
     tz = str(calendar.resource["timeZone"])
     blocks = []
@@ -64,7 +66,9 @@ def query(store: Store, body: Any) -> Json:
     low = parse_datetime(str(body["timeMin"]), need_offset=True)
     high = parse_datetime(str(body["timeMax"]), need_offset=True)
     if high <= low:
-        raise ApiError(400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar")
+        raise ApiError(
+            400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar"
+        )
     if high - low > MAX_RANGE:
         raise ApiError(
             400, "timeRangeTooLong", "The requested time range is too long.", domain="calendar"
@@ -90,7 +94,10 @@ def query(store: Store, body: Any) -> Json:
             continue
         calendars[cal_id] = {
             "busy": [
-                {"start": format_zoned(b.astimezone(out_tz)), "end": format_zoned(e.astimezone(out_tz))}
+                {
+                    "start": format_zoned(b.astimezone(out_tz)),
+                    "end": format_zoned(e.astimezone(out_tz)),
+                }
                 for b, e in busy
             ]
         }

@@ -78,7 +78,10 @@ def overlaps(item: Json, tz: str, low: datetime | None, high: datetime | None) -
 
 def _matches_props(item: Json, query: Query) -> bool:
     props = item.get("extendedProperties") or {}
-    for param, scope in (("privateExtendedProperty", "private"), ("sharedExtendedProperty", "shared")):
+    for param, scope in (
+        ("privateExtendedProperty", "private"),
+        ("sharedExtendedProperty", "shared"),
+    ):
         have = props.get(scope) or {}
         for spec in query.get(param, []):
             key, sep, value = spec.partition("=")
@@ -153,14 +156,19 @@ def _select(store: Store, calendar: Calendar, query: Query) -> list[Json]:
     stored = list(calendar.events.values())
     if "syncToken" in query:
         since = _sync_since(query, calendar)
-        changed = [ev.resource for ev in sorted(stored, key=lambda e: e.change) if ev.change > since]
+        changed = [
+            ev.resource for ev in sorted(stored, key=lambda e: e.change) if ev.change > since
+        ]
         items = _expand(changed, tz, None, None) if single else changed
         return [_minimal(i) if i.get("status") == "cancelled" else i for i in items]
     low = _bound(query, "timeMin")
     high = _bound(query, "timeMax")
     if low is not None and high is not None and high <= low:
         raise ApiError(
-            400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar",
+            400,
+            "timeRangeEmpty",
+            "The specified time range is empty.",
+            domain="calendar",
             location="timeMax",
         )
     updated_min = one(query, "updatedMin")
@@ -215,7 +223,9 @@ def list_events(store: Store, calendar: Calendar, query: Query) -> Json:
         "items": page,
     }
     if offset + size < len(items):
-        result["nextPageToken"] = encode_token({"o": offset + size, "s": snapshot, "f": fingerprint})
+        result["nextPageToken"] = encode_token(
+            {"o": offset + size, "s": snapshot, "f": fingerprint}
+        )
     else:
         sync: dict[str, Any] = {"c": calendar.id, "s": snapshot, "e": calendar.token_epoch}
         result["nextSyncToken"] = encode_token(sync)

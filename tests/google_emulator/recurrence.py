@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from dateutil.rrule import rruleset, rrulestr
+from dateutil.rrule import rruleset, rrulestr  # type: ignore[import-untyped]
 
 from tests.google_emulator.errors import Json, bad_request
 from tests.google_emulator.timeutil import instant, is_all_day, shift, zone
@@ -24,6 +24,14 @@ _UNTIL = re.compile(r"UNTIL=(\d{8})(T(\d{6})Z?)?", re.IGNORECASE)
 _ALLOWED = ("RRULE:", "EXRULE:", "RDATE", "EXDATE")
 
 
+def _until_to_utc(match: re.Match[str], tz_name: str) -> str:
+    if match.group(2) and match.group(2).upper().endswith("Z"):
+        return match.group(0)
+    stamp = match.group(1) + (match.group(3) or "235959")
+    local = datetime.strptime(stamp + "+0000", "%Y%m%d%H%M%S%z").replace(tzinfo=zone(tz_name))
+    return "UNTIL=" + local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def _normalized_lines(lines: list[str], all_day: bool, tz_name: str) -> list[str]:
     """Make UNTIL agree with DTSTART's awareness, which dateutil insists on."""
     out = []
@@ -31,18 +39,9 @@ def _normalized_lines(lines: list[str], all_day: bool, tz_name: str) -> list[str
         if not line.upper().startswith(_ALLOWED):
             raise bad_request("Invalid recurrence rule.")
         if all_day:
-            line = _UNTIL.sub(lambda m: f"UNTIL={m.group(1)}", line)
+            out.append(_UNTIL.sub(lambda m: f"UNTIL={m.group(1)}", line))
         else:
-
-            def to_utc(m: re.Match[str]) -> str:
-                if m.group(2) and m.group(2).upper().endswith("Z"):
-                    return m.group(0)
-                local = datetime.strptime(m.group(1) + (m.group(3) or "235959"), "%Y%m%d%H%M%S")
-                utc = local.replace(tzinfo=zone(tz_name)).astimezone(UTC)
-                return "UNTIL=" + utc.strftime("%Y%m%dT%H%M%SZ")
-
-            line = _UNTIL.sub(to_utc, line)
-        out.append(line)
+            out.append(_UNTIL.sub(lambda m: _until_to_utc(m, tz_name), line))
     return out
 
 
@@ -81,12 +80,10 @@ def instances(
     if all_day:
         lower = lower.astimezone(tz).replace(tzinfo=None)
         upper = upper.astimezone(tz).replace(tzinfo=None)
-    count = 0
-    for occurrence in rules.xafter(lower, inc=True):
+    for count, occurrence in enumerate(rules.xafter(lower, inc=True)):
         if occurrence >= upper or count >= MAX_INSTANCES:
             break
         begin = occurrence.replace(tzinfo=tz) if all_day else occurrence
-        count += 1
         yield _instance(event, begin, duration, calendar_tz)
 
 

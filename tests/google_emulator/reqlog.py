@@ -34,7 +34,10 @@ class RequestLog:
             self._entries.clear()
 
     def count(
-        self, method: str | None = None, path_contains: str | None = None, in_batch: bool | None = None
+        self,
+        method: str | None = None,
+        path_contains: str | None = None,
+        in_batch: bool | None = None,
     ) -> int:
         return sum(
             1

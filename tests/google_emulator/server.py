@@ -10,11 +10,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+import httplib2  # type: ignore[import-untyped]
 import uvicorn
+from googleapiclient.discovery import build
 
 from tests.google_emulator.app import build_app
 from tests.google_emulator.dispatch import Emulator
@@ -38,6 +41,16 @@ class RunningEmulator:
         """What to pass as ``BatchHttpRequest(batch_uri=...)``; ``new_batch_http_request()``
         ignores ``api_endpoint`` and would go to www.googleapis.com."""
         return f"{self.base_url}/batch/calendar/v3"
+
+    def service(self, http: Any = None) -> Any:
+        """A real googleapiclient Calendar service pointed at this emulator."""
+        return build(
+            "calendar",
+            "v3",
+            http=http or httplib2.Http(timeout=10),
+            static_discovery=True,
+            client_options={"api_endpoint": self.api_endpoint},
+        )
 
     @property
     def store(self) -> Store:
@@ -86,3 +99,9 @@ def running_emulator(emulator: Emulator | None = None) -> Iterator[RunningEmulat
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def google_emulator_fixture() -> Generator[RunningEmulator, None, None]:
+    """Body for a pytest fixture: ``google_emulator = pytest.fixture(google_emulator_fixture)``."""
+    with running_emulator() as running:
+        yield running

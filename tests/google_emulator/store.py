@@ -77,7 +77,9 @@ class Store:
         return format_utc(self.clock())
 
     # -- calendars ------------------------------------------------------------------------------
-    def _add_calendar(self, cal_id: str, summary: str, tz: str, *, primary: bool = False) -> Calendar:
+    def _add_calendar(
+        self, cal_id: str, summary: str, tz: str, *, primary: bool = False
+    ) -> Calendar:
         change = self.next_change()
         resource: Json = {
             "kind": "calendar#calendar",

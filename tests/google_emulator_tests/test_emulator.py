@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httplib2
+import httplib2  # type: ignore[import-untyped]
 import pytest
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
@@ -15,6 +15,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from tests.google_emulator import RunningEmulator, running_emulator
 from tests.google_emulator.dispatch import Emulator
+from tests.google_emulator.server import google_emulator_fixture
 
 Json = dict[str, Any]
 T0 = "2024-03-04T00:00:00Z"
@@ -35,6 +36,13 @@ def svc(emu: RunningEmulator) -> Any:
         static_discovery=True,
         client_options={"api_endpoint": emu.api_endpoint},
     )
+
+
+def test_service_helper_and_fixture_body() -> None:
+    gen = google_emulator_fixture()
+    running = next(gen)
+    assert running.service().calendarList().list().execute()["items"][0]["primary"] is True
+    gen.close()
 
 
 def reason(exc: HttpError) -> str:
@@ -128,7 +136,10 @@ def test_invalid_client_ids_are_rejected(svc: Any, bad_id: str) -> None:
 
 def test_reusing_a_deleted_id_is_409_forever(svc: Any) -> None:
     insert(svc, timed(T0, "2024-03-04T01:00:00Z", id="reused01"))
-    assert reason(fails(svc.events().insert(calendarId="primary", body=timed(T0, T0, id="reused01")))) == "duplicate"
+    assert (
+        reason(fails(svc.events().insert(calendarId="primary", body=timed(T0, T0, id="reused01"))))
+        == "duplicate"
+    )
     svc.events().delete(calendarId="primary", eventId="reused01").execute()
     err = fails(svc.events().insert(calendarId="primary", body=timed(T0, T0, id="reused01")))
     assert (err.status_code, reason(err)) == (409, "duplicate")
@@ -164,17 +175,29 @@ def test_body_validation_matches_google(svc: Any) -> None:
 
 # -- patch, update, conditional requests -----------------------------------------------------------
 def test_patch_merges_and_tracks_etag_and_sequence(svc: Any) -> None:
-    event = insert(svc, timed(T0, "2024-03-04T01:00:00Z", extendedProperties={"private": {"a": "1"}}))
-    patched = svc.events().patch(
-        calendarId="primary",
-        eventId=event["id"],
-        body={"description": "easy", "extendedProperties": {"private": {"b": "2"}}},
-    ).execute()
+    event = insert(
+        svc, timed(T0, "2024-03-04T01:00:00Z", extendedProperties={"private": {"a": "1"}})
+    )
+    patched = (
+        svc.events()
+        .patch(
+            calendarId="primary",
+            eventId=event["id"],
+            body={"description": "easy", "extendedProperties": {"private": {"b": "2"}}},
+        )
+        .execute()
+    )
     assert patched["extendedProperties"]["private"] == {"a": "1", "b": "2"}
     assert patched["etag"] != event["etag"] and patched["sequence"] == 0
-    moved = svc.events().patch(
-        calendarId="primary", eventId=event["id"], body={"start": {"dateTime": "2024-03-03T23:00:00Z"}}
-    ).execute()
+    moved = (
+        svc.events()
+        .patch(
+            calendarId="primary",
+            eventId=event["id"],
+            body={"start": {"dateTime": "2024-03-03T23:00:00Z"}},
+        )
+        .execute()
+    )
     assert moved["sequence"] == 1 and moved["summary"] == "Run"
     low = svc.events().patch(calendarId="primary", eventId=event["id"], body={"sequence": 0})
     assert fails(low).status_code == 400
@@ -220,10 +243,14 @@ def test_list_window_uses_overlap_semantics(svc: Any) -> None:
     insert(svc, timed("2024-03-04T08:00:00Z", "2024-03-04T09:00:00Z", summary="ends-at-min"))
     insert(svc, timed("2024-03-04T08:30:00Z", "2024-03-04T10:30:00Z", summary="spans"))
     insert(svc, timed("2024-03-04T11:00:00Z", "2024-03-04T12:00:00Z", summary="starts-at-max"))
-    insert(svc, {"summary": "all-day", "start": {"date": "2024-03-04"}, "end": {"date": "2024-03-05"}})
-    page = svc.events().list(
-        calendarId="primary", timeMin="2024-03-04T09:00:00Z", timeMax="2024-03-04T11:00:00Z"
-    ).execute()
+    insert(
+        svc, {"summary": "all-day", "start": {"date": "2024-03-04"}, "end": {"date": "2024-03-05"}}
+    )
+    page = (
+        svc.events()
+        .list(calendarId="primary", timeMin="2024-03-04T09:00:00Z", timeMax="2024-03-04T11:00:00Z")
+        .execute()
+    )
     assert sorted(i["summary"] for i in page["items"]) == ["all-day", "spans"]
     err = fails(svc.events().list(calendarId="primary", timeMin="2024-03-04T09:00:00"))
     assert err.status_code == 400
@@ -240,13 +267,15 @@ def test_single_events_expands_recurrence_and_orders(svc: Any) -> None:
     insert(svc, timed("2024-03-06T06:00:00Z", "2024-03-06T07:00:00Z", summary="Single"))
     unexpanded = svc.events().list(calendarId="primary").execute()["items"]
     assert [i["summary"] for i in unexpanded].count("Intervals") == 1
-    items = svc.events().list(
-        calendarId="primary", singleEvents=True, orderBy="startTime", timeMin=T0
-    ).execute()["items"]
+    items = (
+        svc.events()
+        .list(calendarId="primary", singleEvents=True, orderBy="startTime", timeMin=T0)
+        .execute()["items"]
+    )
     starts = [i["start"]["dateTime"] for i in items]
     assert starts == [
         "2024-03-05T07:00:00+01:00",
-        "2024-03-06T06:00:00Z",
+        "2024-03-06T07:00:00+01:00",  # shown in the calendar zone, as Google does
         "2024-03-07T07:00:00+01:00",
         "2024-03-12T07:00:00+01:00",
         "2024-03-14T07:00:00+01:00",
@@ -273,14 +302,30 @@ def test_list_paginates_with_default_and_custom_page_size(emu: RunningEmulator, 
 
 
 def test_show_deleted_and_extended_property_filters(svc: Any) -> None:
-    a = insert(svc, timed(T0, "2024-03-04T01:00:00Z", extendedProperties={"private": {"app": "liftrun", "wk": "1"}}))
-    insert(svc, timed(T0, "2024-03-04T01:00:00Z", extendedProperties={"private": {"app": "liftrun", "wk": "2"}}))
+    a = insert(
+        svc,
+        timed(
+            T0,
+            "2024-03-04T01:00:00Z",
+            extendedProperties={"private": {"app": "liftrun", "wk": "1"}},
+        ),
+    )
+    insert(
+        svc,
+        timed(
+            T0,
+            "2024-03-04T01:00:00Z",
+            extendedProperties={"private": {"app": "liftrun", "wk": "2"}},
+        ),
+    )
     insert(svc, timed(T0, "2024-03-04T01:00:00Z"))
     ours = svc.events().list(calendarId="primary", privateExtendedProperty="app=liftrun").execute()
     assert len(ours["items"]) == 2
-    both = svc.events().list(
-        calendarId="primary", privateExtendedProperty=["app=liftrun", "wk=1"]
-    ).execute()
+    both = (
+        svc.events()
+        .list(calendarId="primary", privateExtendedProperty=["app=liftrun", "wk=1"])
+        .execute()
+    )
     assert [i["id"] for i in both["items"]] == [a["id"]]
     svc.events().delete(calendarId="primary", eventId=a["id"]).execute()
     assert len(svc.events().list(calendarId="primary").execute()["items"]) == 2
@@ -293,7 +338,9 @@ def test_sync_token_reports_changes_and_deletions(svc: Any) -> None:
     keep = insert(svc, timed(T0, "2024-03-04T01:00:00Z"))
     doomed = insert(svc, timed(T0, "2024-03-04T01:00:00Z"))
     token = svc.events().list(calendarId="primary").execute()["nextSyncToken"]
-    svc.events().patch(calendarId="primary", eventId=keep["id"], body={"summary": "moved"}).execute()
+    svc.events().patch(
+        calendarId="primary", eventId=keep["id"], body={"summary": "moved"}
+    ).execute()
     svc.events().delete(calendarId="primary", eventId=doomed["id"]).execute()
     added = insert(svc, timed(T0, "2024-03-04T01:00:00Z"))
     delta = svc.events().list(calendarId="primary", syncToken=token).execute()
@@ -323,7 +370,9 @@ def test_sync_token_rejects_restrictions_and_expires(emu: RunningEmulator, svc: 
     token = svc.events().list(calendarId="primary").execute()["nextSyncToken"]
     err = fails(svc.events().list(calendarId="primary", syncToken=token, timeMin=T0))
     assert err.status_code == 400
-    err = fails(svc.events().list(calendarId="primary", syncToken=token, privateExtendedProperty="a=b"))
+    err = fails(
+        svc.events().list(calendarId="primary", syncToken=token, privateExtendedProperty="a=b")
+    )
     assert err.status_code == 400
     emu.store.invalidate_sync_tokens("primary")
     err = fails(svc.events().list(calendarId="primary", syncToken=token))
@@ -337,13 +386,17 @@ def test_freebusy_merges_busy_and_skips_free_time(svc: Any) -> None:
     insert(svc, timed("2024-03-04T12:00:00Z", "2024-03-04T13:00:00Z", transparency="transparent"))
     gone = insert(svc, timed("2024-03-04T14:00:00Z", "2024-03-04T15:00:00Z"))
     svc.events().delete(calendarId="primary", eventId=gone["id"]).execute()
-    answer = svc.freebusy().query(
-        body={
-            "timeMin": "2024-03-04T00:00:00Z",
-            "timeMax": "2024-03-05T00:00:00Z",
-            "items": [{"id": "primary"}, {"id": "nobody@example.com"}],
-        }
-    ).execute()
+    answer = (
+        svc.freebusy()
+        .query(
+            body={
+                "timeMin": "2024-03-04T00:00:00Z",
+                "timeMax": "2024-03-05T00:00:00Z",
+                "items": [{"id": "primary"}, {"id": "nobody@example.com"}],
+            }
+        )
+        .execute()
+    )
     assert answer["calendars"]["primary"]["busy"] == [
         {"start": "2024-03-04T08:00:00Z", "end": "2024-03-04T09:30:00Z"}
     ]
@@ -356,7 +409,11 @@ def test_freebusy_limits(svc: Any) -> None:
     def query(body: Json) -> HttpError:
         return fails(svc.freebusy().query(body=body))
 
-    many = {"timeMin": T0, "timeMax": "2024-03-05T00:00:00Z", "items": [{"id": f"c{i}"} for i in range(51)]}
+    many = {
+        "timeMin": T0,
+        "timeMax": "2024-03-05T00:00:00Z",
+        "items": [{"id": f"c{i}"} for i in range(51)],
+    }
     assert reason(query(many)) == "tooManyCalendarsRequested"
     long = {"timeMin": T0, "timeMax": "2024-07-01T00:00:00Z", "items": [{"id": "primary"}]}
     assert reason(query(long)) == "timeRangeTooLong"
@@ -404,17 +461,27 @@ def test_batch_parts_fail_individually(emu: RunningEmulator, svc: Any) -> None:
     batch = BatchHttpRequest(batch_uri=emu.batch_uri)
     batch.add(svc.events().get(calendarId="primary", eventId=event["id"]), request_id="get")
     batch.add(svc.events().delete(calendarId="primary", eventId=event["id"]), request_id="del")
-    batch.add(svc.events().insert(calendarId="primary", body=timed(T0, T0, id="batch0001")), request_id="dup")
+    batch.add(
+        svc.events().insert(calendarId="primary", body=timed(T0, T0, id="batch0001")),
+        request_id="dup",
+    )
     batch.execute()
-    batch2 = BatchHttpRequest(batch_uri=emu.batch_uri, callback=lambda i, r, e: results.__setitem__(i, e or r))
+    batch2 = BatchHttpRequest(
+        batch_uri=emu.batch_uri, callback=lambda i, r, e: results.__setitem__(i, e or r)
+    )
     batch2.add(svc.events().get(calendarId="primary", eventId=event["id"]), request_id="get2")
     batch2.execute()
     assert results["get2"]["status"] == "cancelled"
     outcomes: dict[str, Any] = {}
-    batch3 = BatchHttpRequest(batch_uri=emu.batch_uri, callback=lambda i, r, e: outcomes.__setitem__(i, e or r))
+    batch3 = BatchHttpRequest(
+        batch_uri=emu.batch_uri, callback=lambda i, r, e: outcomes.__setitem__(i, e or r)
+    )
     emu.faults.server_error(503, method="GET", target="batch_part")
     batch3.add(svc.events().get(calendarId="primary", eventId=event["id"]), request_id="get")
-    batch3.add(svc.events().insert(calendarId="primary", body=timed(T0, T0, id="batch0001")), request_id="dup")
+    batch3.add(
+        svc.events().insert(calendarId="primary", body=timed(T0, T0, id="batch0001")),
+        request_id="dup",
+    )
     batch3.add(svc.events().delete(calendarId="primary", eventId=event["id"]), request_id="del")
     batch3.execute()
     assert outcomes["get"].status_code == 503
@@ -457,7 +524,10 @@ def test_dropped_connection_is_a_transport_error(emu: RunningEmulator, svc: Any)
 def test_required_token_gives_invalid_credentials() -> None:
     with running_emulator(Emulator(required_token="good")) as emu:
         svc = build(
-            "calendar", "v3", http=httplib2.Http(), static_discovery=True,
+            "calendar",
+            "v3",
+            http=httplib2.Http(),
+            static_discovery=True,
             client_options={"api_endpoint": emu.api_endpoint},
         )
         request = svc.calendars().get(calendarId="primary")

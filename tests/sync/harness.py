@@ -117,9 +117,9 @@ class Rig:
         return StateStore(self.loaded().state_dir)
 
     # -- what the calendar holds --------------------------------------------------------------
-    def events(self) -> dict[str, list[tuple[Path, icalendar.Event]]]:
+    def events(self) -> dict[str, list[tuple[Path, icalendar.Component]]]:
         """Session id -> the files holding it (more than one would be a duplicate)."""
-        out: dict[str, list[tuple[Path, icalendar.Event]]] = {}
+        out: dict[str, list[tuple[Path, icalendar.Component]]] = {}
         for path in sorted(self.training.glob("*.ics")):
             cal = icalendar.Calendar.from_ical(path.read_bytes())
             for ev in cal.walk("VEVENT"):
@@ -137,7 +137,7 @@ class Rig:
     # -- what the athlete does ----------------------------------------------------------------
     def move(self, sid: str, delta: timedelta) -> tuple[datetime, datetime]:
         """Move a session in the calendar as a client does: new times, X- properties kept."""
-        path, ev = self.events()[sid][0]
+        path, _ = self.events()[sid][0]
         cal = icalendar.Calendar.from_ical(path.read_bytes())
         for e in cal.walk("VEVENT"):
             start, end = e.decoded("DTSTART") + delta, e.decoded("DTEND") + delta

@@ -147,7 +147,7 @@ def test_a_crash_at_any_write_of_the_first_push_converges_without_duplicates(
 def test_a_crash_while_moving_is_not_mistaken_for_the_athletes_edit(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.cycle(START)
-    for sid, (start, _) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:8]:
+    for _sid, (start, _) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:8]:
         rig.add_busy(start, hours=1)
     crashes = 0
     while True:  # each run lands one move, then dies before recording it

@@ -1,0 +1,38 @@
+"""Run ``liftrun`` in this process with a fault at the vdir's k-th write (for subprocess tests).
+
+``python -m tests.sync.run_with_fault kill K -- sync --once ...`` SIGKILLs itself right before
+write K commits; ``slow SECONDS -- ...`` sleeps before every write, so a signal lands mid-cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from adapters import vdir
+from sync import cli, wiring
+
+
+def main(argv: list[str]) -> None:
+    mode, value, sep, *rest = argv
+    assert sep == "--"
+    writes = itertools.count()
+
+    def hook(name: str) -> None:
+        if mode == "kill" and next(writes) == int(value):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if mode == "slow":
+            time.sleep(float(value))
+
+    target: Any = functools.partial(vdir.VdirTarget, before_write=hook)
+    wiring.VdirTarget = target  # type: ignore[misc]
+    cli.main(rest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
