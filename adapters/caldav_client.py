@@ -64,7 +64,9 @@ __all__ = [
     "Item",
     "Mirror",
     "Reply",
+    "Unreachable",
     "is_url",
+    "resource_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ def is_url(spec: str) -> bool:
     return "://" in spec or spec.startswith("/")
 
 
-def _key(url: str) -> str:
+def resource_key(url: str) -> str:
     """How a resource is identified in a mirror: its decoded path. Servers spell one href with
     different escaping in different reports; the decoded path is the same every time."""
     return unquote(urlsplit(url).path)
@@ -104,6 +106,10 @@ def _key(url: str) -> str:
 
 class AuthFailed(AdapterError):
     """401/403: the credentials or the account's rights are wrong; no retry will help."""
+
+
+class Unreachable(AdapterError):
+    """The server did not answer usefully after every attempt (network, 5xx, 429)."""
 
 
 class CalendarMissing(AdapterError):
@@ -124,7 +130,7 @@ _RETRYING = Retrying(
     retry=retry_if_exception_type(_Transient),
     reraise=True,
 )
-_DEFAULT_BACKOFF = wait_exponential_jitter(initial=0.5, max=8, jitter=0.5)
+_DEFAULT_BACKOFF = wait_exponential_jitter(max=8, jitter=0.5)  # 1 s, 2 s, ... plus jitter
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -255,7 +261,8 @@ class Mirror:
 
 def _propfind_body(props: Iterable[tuple[str, str]]) -> bytes:
     inner = "".join(f'<x:{name} xmlns:x="{ns}"/>' for ns, name in props)
-    return f'<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop>{inner}</prop></propfind>'.encode()
+    head = '<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:">'
+    return f"{head}<prop>{inner}</prop></propfind>".encode()
 
 
 def _time(instant: datetime) -> str:
@@ -416,7 +423,7 @@ class CalDAVClient:
         try:
             return self._retrying(self._attempt, method, url, body, dict(headers or {}), follow)
         except _Transient as exc:
-            raise AdapterError(
+            raise Unreachable(
                 self._scrub(f"{self.label}: {exc.reason} ({method} {url}, {MAX_ATTEMPTS} attempts)")
             ) from None
 
@@ -491,7 +498,9 @@ class CalDAVClient:
                 f"{self.username!r}: check the account's rights on that calendar"
             )
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status} from {self.server}", _retry_after(reply.header("retry-after")))
+            raise _Transient(
+                f"HTTP {status} from {self.server}", _retry_after(reply.header("retry-after"))
+            )
         return reply
 
     def _scrub(self, text: str) -> str:
@@ -520,7 +529,9 @@ class CalDAVClient:
         self, url: str, props: Iterable[tuple[str, str]], depth: int, *, follow: bool = False
     ) -> list[DavEntry]:
         headers = {**_XML_HEADERS, "Depth": str(depth)}
-        reply = self.request("PROPFIND", url, body=_propfind_body(props), headers=headers, follow=follow)
+        reply = self.request(
+            "PROPFIND", url, body=_propfind_body(props), headers=headers, follow=follow
+        )
         if reply.status == 404:
             raise CalendarMissing(f"{self.label}: {reply.url} not found on {self.server}")
         if reply.status != 207:
@@ -559,7 +570,7 @@ class CalDAVClient:
                 entries = self.propfind(start, props, 0, follow=True)
             except CalendarMissing:
                 continue
-            except AuthFailed:
+            except (AuthFailed, Unreachable):
                 raise
             except AdapterError:
                 if start == self.base_url:
@@ -613,11 +624,9 @@ class CalDAVClient:
 
     @staticmethod
     def _by_name(name: str, calendars: list[CalendarInfo]) -> CalendarInfo | None:
-        for match in (lambda c: c.display_name == name, lambda c: c.display_name.casefold() == name.casefold()):
-            for calendar in calendars:
-                if match(calendar):
-                    return calendar
-        return None
+        exact = [c for c in calendars if c.display_name == name]
+        loose = [c for c in calendars if c.display_name.casefold() == name.casefold()]
+        return next(iter(exact or loose), None)
 
     def require_calendar(self, spec: str) -> CalendarInfo:
         """Like :meth:`find_calendar`, failing with the names that do exist."""
@@ -626,7 +635,8 @@ class CalDAVClient:
         if found is None:
             available = ", ".join(repr(c.display_name) for c in calendars) or "none"
             raise AdapterError(
-                f"{self.label}: calendar {spec!r} not found on {self.server}; available: {available}"
+                f"{self.label}: calendar {spec!r} not found on {self.server}; "
+                f"available: {available}"
             )
         return found
 
@@ -634,10 +644,14 @@ class CalDAVClient:
         """MKCALENDAR under the home; a taken slug gets a suffix, a lost-success retry (405 on
         our own name) is resolved by looking the name up."""
         home = self.calendar_home()
-        slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in display_name.lower()) or "cal"
+        slug = (
+            "".join(c if c.isalnum() or c in "-_" else "-" for c in display_name.lower()) or "cal"
+        )
         for attempt in range(3):
             url = urljoin(home, f"{slug}{'-' + str(attempt) if attempt else ''}/")
-            reply = self.request("MKCALENDAR", url, body=_mkcalendar_body(display_name), headers=_XML_HEADERS)
+            reply = self.request(
+                "MKCALENDAR", url, body=_mkcalendar_body(display_name), headers=_XML_HEADERS
+            )
             if reply.status in (200, 201):
                 return CalendarInfo(url, display_name)
             if reply.status in (405, 409):
@@ -649,7 +663,9 @@ class CalDAVClient:
                 f"{self.label}: cannot create calendar {display_name!r} on {self.server} "
                 f"(MKCALENDAR answered HTTP {reply.status}); create it in your calendar app"
             )
-        raise AdapterError(f"{self.label}: cannot create calendar {display_name!r} on {self.server}")
+        raise AdapterError(
+            f"{self.label}: cannot create calendar {display_name!r} on {self.server}"
+        )
 
     # ----------------------------------------------------------------------------------------
     # Incremental reads
@@ -673,7 +689,9 @@ class CalDAVClient:
         range than ``window``, so the next cycles' windows are still covered).
         """
         fetch_window = fetch_window or window
-        usable = mirror if mirror is not None and mirror.url == url and mirror.covers(window) else None
+        usable = (
+            mirror if mirror is not None and mirror.url == url and mirror.covers(window) else None
+        )
         if usable is not None and usable.sync_token and use_sync:
             synced = self._sync(usable, keep)
             if synced is not None:
@@ -690,9 +708,16 @@ class CalDAVClient:
         if usable is not None and token is None:
             # ctag changed, no sync tokens: compare ETags, then fetch what differs.
             query = self._report(url, _query_body(usable.window, data=False), 1)
-            etags = {_key(e.url): e.text(D, "getetag") for e in self._expect_207(query, "calendar-query")}
+            etags = {
+                resource_key(e.url): e.text(D, "getetag")
+                for e in self._expect_207(query, "calendar-query")
+            }
             items = {k: v for k, v in usable.items.items() if k in etags}
-            stale = [k for k, etag in etags.items() if etag is None or k not in items or items[k].etag != etag]
+            stale = [
+                k
+                for k, etag in etags.items()
+                if etag is None or k not in items or items[k].etag != etag
+            ]
             self._fetch(url, stale, items, keep)
             return Mirror(url, token, ctag, usable.window, items)
         query = self._report(url, _query_body(fetch_window, data=True), 1)
@@ -701,9 +726,9 @@ class CalDAVClient:
         for entry in self._expect_207(query, "calendar-query"):
             data = entry.text(C, "calendar-data")
             if data is None:
-                missing.append(_key(entry.url))  # servers may omit large data: fetch it
+                missing.append(resource_key(entry.url))  # servers may omit large data: fetch it
                 continue
-            items[_key(entry.url)] = Item(entry.text(D, "getetag"), keep(data))
+            items[resource_key(entry.url)] = Item(entry.text(D, "getetag"), keep(data))
         self._fetch(url, missing, items, keep)
         return Mirror(url, token, ctag, fetch_window, items)
 
@@ -721,8 +746,8 @@ class CalDAVClient:
         items = dict(mirror.items)
         stale = []
         for entry in entries:
-            key = _key(entry.url)
-            if key == _key(mirror.url):
+            key = resource_key(entry.url)
+            if key == resource_key(mirror.url):
                 continue
             if entry.status == 404:
                 items.pop(key, None)
@@ -734,7 +759,9 @@ class CalDAVClient:
         self._fetch(mirror.url, stale, items, keep)
         return replace(mirror, sync_token=token or mirror.sync_token, ctag=None, items=items)
 
-    def _fetch(self, url: str, keys: list[str], items: dict[str, Item], keep: Callable[[str], Any]) -> None:
+    def _fetch(
+        self, url: str, keys: list[str], items: dict[str, Item], keep: Callable[[str], Any]
+    ) -> None:
         """calendar-multiget ``keys`` into ``items``; a resource gone meanwhile is dropped."""
         for i in range(0, len(keys), MULTIGET_BATCH):
             batch = keys[i : i + MULTIGET_BATCH]
@@ -743,7 +770,7 @@ class CalDAVClient:
             for entry in self._expect_207(reply, "calendar-multiget"):
                 data = entry.text(C, "calendar-data")
                 if data is not None:
-                    got[_key(entry.url)] = Item(entry.text(D, "getetag"), keep(data))
+                    got[resource_key(entry.url)] = Item(entry.text(D, "getetag"), keep(data))
             for key in batch:
                 if key in got:
                     items[key] = got[key]

@@ -218,13 +218,13 @@ def put_event(server: Server, url: str, ics: str | bytes, *, etag: str | None = 
     with server.http() as client:
         response = client.put(url, content=data, headers=headers)
     assert response.status_code in (200, 201, 204), (response.status_code, response.text)
-    return response.headers.get("ETag", "")
+    return str(response.headers.get("ETag", ""))
 
 
 def get_event(server: Server, url: str) -> tuple[int, bytes, str]:
     with server.http() as client:
         response = client.get(url)
-    return response.status_code, response.content, response.headers.get("ETag", "")
+    return response.status_code, response.content, str(response.headers.get("ETag", ""))
 
 
 def delete_event(server: Server, url: str) -> int:
