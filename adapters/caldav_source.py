@@ -1,0 +1,174 @@
+"""Busy time from a CalDAV calendar (a ``busy_from`` entry), as a ``BusySource``.
+
+Busy time is computed from the events themselves: a calendar-query REPORT with a time range
+fetches them, and the ICS reader (:func:`adapters.ics_busy.read_busy`) expands recurrences and
+applies the TRANSPARENT, CANCELLED and all-day rules, so a CalDAV calendar is read exactly like
+an ICS feed. The free-busy REPORT is never used: servers differ in what they count as busy
+(Radicale, for one, ignores TRANSP), and it would hide the summaries a move is explained with.
+
+The events are kept in ``cache_dir`` between runs, for the range fetched (the asked window plus
+``slack_days``): a cycle with nothing changed costs one request, and when the server cannot be
+reached the last good copy is used and marked stale (``SourceRead.fresh=False``). Without a
+copy covering the window, the read fails with ``SourceUnavailable``: never free time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from adapters.caldav_client import CalDAVClient, CalendarMissing, Mirror, is_url
+from adapters.caldav_target import cache_file, load_mirror, save_mirror
+from adapters.ics_busy import BusyRead, IcsParseError, read_busy
+from adapters.protocol import AdapterError, SourceRead, SourceUnavailable
+
+__all__ = ["CalDAVSource"]
+
+log = logging.getLogger(__name__)
+
+
+def _keep_text(ics: str) -> str:
+    return ics
+
+
+class CalDAVSource:
+    """One CalDAV calendar's busy time. ``calendar`` is a display name or a URL;
+    ``calendar_url`` (a remembered URL) skips discovery. ``use_sync_collection=False`` forces
+    the ctag / ETag comparison used for servers without RFC 6578."""
+
+    name: str
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None,
+        password: str | None,
+        calendar: str,
+        timezone: str,
+        cache_dir: Path,
+        calendar_url: str | None = None,
+        name: str | None = None,
+        slack_days: int = 28,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        auth_type: str | None = None,
+        timeout: float = 20.0,
+        use_sync_collection: bool = True,
+        retry_wait: Callable[[int], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name or f"CalDAV calendar {calendar!r}"
+        self.calendar = calendar
+        self._tz = ZoneInfo(timezone)
+        self._slack = timedelta(days=slack_days)
+        self._use_sync = use_sync_collection
+        self.client = CalDAVClient(
+            url,
+            username=username,
+            password=password,
+            label=self.name,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            auth_type=auth_type,
+            timeout=timeout,
+            retry_wait=retry_wait,
+            sleep=sleep,
+        )
+        self._cache_path = cache_file(cache_dir, "source", self.client.base_url, username, calendar)
+        self._mirror = load_mirror(self._cache_path)
+        self._remembered = calendar_url
+        self._url: str | None = None
+        self._looked_up = False  # the URL came from discovery in this process
+
+    def __repr__(self) -> str:
+        return f"CalDAVSource({self.name!r}, {self.client.server!r})"
+
+    @property
+    def requests_made(self) -> int:
+        return self.client.requests_made
+
+    @property
+    def calendar_url(self) -> str:
+        """The calendar's URL, for the engine to remember (discovers it on first use)."""
+        if self._url is None:
+            if self._remembered:
+                self._url = self._remembered
+            elif self._mirror is not None:
+                self._url = self._mirror.url
+            else:
+                self._url = self.client.require_calendar(self.calendar).url
+                self._looked_up = True
+        return self._url
+
+    def read_busy(self, start: datetime, end: datetime) -> SourceRead:
+        """Busy time overlapping ``[start, end)``, from the server or else the last good copy.
+
+        Raises:
+            SourceUnavailable: the calendar cannot be read and no copy covers the window.
+            ValueError: ``start``/``end`` are naive or out of order (a programming error).
+        """
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            raise ValueError("read_busy needs an aware window with start < end")
+        window = (start, end)
+        try:
+            mirror = self._refresh(window)
+        except AdapterError as exc:
+            return self._fall_back(str(exc), window)
+        try:
+            busy = self._parse(mirror, window)
+        except IcsParseError as exc:
+            raise SourceUnavailable(str(exc)) from None
+        self._mirror = mirror
+        save_mirror(self._cache_path, mirror, self.name)
+        return SourceRead(self.name, busy)
+
+    def _refresh(self, window: tuple[datetime, datetime]) -> Mirror:
+        fetch = (window[0] - timedelta(days=1), window[1] + self._slack)
+        try:
+            return self.client.refresh(
+                self._mirror,
+                self.calendar_url,
+                _keep_text,
+                window=window,
+                fetch_window=fetch,
+                use_sync=self._use_sync,
+            )
+        except CalendarMissing:
+            if is_url(self.calendar) or self._looked_up:
+                raise
+            # A remembered URL went stale (calendar re-created or moved): look it up by name.
+            self._url = self.client.require_calendar(self.calendar).url
+            self._looked_up = True
+            self._mirror = None
+            return self.client.refresh(
+                None,
+                self._url,
+                _keep_text,
+                window=window,
+                fetch_window=fetch,
+                use_sync=self._use_sync,
+            )
+
+    def _parse(self, mirror: Mirror, window: tuple[datetime, datetime]) -> BusyRead:
+        # One stream of VCALENDARs (read_busy reads them with one context, one limit).
+        data = "\r\n".join(str(item.value).strip() for _, item in sorted(mirror.items.items()))
+        return read_busy(
+            data.encode("utf-8"), source=self.name, tz=self._tz, start=window[0], end=window[1]
+        )
+
+    def _fall_back(self, reason: str, window: tuple[datetime, datetime]) -> SourceRead:
+        cached = self._mirror
+        if cached is None or not cached.covers(window):
+            log.warning("%s; no last good copy", reason)
+            raise SourceUnavailable(reason) from None
+        try:
+            busy = self._parse(cached, window)
+        except IcsParseError as exc:
+            raise SourceUnavailable(f"{reason}; the last good copy is unreadable: {exc}") from None
+        log.warning("%s; using the last good copy", reason)
+        return SourceRead(self.name, busy, fresh=False, error=reason)

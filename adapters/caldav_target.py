@@ -1,0 +1,384 @@
+"""A CalDAV calendar as a ``CalendarTarget``: sessions as one resource each.
+
+Ownership is two marks in the event itself: a UID in liftrun's namespace and an
+``X-LIFTRUN-SESSION`` property naming the same session. Anything else in the calendar (the
+athlete's own events, when ``push_to`` is a shared calendar) is never listed and never written.
+
+A session's resource lives at an href derived from its UID, so a create replayed after a crash
+addresses the same resource and ``If-None-Match: *`` turns it into ``AlreadyExists`` instead of
+a duplicate. CalDAV clients sync deletions, so a cancel deletes the resource (the ICS feed keeps
+a CANCELLED copy only because subscribers cannot see a removal).
+
+What was read is kept in ``cache_dir`` (one JSON file per calendar, written atomically) because
+the process restarts every cycle under cron: with it, a cycle in which nothing changed costs one
+request (see :meth:`adapters.caldav_client.CalDAVClient.refresh`). A missing or unreadable cache
+only costs a full read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from adapters.atomic import atomic_write
+from adapters.caldav_client import (
+    CalDAVClient,
+    CalendarMissing,
+    Item,
+    Mirror,
+    is_url,
+    resource_key,
+)
+from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
+from adapters.protocol import (
+    Action,
+    ActionKind,
+    AdapterError,
+    AlreadyExists,
+    NotFound,
+    Outcome,
+    OwnedEvent,
+    PreconditionFailed,
+    parse_placed,
+    placed_value,
+    session_id_of,
+    session_uid,
+)
+from planner.model import Session
+
+__all__ = ["CalDAVTarget", "cache_file", "resource_name"]
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# Calendar-level properties of a feed that do not belong on a CalDAV resource (RFC 4791 4.1:
+# no METHOD in a calendar object resource).
+_FEED_ONLY = ("METHOD", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "X-WR-CALNAME", "X-WR-TIMEZONE")
+
+
+def resource_name(uid: str) -> str:
+    """The resource name for ``uid``: the UID with unsafe characters replaced, plus a short hash
+    when anything was replaced so that two UIDs never share a name."""
+    safe = _UNSAFE.sub("-", uid)
+    if safe != uid:
+        safe += "-" + hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return f"{safe}.ics"
+
+
+def cache_file(cache_dir: Path, kind: str, url: str, username: str | None, calendar: str) -> Path:
+    key = hashlib.sha256("\x1f".join([url, username or "", calendar]).encode()).hexdigest()[:20]
+    return cache_dir / f"caldav-{kind}-{key}.json"
+
+
+def load_mirror(path: Path) -> Mirror | None:
+    try:
+        data: Any = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return None
+    return Mirror.from_json(data.get("mirror"))
+
+
+def save_mirror(path: Path, mirror: Mirror, label: str) -> None:
+    """A cache that cannot be written costs a full read next cycle; it is no reason to fail."""
+    payload = {"version": CACHE_VERSION, "mirror": mirror.to_json()}
+    try:
+        atomic_write(path, json.dumps(payload, separators=(",", ":")).encode())
+    except OSError as exc:
+        log.warning("%s: cannot save the CalDAV cache: %s", label, exc.strerror or exc)
+
+
+def _aware(value: date, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    return datetime(value.year, value.month, value.day, tzinfo=tz)
+
+
+def owned_value(ics: str, tz: ZoneInfo) -> dict[str, Any] | None:
+    """What the cache keeps of a resource: the owned event's fields, or None when the resource
+    is not liftrun's (or unreadable: then it is not touched either)."""
+    try:
+        cal = icalendar.Calendar.from_ical(ics)
+    except ValueError:
+        return None
+    for event in cal.walk("VEVENT"):
+        if "RECURRENCE-ID" in event:
+            continue
+        sid = session_id_of(str(event.get("UID", "")))
+        marker = event.get("X-LIFTRUN-SESSION")
+        if sid is None or marker is None or str(marker) != sid:
+            return None
+        try:
+            raw_start = event.decoded("DTSTART")
+            start = _aware(raw_start, tz)
+            if "DTEND" in event:
+                end = _aware(event.decoded("DTEND"), tz)
+            elif "DURATION" in event:
+                end = start + event.decoded("DURATION")
+            else:  # RFC 5545 3.6.1: a DATE lasts a day, a DATE-TIME no time at all
+                end = start + (
+                    timedelta() if isinstance(raw_start, datetime) else timedelta(days=1)
+                )
+        except (KeyError, ValueError, TypeError):
+            return None
+        placed = event.get("X-LIFTRUN-PLACED")
+        content = event.get("X-LIFTRUN-HASH")
+        sequence = event.get("SEQUENCE", 0)
+        return {
+            "session_id": sid,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "hash": str(content) if content is not None else None,
+            "placed": str(placed) if placed is not None else None,
+            "cancelled": str(event.get("STATUS", "")).upper() == "CANCELLED",
+            "sequence": int(sequence) if str(sequence).isdigit() else 0,
+        }
+    return None
+
+
+class CalDAVTarget:
+    """``CalendarTarget`` for one CalDAV calendar (``push_to``).
+
+    ``calendar`` is a display name (created with MKCALENDAR if missing and ``create`` is set)
+    or a URL. ``calendar_url`` is a URL the engine remembered from :attr:`calendar_url`; with
+    it (or with a cache) no discovery is made. ``use_sync_collection=False`` forces the ctag /
+    ETag comparison used for servers without RFC 6578.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None,
+        password: str | None,
+        calendar: str = "Training",
+        timezone: str,
+        now: datetime,
+        cache_dir: Path,
+        alarm_minutes: int | None = 30,
+        calendar_url: str | None = None,
+        name: str | None = None,
+        create: bool = True,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        auth_type: str | None = None,
+        timeout: float = 20.0,
+        use_sync_collection: bool = True,
+        retry_wait: Callable[[int], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name or f"CalDAV calendar {calendar!r}"
+        self.calendar = calendar
+        self.timezone = timezone
+        self._tz = ZoneInfo(timezone)
+        self.now = now.astimezone(UTC).replace(microsecond=0)
+        self.alarm_minutes = alarm_minutes
+        self._create = create
+        self._use_sync = use_sync_collection
+        self.client = CalDAVClient(
+            url,
+            username=username,
+            password=password,
+            label=self.name,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            auth_type=auth_type,
+            timeout=timeout,
+            retry_wait=retry_wait,
+            sleep=sleep,
+        )
+        self._cache_path = cache_file(cache_dir, "target", self.client.base_url, username, calendar)
+        self._mirror = load_mirror(self._cache_path)
+        self._remembered = calendar_url
+        self._url: str | None = None
+        self._discovered = False
+
+    def __repr__(self) -> str:
+        return f"CalDAVTarget({self.name!r}, {self.client.server!r})"
+
+    @property
+    def requests_made(self) -> int:
+        return self.client.requests_made
+
+    @property
+    def calendar_url(self) -> str:
+        """The calendar's URL, for the engine to remember (discovers it on first use)."""
+        if self._url is None:
+            self._url = self._resolve()
+        return self._url
+
+    def _resolve(self) -> str:
+        if not self._discovered:
+            if self._remembered:
+                return self._remembered
+            if self._mirror is not None:
+                return self._mirror.url
+        if is_url(self.calendar):
+            return self.client.require_calendar(self.calendar).url
+        self._discovered = True
+        found = self.client.find_calendar(self.calendar)
+        if found is None and self._create:
+            log.info("%s: creating calendar %r", self.name, self.calendar)
+            found = self.client.make_calendar(self.calendar)
+        if found is None:
+            found = self.client.require_calendar(self.calendar)  # raises with the names there are
+        return found.url
+
+    # -- reading -----------------------------------------------------------------------------
+    def _keep(self, ics: str) -> dict[str, Any] | None:
+        return owned_value(ics, self._tz)
+
+    def _refresh(self) -> Mirror:
+        url = self.calendar_url
+        try:
+            mirror = self.client.refresh(self._mirror, url, self._keep, use_sync=self._use_sync)
+        except CalendarMissing:
+            if self._discovered or is_url(self.calendar):
+                raise
+            log.info("%s: %s is gone; looking the calendar up again", self.name, url)
+            self._discovered = True
+            self._url = None
+            mirror = self.client.refresh(
+                None, self.calendar_url, self._keep, use_sync=self._use_sync
+            )
+        self._mirror = mirror
+        save_mirror(self._cache_path, mirror, self.name)
+        return mirror
+
+    def _event(self, key: str, item: Item) -> OwnedEvent:
+        value = item.value
+        return OwnedEvent(
+            session_id=value["session_id"],
+            remote_id=self.client.resource_url(self.calendar_url, key),
+            etag=item.etag,
+            start=datetime.fromisoformat(value["start"]).astimezone(self._tz),
+            end=datetime.fromisoformat(value["end"]).astimezone(self._tz),
+            content_hash=value.get("hash"),
+            cancelled=bool(value.get("cancelled")),
+            placed=parse_placed(value.get("placed")),
+        )
+
+    def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
+        mirror = self._refresh()
+        owned = [self._event(k, i) for k, i in sorted(mirror.items.items()) if i.value is not None]
+        return [o for o in owned if o.start < end and o.end > start]
+
+    # -- writing -----------------------------------------------------------------------------
+    def render(self, session: Session, content_hash: str, *, sequence: int = 0) -> bytes:
+        """One calendar object resource: VCALENDAR, the VTIMEZONE it needs, the VEVENT."""
+        assert session.start is not None
+        zone = getattr(session.start.tzinfo, "key", None) or self.timezone
+        cal = new_calendar(timezone=zone, first=session.date, last=session.date)
+        for prop in _FEED_ONLY:
+            cal.pop(prop, None)
+        shell: bytes = cal.to_ical()
+        meta = EventMeta(sequence=sequence, stamp=self.now, content_hash=content_hash)
+        body = event_bytes(session, meta, alarm_minutes=self.alarm_minutes)
+        return shell[: -len(CALENDAR_END)] + body + CALENDAR_END
+
+    def href(self, session_id: str) -> str:
+        return self.client.resource_url(self.calendar_url, "") + resource_name(
+            session_uid(session_id)
+        )
+
+    def apply(self, actions: Sequence[Action]) -> Iterator[Outcome]:
+        """One request per action, in order. Per-action conflicts come back in the outcome;
+        a failure of the whole calendar (auth, unreachable after retries) is raised."""
+        url = self.calendar_url
+        if self._mirror is None or self._mirror.url != url:
+            self._mirror = Mirror(url)  # writes are remembered; the next read fills the rest
+        try:
+            for action in actions:
+                yield self._one(action)
+        finally:
+            save_mirror(self._cache_path, self._mirror, self.name)
+
+    def _one(self, action: Action) -> Outcome:
+        if action.kind is ActionKind.CANCEL:
+            assert action.current is not None
+            return self._cancel(action, action.current)
+        session, content_hash = action.session, action.content_hash
+        assert session is not None and content_hash is not None
+        assert session.start is not None and session.end is not None
+        if action.kind is ActionKind.CREATE:
+            href, etag, sequence = self.href(session.id), None, 0
+        else:
+            assert action.current is not None
+            href, etag = action.current.remote_id, action.current.etag or "*"
+            sequence = self._sequence(href) + 1
+        reply = self.client.put(
+            href, self.render(session, content_hash, sequence=sequence), etag=etag
+        )
+        if reply.status in (200, 201, 204):
+            new_etag = reply.header("etag")
+            value = {
+                "session_id": session.id,
+                "start": session.start.isoformat(),
+                "end": session.end.isoformat(),
+                "hash": content_hash,
+                "placed": placed_value(session.start, session.end),
+                "cancelled": False,
+                "sequence": sequence,
+            }
+            self._remember(href, Item(new_etag, value) if new_etag else None)
+            return Outcome(action, event=self._event(self._path(href), Item(new_etag, value)))
+        return Outcome(action, error=self._write_error(action, reply.status, reply.body))
+
+    def _cancel(self, action: Action, current: OwnedEvent) -> Outcome:
+        reply = self.client.delete(current.remote_id, etag=current.etag)
+        if reply.status in (200, 204) or reply.status == 404:
+            self._remember(current.remote_id, None)
+        if reply.status in (200, 204):
+            return Outcome(action)
+        return Outcome(action, error=self._write_error(action, reply.status, reply.body))
+
+    def _write_error(self, action: Action, status: int, body: bytes) -> AdapterError:
+        sid = action.session_id
+        if action.kind is ActionKind.CREATE and (
+            status == 412 or (status in (403, 409) and b"no-uid-conflict" in body)
+        ):
+            return AlreadyExists(f"{self.name}: {sid} is already in the calendar")
+        if status == 412:
+            return PreconditionFailed(f"{self.name}: {sid} changed on the server since it was read")
+        if status in (404, 410):
+            if action.kind is ActionKind.CREATE:
+                raise CalendarMissing(f"{self.name}: calendar {self.calendar_url} is gone")
+            return NotFound(f"{self.name}: {sid} is no longer in the calendar")
+        if status == 403:
+            return AdapterError(
+                f"{self.name}: {self.client.server} refused to write {sid} (HTTP 403): check "
+                f"that user {self.client.username!r} may write to the calendar"
+            )
+        return AdapterError(f"{self.name}: writing {sid} failed with HTTP {status}")
+
+    @staticmethod
+    def _path(href: str) -> str:
+        return resource_key(href)
+
+    def _sequence(self, href: str) -> int:
+        item = self._mirror.items.get(self._path(href)) if self._mirror else None
+        if item is None or not isinstance(item.value, dict):
+            return 0
+        sequence = item.value.get("sequence", 0)
+        return sequence if isinstance(sequence, int) else 0
+
+    def _remember(self, href: str, item: Item | None) -> None:
+        """Keep our own write in the mirror, so the next sync does not fetch it back; without
+        an ETag in the reply the resource is dropped and fetched next read."""
+        assert self._mirror is not None
+        if item is None:
+            self._mirror.items.pop(self._path(href), None)
+        else:
+            self._mirror.items[self._path(href)] = item
