@@ -160,18 +160,22 @@ class StateStore:
         self.close()
 
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(_MIGRATIONS):
-            raise StateError(
-                f"state store {self.path} has schema {version}, newer than this liftrun "
-                f"understands ({len(_MIGRATIONS)}); upgrade liftrun"
-            )
-        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+        """Forward migrations, one transaction each; the version is read inside the write lock
+        so two processes opening a new store at once do not both migrate it."""
+        while True:
             with self.transaction():
-                for statement in script.split(";"):
+                version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+                if version > len(_MIGRATIONS):
+                    raise StateError(
+                        f"state store {self.path} has schema {version}, newer than this "
+                        f"liftrun understands ({len(_MIGRATIONS)}); upgrade liftrun"
+                    )
+                if version == len(_MIGRATIONS):
+                    return
+                for statement in _MIGRATIONS[version].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
