@@ -20,11 +20,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import icalendar
 
 from adapters.atomic import atomic_write
+from adapters.feed_reader import FeedEvent, from_icalendar, read_fast
 from adapters.ics_render import CALENDAR_END, EventMeta, description, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
@@ -62,27 +62,23 @@ class _Entry:
     raw: bytes | None = None  # the VEVENT's bytes in the previous feed, re-emitted unchanged
 
 
-def _event_session(ev: Any, sid: str) -> Session:
+def _event_session(ev: FeedEvent, sid: str) -> Session:
     """Enough of a session to re-render a cancelled event we no longer have in the plan."""
-    start = ev.decoded("dtstart")
-    end = ev.decoded("dtend")
-    categories = ev.get("categories")
-    cats = [str(c) for c in categories.cats] if categories is not None else []
-    kind = Kind.LIFT if "Lift" in cats else Kind.RUN
-    phase = next((p for p in PhaseName if p.value.capitalize() in cats), PhaseName.BASE)
+    kind = Kind.LIFT if "Lift" in ev.categories else Kind.RUN
+    phase = next((p for p in PhaseName if p.value.capitalize() in ev.categories), PhaseName.BASE)
     return Session(
         id=sid,
-        date=start.date(),
+        date=ev.start.date(),
         kind=kind,
         focus=Focus.FULL if kind is Kind.LIFT else Focus.EASY,
         phase=phase,
-        duration_minutes=int((end - start).total_seconds() // 60),
-        title=str(ev.get("summary", "")),
-        description=str(ev.get("description", "")).split("\n\nWhy: ")[0],
+        duration_minutes=int((ev.end - ev.start).total_seconds() // 60),
+        title=ev.summary,
+        description=ev.description.split("\n\nWhy: ")[0],
         rules=(),
         reason="",
-        start=start,
-        end=end,
+        start=ev.start,
+        end=ev.end,
     )
 
 
@@ -122,29 +118,27 @@ class IcsFeedTarget:
             return {}
         except OSError as exc:
             raise AdapterError(f"{self.name}: cannot read {self.path}: {exc.strerror}") from None
-        try:
-            cal = icalendar.Calendar.from_ical(raw)
-        except ValueError as exc:
-            raise AdapterError(f"{self.name}: {self.path} is not a valid feed: {exc}") from None
         blocks = _event_blocks(raw)
+        events = read_fast(raw, blocks)
+        if events is None:  # not in the shape liftrun writes: let icalendar judge it
+            try:
+                cal = icalendar.Calendar.from_ical(raw)
+            except ValueError as exc:
+                raise AdapterError(f"{self.name}: {self.path} is not a valid feed: {exc}") from None
+            events = [from_icalendar(ev) for ev in cal.walk("VEVENT")]
         out: dict[str, _Entry] = {}
-        for ev in cal.walk("VEVENT"):
-            sid = session_id_of(str(ev.get("uid", "")))
+        for ev in events:
+            sid = session_id_of(ev.uid)
             if sid is None:
                 continue  # not ours; a feed should hold none, and we never carry them over
-            cancelled_at = ev.get("x-liftrun-cancelled-at")
             meta = EventMeta(
-                sequence=int(ev.get("sequence", 0)),
-                stamp=ev.decoded("dtstamp"),
-                cancelled=str(ev.get("status", "")).upper() == "CANCELLED",
-                content_hash=str(ev.get("x-liftrun-hash", "")),
-                cancelled_at=(
-                    datetime.strptime(str(cancelled_at), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-                    if cancelled_at is not None
-                    else None
-                ),
+                sequence=ev.sequence,
+                stamp=ev.stamp,
+                cancelled=ev.cancelled,
+                content_hash=ev.content_hash,
+                cancelled_at=ev.cancelled_at,
             )
-            out[sid] = _Entry(_event_session(ev, sid), meta, raw=blocks.get(str(ev["uid"])))
+            out[sid] = _Entry(_event_session(ev, sid), meta, raw=blocks.get(ev.uid))
         return out
 
     def _owned(self, sid: str, entry: _Entry) -> OwnedEvent:

@@ -46,6 +46,7 @@ from tenacity import (
 )
 
 from adapters.atomic import atomic_write
+from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 from adapters.protocol import SourceRead, SourceUnavailable
 
@@ -289,6 +290,7 @@ class IcsSource:
         key = _sha256(location.encode("utf-8"))
         self._body_file = cache_dir / f"{key}.ics"
         self._meta_file = cache_dir / f"{key}.json"
+        self._parsed = ParsedBusyCache(cache_dir / f"{key}.parsed", tz)
         self._tz = tz
         self._timeout = timeout
         self._max_bytes = max_bytes
@@ -452,14 +454,20 @@ class IcsSource:
     def _parse(
         self, body: bytes, start: datetime, end: datetime, content_type: str | None = None
     ) -> BusyRead:
+        sha = _sha256(body)
+        hit = self._parsed.get(sha, start, end)
+        if hit is not None:
+            return hit
         try:
-            return read_busy(body, source=self.name, tz=self._tz, start=start, end=end)
+            wide = read_busy(body, source=self.name, tz=self._tz, start=start, end=end + AHEAD)
         except IcsParseError as exc:
             reason = self._scrub(str(exc).removeprefix(f"{self.name}: "))
             media_type = (content_type or "").split(";", 1)[0].strip().lower()
             if media_type and "calendar" not in media_type:
                 reason += f" (the server sent {media_type})"
             raise _FetchError(reason) from None
+        self._parsed.put(sha, start, end + AHEAD, wide)
+        return narrow(wide, start, end)
 
     def _fall_back(
         self, reason: str, cached: _Cached | None, start: datetime, end: datetime

@@ -13,7 +13,8 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.feed_reader import from_icalendar, read_fast
+from adapters.ics_feed import IcsFeedTarget, _event_blocks, content_hash
 from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
 from adapters.protocol import AdapterError
 from planner.placement import PlaceRules, apply_placement, place
@@ -240,3 +241,31 @@ def test_fast_serialiser_matches_icalendar_property_by_property(alarm: int | Non
     assert vev.summary.value == tricky.title and vev.description.value == description(tricky)
     (ev,) = IcsCalendarStream.calendar_from_ics(cal.decode()).events
     assert ev.summary == tricky.title
+
+
+def test_the_fast_reader_agrees_with_icalendar_on_liftruns_own_feed(tmp_path: Path) -> None:
+    path = tmp_path / "feed.ics"
+    items = sessions(weeks=6)
+    tricky = replace(
+        items[0],
+        title='Lauf über 10 km; schnell, ruhig\\ "ok"',
+        description="Ä" * 200 + "\nline two, with; punctuation\\",
+    )
+    push(feed(path), (tricky, *items[1:]))
+    push(feed(path, now=NOW + timedelta(days=1)), items[3:])  # three cancelled entries
+    raw = path.read_bytes()
+    blocks = _event_blocks(raw)
+    fast = read_fast(raw, blocks)
+    assert fast is not None and len(fast) == len(items)
+    slow = [from_icalendar(e) for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")]
+    assert sorted(fast, key=lambda e: e.uid) == sorted(slow, key=lambda e: e.uid)
+    assert sum(e.cancelled for e in fast) == 3
+
+
+def test_a_feed_in_another_shape_is_read_by_icalendar(tmp_path: Path) -> None:
+    path = tmp_path / "feed.ics"
+    push(feed(path), sessions())
+    raw = path.read_bytes().replace(b"\r\n", b"\n")  # an editor rewrote the line endings
+    assert read_fast(raw, _event_blocks(raw)) is None
+    path.write_bytes(raw)
+    assert len(feed(path).list_owned(*FAR)) == len(sessions())
