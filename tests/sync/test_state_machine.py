@@ -110,13 +110,13 @@ class SyncMachine(RuleBasedStateMachine):
                 raise Crash("after the write")
             real(*args, **kwargs)
 
-        engine._record = dies  # type: ignore[assignment]
+        engine._record = dies
         try:
             self.rig.cycle(self.now)
         except Crash:
             self.clean = False
         finally:
-            engine._record = real  # type: ignore[assignment]
+            engine._record = real
 
     @rule()
     def cycle(self) -> None:
