@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import icalendar
 from click.testing import CliRunner
 
 from sync.cli import main
+from sync.loop import next_delay
 
 CONFIG = """\
 timezone = "Europe/Berlin"
@@ -121,3 +123,22 @@ def test_an_unreadable_feed_is_reported_not_overwritten(tmp_path: Path) -> None:
     code, out = sync(tmp_path)
     assert code == 3 and "not a valid feed" in out
     assert feed.read_text() == "<html>someone else's file</html>"
+
+
+def test_twenty_idle_cycles_leave_the_feed_and_its_shadow_untouched(tmp_path: Path) -> None:
+    setup(tmp_path)
+    sync(tmp_path)
+    files = [tmp_path / "out" / "liftrun.ics", tmp_path / "out" / "busy.ics"]
+    stamps = [f.stat().st_mtime_ns for f in files]
+    for _ in range(20):
+        code, out = sync(tmp_path, "--format", "json")
+        (target,) = json.loads(out)["targets"].values()
+        assert code == 0 and target["unchanged"] == 20
+        assert target["created"] + target["updated"] + target["moved"] == 0
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def test_the_loop_period_is_jittered_by_at_most_ten_percent() -> None:
+    rng = random.Random(1)
+    delays = [next_delay(15, rng) for _ in range(2000)]
+    assert 810 <= min(delays) < 830 and 970 < max(delays) <= 990
