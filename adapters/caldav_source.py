@@ -93,6 +93,11 @@ class CalDAVSource:
         return self.client.requests_made
 
     @property
+    def known_url(self) -> str | None:
+        """The calendar's URL if this run has resolved it, without asking the server."""
+        return self._url
+
+    @property
     def calendar_url(self) -> str:
         """The calendar's URL, for the engine to remember (discovers it on first use)."""
         if self._url is None:

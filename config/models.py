@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SecretStr,
     Tag,
     field_validator,
     model_validator,
@@ -282,13 +283,41 @@ class VdirCalendar(Strict):
     alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
 
 
+class CaldavCalendar(Strict):
+    """A CalDAV account: sessions pushed into ``push_to`` (created with MKCALENDAR when missing),
+    busy time read from the ``busy_from`` calendars (display names or URLs)."""
+
+    kind: Literal["caldav"]
+    name: str | None = None
+    url: str
+    username: str | None = None
+    password: SecretStr | None = None  # or password_file; never printed
+    push_to: str | None = None
+    busy_from: list[str] = Field(default_factory=list)
+    auth: Literal["basic", "digest"] | None = None  # None: whatever the server asks for
+    verify_tls: bool = True
+    ca_file: str | None = None
+    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("http", "https"):
+            raise ValueError(f"{value!r}: a CalDAV URL starts with https:// (or http://)")
+        return value
+
+
 def _calendar_kind(value: Any) -> str:
     kind = value.get("kind", "ics") if isinstance(value, dict) else getattr(value, "kind", "ics")
     return str(kind)
 
 
 Calendar = Annotated[
-    Annotated[IcsCalendar, Tag("ics")] | Annotated[VdirCalendar, Tag("vdir")],
+    Annotated[IcsCalendar, Tag("ics")]
+    | Annotated[VdirCalendar, Tag("vdir")]
+    | Annotated[CaldavCalendar, Tag("caldav")],
     Discriminator(_calendar_kind),
 ]
 

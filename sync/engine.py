@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -69,6 +69,7 @@ class Wiring:
     sources: list[BusySource] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
+    learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
 
 
 @dataclass

@@ -34,10 +34,11 @@ def one_cycle(
     dry_run: bool = False,
     stop: threading.Event | None = None,
 ) -> CycleReport:
-    report = run_cycle(
-        loaded.settings, store, wiring.build(loaded, now), now=now, dry_run=dry_run, stop=stop
-    )
+    calendars = wiring.build(loaded, now, store)
+    report = run_cycle(loaded.settings, store, calendars, now=now, dry_run=dry_run, stop=stop)
     if not dry_run:
+        for remember in calendars.learnt:
+            remember(store)
         store.journal(now, datetime.now(UTC), not report.failed, report.as_dict())
     return report
 

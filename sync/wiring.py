@@ -6,19 +6,27 @@ protocol objects and never asks.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+from adapters.caldav_source import CalDAVSource
+from adapters.caldav_target import CalDAVTarget
 from adapters.ics_feed import IcsFeedTarget
 from adapters.ics_source import IcsSource
 from adapters.protocol import AdapterError
 from adapters.vdir import VdirSource, VdirTarget
 from config.loader import LoadedConfig
-from config.models import IcsCalendar, VdirCalendar
+from config.models import CaldavCalendar, IcsCalendar, VdirCalendar
 from sync.engine import TargetSpec, Wiring
+from sync.state import StateStore
 
 
-def build(loaded: LoadedConfig, now: datetime) -> Wiring:
+def build(loaded: LoadedConfig, now: datetime, store: StateStore | None = None) -> Wiring:
+    """The calendars of one cycle. ``store`` supplies what earlier cycles learnt (a CalDAV
+    calendar's URL, remembered so a rename on the server does not start a second calendar)."""
     settings = loaded.settings
     wiring = Wiring()
     for cal in settings.calendars:
@@ -26,7 +34,61 @@ def build(loaded: LoadedConfig, now: datetime) -> Wiring:
             _ics(loaded, cal, now, wiring)
         elif isinstance(cal, VdirCalendar):
             _vdir(loaded, cal, now, wiring)
+        else:
+            _caldav(loaded, cal, now, wiring, store)
     return wiring
+
+
+def _caldav(
+    loaded: LoadedConfig,
+    cal: CaldavCalendar,
+    now: datetime,
+    wiring: Wiring,
+    store: StateStore | None,
+) -> None:
+    settings = loaded.settings
+    common: dict[str, Any] = {
+        "username": cal.username,
+        "password": cal.password.get_secret_value() if cal.password else None,
+        "timezone": settings.timezone,
+        "cache_dir": loaded.state_dir / "caldav",
+        "verify_tls": cal.verify_tls,
+        "ca_file": str(loaded.resolve(cal.ca_file)) if cal.ca_file else None,
+        "auth_type": cal.auth,
+        "timeout": cal.timeout_seconds,
+    }
+    account = cal.name or urlsplit(cal.url).hostname or "caldav"
+    for spec in cal.busy_from:
+        key = f"caldav-url:{cal.url}:{spec}"
+        source = CalDAVSource(
+            cal.url,
+            calendar=spec,
+            calendar_url=store.get_meta(key) if store else None,
+            name=f"{account}: {spec}",
+            **common,
+        )
+        wiring.sources.append(source)
+        wiring.learnt.append(functools.partial(_remember, key, source))
+    if not cal.push_to:
+        return
+    name = cal.name or cal.push_to
+    key = f"caldav-url:{cal.url}:{cal.push_to}"
+    target = CalDAVTarget(
+        cal.url,
+        calendar=cal.push_to,
+        calendar_url=store.get_meta(key) if store else None,
+        name=name,
+        now=now,
+        alarm_minutes=cal.alarm_minutes,
+        **common,
+    )
+    wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
+    wiring.learnt.append(functools.partial(_remember, key, target))
+
+
+def _remember(key: str, calendar: CalDAVSource | CalDAVTarget, store: StateStore) -> None:
+    if calendar.known_url is not None and store.get_meta(key) != calendar.known_url:
+        store.set_meta(key, calendar.known_url)
 
 
 def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) -> None:

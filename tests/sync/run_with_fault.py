@@ -1,7 +1,8 @@
 """Run ``liftrun`` in this process with a fault at the vdir's k-th write (for subprocess tests).
 
 ``python -m tests.sync.run_with_fault kill K -- sync --once ...`` SIGKILLs itself right before
-write K commits; ``slow SECONDS -- ...`` sleeps before every write, so a signal lands mid-cycle.
+vdir write K commits (``caldav-kill K``: before CalDAV PUT K is sent); ``slow SECONDS -- ...``
+sleeps before every write, so a signal lands mid-cycle.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from adapters import vdir
+from adapters import caldav_client, vdir
 from sync import cli, wiring
 
 
@@ -24,13 +25,20 @@ def main(argv: list[str]) -> None:
     writes = itertools.count()
 
     def hook(name: str) -> None:
-        if mode == "kill" and next(writes) == int(value):
+        if mode in ("kill", "caldav-kill") and next(writes) == int(value):
             os.kill(os.getpid(), signal.SIGKILL)
         if mode == "slow":
             time.sleep(float(value))
 
     target: Any = functools.partial(vdir.VdirTarget, before_write=hook)
     setattr(wiring, "VdirTarget", target)  # noqa: B010  # the module-level name wiring calls
+    real_put = caldav_client.CalDAVClient.put
+
+    def put(self: caldav_client.CalDAVClient, *args: Any, **kwargs: Any) -> Any:
+        hook("put")
+        return real_put(self, *args, **kwargs)
+
+    caldav_client.CalDAVClient.put = put  # type: ignore[method-assign]
     cli.main(rest)
 
 

@@ -1,0 +1,227 @@
+"""The sync engine with CalDAV calendars, against real Radicale and Xandikos: the issue's user
+stories end to end, request counts included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.caldav_source import CalDAVSource
+from adapters.caldav_target import CalDAVTarget
+from adapters.protocol import OwnedEvent
+from config.loader import load
+from sync.engine import CycleReport, run_cycle
+from sync.state import StateStore
+from sync.wiring import build
+from tests.caldav.servers import PASSWORD, Server, delete_event, get_event, put_event, start
+from tests.caldav.test_caldav_adapter import _athlete_moves, _cal, _event, seed_busy
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # the seeded busy weeks, across DST
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = """\
+timezone = "Europe/Berlin"
+[athlete]
+bodyweight_kg = 70
+lift_days = 3
+run_days = 2
+[goal]
+race = "half"
+race_date = "2027-06-20"
+plan_start = "2027-03-08"
+[availability]
+mon = ["06:00-08:00", "17:30-21:30"]
+tue = ["06:00-08:00", "17:30-21:30"]
+wed = ["06:00-08:00", "17:30-21:30"]
+thu = ["06:00-08:00", "17:30-21:30"]
+fri = ["06:00-08:00", "17:00-20:00"]
+sat = ["07:00-12:00"]
+sun = ["08:00-11:00"]
+[state]
+path = "state"
+[[calendars]]
+kind = "caldav"
+name = "training"
+url = "{url}"
+{auth}
+push_to = "{push_to}"
+busy_from = ["{busy}"]
+"""
+
+
+def write_config(tmp_path: Path, server: Server, unique: str, *, password: str = PASSWORD) -> Path:
+    seed_busy(server, f"Work {unique}", f"work-{unique}")
+    auth = f'username = "{server.username}"\npassword = "{password}"' if server.username else ""
+    path = tmp_path / "liftrun.toml"
+    path.write_text(
+        CONFIG.format(
+            url=server.url, auth=auth, push_to=f"Training {unique}", busy=f"Work {unique}"
+        )
+    )
+    return path
+
+
+def cycle(config: Path, now: datetime = NOW) -> tuple[CycleReport, dict[str, int]]:
+    """One cycle; also the HTTP requests each calendar made."""
+    loaded = load(str(config), {})
+    with StateStore(loaded.state_dir) as store:
+        wiring = build(loaded, now, store)
+        report = run_cycle(loaded.settings, store, wiring, now=now)
+        for remember in wiring.learnt:
+            remember(store)
+    counts = {s.name: s.requests_made for s in wiring.sources if isinstance(s, CalDAVSource)}
+    for spec in wiring.targets:
+        assert isinstance(spec.target, CalDAVTarget)
+        counts[spec.target.name] = spec.target.requests_made
+    return report, counts
+
+
+def owned(config: Path) -> dict[str, OwnedEvent]:
+    loaded = load(str(config), {})
+    with StateStore(loaded.state_dir) as store:
+        (spec,) = build(loaded, NOW, store).targets
+    far = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    return {e.session_id: e for e in spec.target.list_owned(*far)}
+
+
+def busy(config: Path) -> list[tuple[datetime, datetime]]:
+    loaded = load(str(config), {})
+    (source,) = build(loaded, NOW).sources
+    read = source.read_busy(NOW - timedelta(days=7), NOW + timedelta(days=40))
+    return [(b.start, b.end) for b in read.busy.intervals]
+
+
+def test_full_sync_then_idle_cycles_within_three_requests(
+    server: Server, unique: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, server, unique)
+    report, counts = cycle(config)
+    assert not report.failed, report.as_dict()
+    created = report.targets["training"].created
+    assert created == 20
+    print(f"\n{server.kind}: first cycle {counts}")
+    events = owned(config)
+    assert len(events) == created
+    for e in events.values():
+        for b_start, b_end in busy(config):
+            assert not (e.start < b_end and b_start < e.end), f"{e.session_id} overlaps busy"
+    for _ in range(3):
+        again, counts = cycle(config)
+        assert again.writes == 0 and not again.failed
+        assert all(n <= 3 for n in counts.values()), counts
+    print(f"{server.kind}: steady cycle {counts}")
+    with StateStore(tmp_path / "state") as store:
+        assert store.get_meta(f"caldav-url:{server.url}:Training {unique}")
+
+
+def test_the_athletes_moves_deletions_and_foreign_events(
+    server: Server, unique: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, server, unique)
+    cycle(config)
+    events = sorted(owned(config).values(), key=lambda e: e.start)
+    moved, gone = events[6], events[9]
+    _athlete_moves(server, moved, 3)
+    assert delete_event(server, gone.remote_id) in (200, 204)
+    calendar = moved.remote_id.rsplit("/", 1)[0] + "/"
+    foreign = _cal(
+        _event(
+            "lunch@example.com",
+            "DTSTART;TZID=Europe/Berlin:20270316T060000\r\n"
+            "DTEND;TZID=Europe/Berlin:20270316T070000\r\nSUMMARY:Easy run 40 min\r\n",
+        ),
+        "Europe/Berlin",
+    )
+    put_event(server, calendar + "lunch.ics", foreign)
+    report, _ = cycle(config)
+    assert [p["session"] for p in report.pinned] == [moved.session_id]
+    assert [t["session"] for t in report.tombstoned] == [gone.session_id]
+    after = owned(config)
+    assert after[moved.session_id].start == moved.start + timedelta(hours=3)
+    assert gone.session_id not in after
+    for _ in range(2):
+        again, _ = cycle(config)
+        assert again.writes == 0 and gone.session_id not in owned(config)
+    status, raw, _ = get_event(server, calendar + "lunch.ics")
+    assert status == 200 and b"lunch@example.com" in raw
+
+
+def test_sigkill_mid_push_then_rerun_converges(server: Server, unique: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, server, unique)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = ["sync", "--once", "--config", str(config), "--now", NOW.isoformat()]
+    killed = subprocess.run(
+        [sys.executable, "-m", "tests.sync.run_with_fault", "caldav-kill", "7", "--", *args],
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert len(owned(config)) == 7
+    rerun = subprocess.run(
+        [sys.executable, "-m", "sync.cli", *args, "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["targets"]["training"]["created"] == 13
+    assert len(owned(config)) == 20
+    again, _ = cycle(config)
+    assert again.writes == 0
+
+
+@pytest.mark.parametrize("kind", ["radicale", "xandikos"])
+def test_a_stopped_server_deletes_nothing_and_exits_3(
+    kind: str, unique: str, tmp_path: Path
+) -> None:
+    own = start(kind, tmp_path / "server")
+    port = int(own.url.rsplit(":", 1)[1].strip("/"))
+    try:
+        config = write_config(tmp_path, own, unique)
+        report, _ = cycle(config)
+        assert report.targets["training"].created == 20
+    finally:
+        own.stop()
+    down, _ = cycle(config, NOW + timedelta(hours=1))
+    assert down.failed and down.writes == 0 and not down.tombstoned
+    with StateStore(tmp_path / "state") as store:
+        assert not store.tombstones()
+    again = start(kind, tmp_path / "server", port=port)
+    try:
+        assert len(owned(config)) == 20
+        back, _ = cycle(config, NOW + timedelta(hours=2))
+        assert not back.failed and back.writes == 0
+    finally:
+        again.stop()
+
+
+def test_wrong_password_is_a_clear_error_without_the_password(
+    running_servers: dict[str, Server], unique: str, tmp_path: Path
+) -> None:
+    server = running_servers["radicale"]
+    config = write_config(tmp_path, server, unique, password="Wr0ng-secret-123")
+    result = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "sync", "--once", "--config", str(config)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 3
+    output = result.stdout + result.stderr
+    assert "wrong username or password" in output
+    assert "Wr0ng-secret-123" not in output and "Traceback" not in output
