@@ -27,7 +27,7 @@ from sync.state import StateStore
 from sync.wiring import build
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the servers live with the tests
-from tests.caldav.servers import PASSWORD, Server, make_calendar, put_event, start  # noqa: E402
+from tests.caldav.servers import PASSWORD, Server, make_calendar, put_event, start
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)
