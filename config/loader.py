@@ -159,7 +159,7 @@ def load(
         where = str(path)
         base_dir = path.resolve().parent
     data = _read_toml(text, where)
-    secret_keys = resolve_file_keys(data, where)
+    secret_keys = resolve_file_keys(data, where, environ=env)
     secrets_dir = env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR)
     secrets = secrets_dir if Path(secrets_dir).is_dir() else None
     try:
@@ -180,29 +180,43 @@ def read_secret_file(path: str, key: str) -> str:
 
 
 def resolve_file_keys(
-    data: Any, where: str, prefix: tuple[int | str, ...] = ()
+    data: Any,
+    where: str,
+    prefix: tuple[int | str, ...] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> set[tuple[int | str, ...]]:
-    """Replace every ``KEY_file = "/path"`` by ``KEY = <contents of /path>``, in place.
+    """Replace every ``KEY_file = "/path"`` by ``KEY = <contents of /path>`` and every
+    ``KEY_env = "NAME"`` by ``KEY = $NAME``, in place.
 
-    Any key may come from a file this way (container secrets: ``password_file``); the returned
-    locations are the keys whose values came from files, so errors never print those values.
+    Any key may come from a file (container secrets: ``password_file``) or a named environment
+    variable (``password_env``, for keys inside ``[[calendars]]`` that ``LIFTRUN_…`` variables
+    cannot reach); the returned locations are the keys whose values came from either, so errors
+    never print those values.
     """
-    from_files: set[tuple[int | str, ...]] = set()
+    secret: set[tuple[int | str, ...]] = set()
     if isinstance(data, list):
         for index, item in enumerate(data):
-            from_files |= resolve_file_keys(item, where, (*prefix, index))
-        return from_files
+            secret |= resolve_file_keys(item, where, (*prefix, index), environ)
+        return secret
     if not isinstance(data, dict):
-        return from_files
-    for key in [k for k in data if isinstance(k, str) and k.endswith("_file")]:
-        target = key.removesuffix("_file")
+        return secret
+    for key in [k for k in data if isinstance(k, str) and k.endswith(("_file", "_env"))]:
+        suffix = "_file" if key.endswith("_file") else "_env"
+        target = key.removesuffix(suffix)
         dotted = _location((*prefix, key))
         if target in data:
             raise ConfigError(f"{where}: give {_location((*prefix, target))} or {dotted}, not both")
         if not isinstance(data[key], str):
-            raise ConfigError(f"{where}: {dotted} must be a file path")
-        data[target] = read_secret_file(data.pop(key), f"{where}: {dotted}")
-        from_files.add((*prefix, target))
+            what = "a file path" if suffix == "_file" else "an environment variable name"
+            raise ConfigError(f"{where}: {dotted} must be {what}")
+        if suffix == "_file":
+            data[target] = read_secret_file(data.pop(key), f"{where}: {dotted}")
+        else:
+            name = data.pop(key)
+            if environ is None or name not in environ:
+                raise ConfigError(f"{where}: {dotted} = {name!r}: that variable is not set")
+            data[target] = environ[name]
+        secret.add((*prefix, target))
     for key, value in data.items():
-        from_files |= resolve_file_keys(value, where, (*prefix, key))
-    return from_files
+        secret |= resolve_file_keys(value, where, (*prefix, key), environ)
+    return secret

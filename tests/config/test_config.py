@@ -205,3 +205,39 @@ def test_file_key_errors(tmp_path: Path) -> None:
         ConfigError, match="timezone_file = /nonexistent/tz: cannot read secret file"
     ):
         load(str(missing), environ={})
+
+
+CALDAV = """
+[[calendars]]
+kind = "caldav"
+url = "https://cloud.example.com/remote.php/dav/"
+username = "me"
+push_to = "Training"
+busy_from = ["Work"]
+"""
+
+
+def test_a_caldav_password_from_a_file_or_a_named_variable_is_never_shown(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pw").write_text("s3cret-from-file\n")
+    path = write(tmp_path, SAMPLE + CALDAV + f'password_file = "{tmp_path / "pw"}"\n')
+    cal = load(str(path), environ={}).settings.calendars[-1]
+    assert cal.kind == "caldav" and cal.password is not None
+    assert cal.password.get_secret_value() == "s3cret-from-file"
+    assert "s3cret" not in repr(cal) and "s3cret" not in str(cal)
+    path = write(tmp_path, SAMPLE + CALDAV + 'password_env = "MY_DAV_PW"\n')
+    cal = load(str(path), environ={"MY_DAV_PW": "s3cret-env"}).settings.calendars[-1]
+    assert cal.kind == "caldav" and cal.password is not None
+    assert cal.password.get_secret_value() == "s3cret-env"
+    with pytest.raises(ConfigError, match="password_env = 'MY_DAV_PW': that variable is not set"):
+        load(str(path), environ={})
+
+
+def test_caldav_config_errors_name_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, SAMPLE + CALDAV.replace("https://cloud", "ftp://cloud"))
+    with pytest.raises(ConfigError, match=r"calendars\[\d\]\.url = 'ftp://"):
+        load(str(path), environ={})
+    path = write(tmp_path, SAMPLE + CALDAV + "verify_tls = 3\n")
+    with pytest.raises(ConfigError, match=r"calendars\[\d\]\.verify_tls = 3"):
+        load(str(path), environ={})
