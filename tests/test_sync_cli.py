@@ -142,3 +142,13 @@ def test_the_loop_period_is_jittered_by_at_most_ten_percent() -> None:
     rng = random.Random(1)
     delays = [next_delay(15, rng) for _ in range(2000)]
     assert 810 <= min(delays) < 830 and 970 < max(delays) <= 990
+
+
+def test_a_secret_source_address_never_reaches_logs_or_reports(tmp_path: Path) -> None:
+    secret = "https://127.0.0.1:9/private-abc123def456ghi789/basic.ics"
+    (tmp_path / "liftrun.toml").write_text(CONFIG.format(busy=f'"{secret}"'), encoding="utf-8")
+    for fmt in ("text", "json"):
+        code, out = sync(tmp_path, "--log-format", fmt, "--format", fmt)
+        assert code == 3
+        assert "private-abc123def456ghi789" not in out
+        assert "127.0.0.1" in out or "basic.ics" in out  # still says which source failed
