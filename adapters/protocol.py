@@ -52,6 +52,12 @@ class AlreadyExists(AdapterError):
     """A create found the event already there: a replayed create after a crash."""
 
 
+class TargetReset(AdapterError):
+    """The whole calendar was gone and has been created again, empty (the athlete deleted the
+    Training calendar): what liftrun recorded for it no longer applies, and the missing events
+    are not deletions by hand. The engine forgets the target's records; the next cycle pushes."""
+
+
 class PreconditionFailed(AdapterError):
     """The event changed since it was read (ETag mismatch, HTTP 412): re-read, let the engine
     decide; it may be the athlete's own move."""

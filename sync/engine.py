@@ -39,6 +39,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     SourceRead,
+    TargetReset,
 )
 from config.models import Settings
 from planner.busy import BusyInterval
@@ -201,6 +202,10 @@ def _cycle(
         report.targets[name] = TargetReport()
         try:
             events = spec.target.list_owned(hz.read_from, hz.read_to)
+        except TargetReset as exc:
+            store.forget_target(name)
+            report.warnings.append(f"{name}: {exc}")
+            continue
         except AdapterError as exc:
             report.targets[name].errors.append(f"cannot read back: {exc}")
             continue

@@ -283,6 +283,9 @@ class StateStore:
             (target, session_id),
         )
 
+    def forget_target(self, target: str) -> None:
+        self._db.execute("DELETE FROM events WHERE target = ?", (target,))
+
     def drop_event(self, target: str, session_id: str) -> None:
         self._db.execute(
             "DELETE FROM events WHERE target = ? AND session_id = ?", (target, session_id)

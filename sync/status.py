@@ -38,6 +38,7 @@ def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, A
         "pins": [
             {"session": p.session_id, "start": p.start.isoformat(), "target": p.target}
             for p in sorted(store.pins().values(), key=lambda p: p.start)
+            if p.end >= now  # a pin in the past has done its job
         ],
         "tombstones": [
             {"session": t.session_id, "title": t.title, "target": t.target, "at": t.at.isoformat()}
