@@ -179,6 +179,11 @@ def read_secret_file(path: str, key: str) -> str:
         raise ConfigError(f"{key} = {path}: cannot read secret file ({exc.strerror})") from None
 
 
+# Keys that are themselves paths liftrun opens (a CA bundle, OAuth files it reads and writes):
+# never replaced by the file's contents.
+PATH_KEYS = frozenset({"ca_file", "token_file", "client_secrets_file", "service_account_file"})
+
+
 def resolve_file_keys(
     data: Any,
     where: str,
@@ -200,7 +205,11 @@ def resolve_file_keys(
         return secret
     if not isinstance(data, dict):
         return secret
-    for key in [k for k in data if isinstance(k, str) and k.endswith(("_file", "_env"))]:
+    for key in [
+        k
+        for k in data
+        if isinstance(k, str) and k.endswith(("_file", "_env")) and k not in PATH_KEYS
+    ]:
         suffix = "_file" if key.endswith("_file") else "_env"
         target = key.removesuffix(suffix)
         dotted = _location((*prefix, key))

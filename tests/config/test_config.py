@@ -241,3 +241,9 @@ def test_caldav_config_errors_name_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, SAMPLE + CALDAV + "verify_tls = 3\n")
     with pytest.raises(ConfigError, match=r"calendars\[\d\]\.verify_tls = 3"):
         load(str(path), environ={})
+
+
+def test_a_ca_file_stays_a_path(tmp_path: Path) -> None:
+    path = write(tmp_path, SAMPLE + CALDAV + 'ca_file = "/etc/ssl/my-ca.pem"\n')
+    cal = load(str(path), environ={}).settings.calendars[-1]
+    assert cal.kind == "caldav" and cal.ca_file == "/etc/ssl/my-ca.pem"
