@@ -492,7 +492,10 @@ class CalDAVClient:
                 f"{self.label}: wrong username or password for {self.server} "
                 f"(user {self.username!r})"
             )
-        if status == 403 and method in ("PROPFIND", "REPORT", "GET"):
+        # RFC 6578 3.2: a refused sync token is a 403 (Radicale) with this precondition; the
+        # sync-collection caller reads in full instead, so it is no access problem.
+        refused_token = b"valid-sync-token" in reply.body
+        if status == 403 and method in ("PROPFIND", "REPORT", "GET") and not refused_token:
             raise AuthFailed(
                 f"{self.label}: {self.server} refused access to {reply.url} for user "
                 f"{self.username!r}: check the account's rights on that calendar"

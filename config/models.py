@@ -8,11 +8,13 @@ The planner reads these models but never loads them; loading (files, environment
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import re
 from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -309,6 +311,44 @@ class CaldavCalendar(Strict):
         return value
 
 
+class GoogleCalendar(Strict):
+    """A Google account: sessions in a dedicated secondary calendar ``push_to`` (created when
+    missing), busy time from the ``busy_from`` calendar ids via freebusy."""
+
+    kind: Literal["google"]
+    name: str | None = None
+    auth: Literal["oauth", "service_account", "none"] = "oauth"
+    client_secrets_file: str | None = None  # oauth: the OAuth client (a desktop app's JSON)
+    token_file: str = "state/google-token.json"  # oauth: written by `liftrun auth google`
+    service_account_file: str | None = None
+    subject: str | None = None  # service_account: the user to act as (domain-wide delegation)
+    push_to: str | None = "Training"
+    busy_from: list[str] = Field(default_factory=lambda: ["primary"])
+    api_endpoint: str | None = None  # emulators and proxies
+    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
+
+    @model_validator(mode="after")
+    def _auth_needs(self) -> Self:
+        if self.auth == "service_account" and not self.service_account_file:
+            raise ValueError("auth = 'service_account' needs service_account_file")
+        if self.auth == "none":
+            host = urlsplit(self.api_endpoint or "").hostname or ""
+            if not _loopback(host):
+                raise ValueError(
+                    "auth = 'none' is only for emulators: api_endpoint must be a loopback address"
+                )
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _calendar_kind(value: Any) -> str:
     kind = value.get("kind", "ics") if isinstance(value, dict) else getattr(value, "kind", "ics")
     return str(kind)
@@ -317,7 +357,8 @@ def _calendar_kind(value: Any) -> str:
 Calendar = Annotated[
     Annotated[IcsCalendar, Tag("ics")]
     | Annotated[VdirCalendar, Tag("vdir")]
-    | Annotated[CaldavCalendar, Tag("caldav")],
+    | Annotated[CaldavCalendar, Tag("caldav")]
+    | Annotated[GoogleCalendar, Tag("google")],
     Discriminator(_calendar_kind),
 ]
 

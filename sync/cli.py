@@ -31,6 +31,7 @@ from planner.sessions import Soreness
 from sync import logs, loop
 from sync import soreness as soreness_store
 from sync import status as status_report
+from sync.cli_auth import auth
 from sync.cli_common import (
     EXIT_SOURCE_FAILED,
     config_option,
@@ -319,6 +320,7 @@ def restore(config_path: str | None, session_id: str) -> None:
     click.echo(f"{session_id} restored: the next `liftrun sync` places and pushes it again")
 
 
+main.add_command(auth)
 main.add_command(feed)
 main.add_command(serve)
 

@@ -70,6 +70,7 @@ class Wiring:
     sources: list[BusySource] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)  # sources that could not be opened
     learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
 
 
@@ -194,6 +195,9 @@ def _cycle(
     by_id = {s.id: s for s in plan.sessions}
 
     busy, blind = _read_sources(wiring.sources, hz, settings.sync.source_timeout_seconds, report)
+    for name, error in wiring.unreadable.items():
+        blind = True
+        report.sources[name] = {"ok": False, "busy_events": 0, "error": error}
     for name, error in wiring.broken.items():
         report.targets[name] = TargetReport(errors=[error])
     owned: dict[str, dict[str, OwnedEvent]] = {}

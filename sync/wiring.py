@@ -14,12 +14,15 @@ from urllib.parse import urlsplit
 
 from adapters.caldav_source import CalDAVSource
 from adapters.caldav_target import CalDAVTarget
+from adapters.google_auth import build_credentials
+from adapters.google_source import GoogleSource
+from adapters.google_target import GoogleTarget
 from adapters.ics_feed import IcsFeedTarget
 from adapters.ics_source import IcsSource
 from adapters.protocol import AdapterError
 from adapters.vdir import VdirSource, VdirTarget
 from config.loader import LoadedConfig
-from config.models import CaldavCalendar, IcsCalendar, VdirCalendar
+from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
 from sync.engine import TargetSpec, Wiring
 from sync.state import StateStore
 
@@ -34,9 +37,77 @@ def build(loaded: LoadedConfig, now: datetime, store: StateStore | None = None) 
             _ics(loaded, cal, now, wiring)
         elif isinstance(cal, VdirCalendar):
             _vdir(loaded, cal, now, wiring)
-        else:
+        elif isinstance(cal, CaldavCalendar):
             _caldav(loaded, cal, now, wiring, store)
+        else:
+            _google(loaded, cal, now, wiring, store)
     return wiring
+
+
+def _google(
+    loaded: LoadedConfig,
+    cal: GoogleCalendar,
+    now: datetime,
+    wiring: Wiring,
+    store: StateStore | None,
+) -> None:
+    settings = loaded.settings
+    account = cal.name or "google"
+    name = cal.name or cal.push_to or "google"
+    token_file = loaded.resolve(cal.token_file)
+    try:
+        credentials = build_credentials(
+            cal.auth,
+            token_file=token_file,
+            service_account_file=(
+                loaded.resolve(cal.service_account_file) if cal.service_account_file else None
+            ),
+            subject=cal.subject,
+            api_endpoint=cal.api_endpoint,
+        )
+    except ValueError as exc:  # no token yet, an unreadable key: said once, per calendar
+        if cal.push_to:
+            wiring.broken[name] = str(exc)
+        if cal.busy_from:
+            wiring.unreadable[f"{account}: {', '.join(cal.busy_from)}"] = str(exc)
+        return
+    cache = loaded.state_dir / "google"
+    key = f"google-calendar-id:{token_file}:{cal.push_to}"
+    remembered = store.get_meta(key) if store else None
+    target: GoogleTarget | None = None
+    if cal.push_to:
+        target = GoogleTarget(
+            api_endpoint=cal.api_endpoint,
+            credentials=credentials,
+            calendar=cal.push_to,
+            calendar_id=remembered,
+            timezone=settings.timezone,
+            now=now,
+            cache_dir=cache,
+            alarm_minutes=cal.alarm_minutes,
+            name=name,
+            account=str(token_file),
+        )
+        wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
+        wiring.learnt.append(functools.partial(_remember_google, key, target))
+    if cal.busy_from:
+        wiring.sources.append(
+            GoogleSource(
+                cal.busy_from,
+                api_endpoint=cal.api_endpoint,
+                credentials=credentials,
+                timezone=settings.timezone,
+                name=f"{account}: {', '.join(cal.busy_from)}",
+                exclude=[remembered] if remembered else [],
+                cache_dir=cache,
+                account=str(token_file),
+            )
+        )
+
+
+def _remember_google(key: str, target: GoogleTarget, store: StateStore) -> None:
+    if target.known_id is not None and store.get_meta(key) != target.known_id:
+        store.set_meta(key, target.known_id)
 
 
 def _caldav(

@@ -1,7 +1,8 @@
 """Run ``liftrun`` in this process with a fault at the vdir's k-th write (for subprocess tests).
 
 ``python -m tests.sync.run_with_fault kill K -- sync --once ...`` SIGKILLs itself right before
-vdir write K commits (``caldav-kill K``: before CalDAV PUT K is sent); ``slow SECONDS -- ...``
+vdir write K commits (``caldav-kill K``: before CalDAV PUT K is sent; ``google-kill K``: after
+Google batch K+1 returned, before its outcomes are recorded); ``slow SECONDS -- ...``
 sleeps before every write, so a signal lands mid-cycle.
 """
 
@@ -15,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from adapters import caldav_client, vdir
+from adapters import caldav_client, google_client, vdir
 from sync import cli, wiring
 
 
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> None:
     writes = itertools.count()
 
     def hook(name: str) -> None:
-        if mode in ("kill", "caldav-kill") and next(writes) == int(value):
+        if mode in ("kill", "caldav-kill", "google-kill") and next(writes) == int(value):
             os.kill(os.getpid(), signal.SIGKILL)
         if mode == "slow":
             time.sleep(float(value))
@@ -39,6 +40,15 @@ def main(argv: list[str]) -> None:
         return real_put(self, *args, **kwargs)
 
     caldav_client.CalDAVClient.put = put  # type: ignore[method-assign]
+    real_batch = google_client.GoogleClient.batch
+
+    def batch(self: google_client.GoogleClient, *args: Any, **kwargs: Any) -> Any:
+        result = real_batch(self, *args, **kwargs)
+        if mode == "google-kill":
+            hook("batch")  # the batch landed; die before its outcomes are recorded
+        return result
+
+    google_client.GoogleClient.batch = batch  # type: ignore[method-assign]
     cli.main(rest)
 
 
