@@ -247,3 +247,12 @@ def test_a_ca_file_stays_a_path(tmp_path: Path) -> None:
     path = write(tmp_path, SAMPLE + CALDAV + 'ca_file = "/etc/ssl/my-ca.pem"\n')
     cal = load(str(path), environ={}).settings.calendars[-1]
     assert cal.kind == "caldav" and cal.ca_file == "/etc/ssl/my-ca.pem"
+
+
+def test_google_auth_none_is_only_for_a_loopback_endpoint(tmp_path: Path) -> None:
+    google = '\n[[calendars]]\nkind = "google"\nauth = "none"\napi_endpoint = "{}"\n'
+    path = write(tmp_path, SAMPLE + google.format("https://www.googleapis.com/calendar/v3/"))
+    with pytest.raises(ConfigError, match="only for emulators"):
+        load(str(path), environ={})
+    path = write(tmp_path, SAMPLE + google.format("http://127.0.0.1:8099/calendar/v3/"))
+    assert load(str(path), environ={}).settings.calendars[-1].kind == "google"

@@ -274,3 +274,17 @@ def cycle_quiet(config: Path) -> tuple[CycleReport]:
     loaded = load(str(config), {})
     with StateStore(loaded.state_dir) as store:
         return (run_cycle(loaded.settings, store, build(loaded, NOW, store), now=NOW),)
+
+
+def test_a_deleted_training_calendar_is_recreated_and_nothing_tombstoned(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, emu)
+    cycle(config)
+    emu.service().calendars().delete(calendarId=training(emu)).execute()
+    report, _, _ = cycle(config)
+    assert not report.tombstoned and report.writes == 0
+    assert any("created again" in w or "recreat" in w for w in report.warnings), report.warnings
+    back, _, _ = cycle(config)
+    assert back.targets["google"].created == 20 and not back.tombstoned
+    assert len(events(emu)) == 20
