@@ -161,6 +161,8 @@ class CalDAVSource:
 
     def _parse(self, mirror: Mirror, window: tuple[datetime, datetime]) -> BusyRead:
         # One stream of VCALENDARs (read_busy reads them with one context, one limit).
+        if not mirror.items:
+            return BusyRead((), ())  # an empty calendar is free time, read successfully
         data = "\r\n".join(str(item.value).strip() for _, item in sorted(mirror.items.items()))
         return read_busy(
             data.encode("utf-8"), source=self.name, tz=self._tz, start=window[0], end=window[1]

@@ -40,6 +40,7 @@ from sync.cli_common import (
     load_config_quietly,
 )
 from sync.cli_feed import feed, serve
+from sync.cli_setup import check, init
 from sync.engine import CycleReport
 from sync.lock import LockHeld, StateLock
 from sync.plan_table import print_plan
@@ -323,6 +324,8 @@ def restore(config_path: str | None, session_id: str) -> None:
 main.add_command(auth)
 main.add_command(feed)
 main.add_command(serve)
+main.add_command(init)
+main.add_command(check)
 
 
 if __name__ == "__main__":  # python -m sync.cli, for tests and debugging

@@ -27,18 +27,22 @@ from sync.engine import TargetSpec, Wiring
 from sync.state import StateStore
 
 
-def build(loaded: LoadedConfig, now: datetime, store: StateStore | None = None) -> Wiring:
+def build(
+    loaded: LoadedConfig, now: datetime, store: StateStore | None = None, *, probe: bool = False
+) -> Wiring:
     """The calendars of one cycle. ``store`` supplies what earlier cycles learnt (a CalDAV
-    calendar's URL, remembered so a rename on the server does not start a second calendar)."""
+    calendar's URL, remembered so a rename on the server does not start a second calendar).
+    ``probe`` (``liftrun check``) opens CalDAV and vdir targets without creating a missing
+    calendar or directory: reading must leave no trace. Google has no such switch."""
     settings = loaded.settings
     wiring = Wiring()
     for cal in settings.calendars:
         if isinstance(cal, IcsCalendar):
             _ics(loaded, cal, now, wiring)
         elif isinstance(cal, VdirCalendar):
-            _vdir(loaded, cal, now, wiring)
+            _vdir(loaded, cal, now, wiring, probe=probe)
         elif isinstance(cal, CaldavCalendar):
-            _caldav(loaded, cal, now, wiring, store)
+            _caldav(loaded, cal, now, wiring, store, probe=probe)
         else:
             _google(loaded, cal, now, wiring, store)
     return wiring
@@ -116,6 +120,8 @@ def _caldav(
     now: datetime,
     wiring: Wiring,
     store: StateStore | None,
+    *,
+    probe: bool = False,
 ) -> None:
     settings = loaded.settings
     common: dict[str, Any] = {
@@ -151,6 +157,7 @@ def _caldav(
         name=name,
         now=now,
         alarm_minutes=cal.alarm_minutes,
+        create=not probe,
         **common,
     )
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
@@ -197,7 +204,9 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
 
 
-def _vdir(loaded: LoadedConfig, cal: VdirCalendar, now: datetime, wiring: Wiring) -> None:
+def _vdir(
+    loaded: LoadedConfig, cal: VdirCalendar, now: datetime, wiring: Wiring, *, probe: bool = False
+) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
         path = loaded.resolve(location)
@@ -211,6 +220,7 @@ def _vdir(loaded: LoadedConfig, cal: VdirCalendar, now: datetime, wiring: Wiring
         timezone=settings.timezone,
         now=now,
         alarm_minutes=cal.alarm_minutes,
+        create_missing=not probe,
     )
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
 

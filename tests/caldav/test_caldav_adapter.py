@@ -457,3 +457,11 @@ def test_wrong_password_is_clear_and_secret(
     for message in (str(err.value), str(busy_err.value), repr(err.value)):
         assert wrong not in message and PASSWORD not in message
     assert "wrong username or password" in str(busy_err.value)
+
+
+def test_an_empty_busy_calendar_is_free_time_not_an_error(
+    server: Server, unique: str, tmp_path: Path
+) -> None:
+    make_calendar(server, f"Empty {unique}", f"empty-{unique}")
+    read = source(server, f"Empty {unique}", tmp_path).read_busy(*WINDOW)
+    assert read.fresh and read.busy.intervals == ()

@@ -1,0 +1,77 @@
+"""``liftrun check`` against real CalDAV servers: it reads, and creates no calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from sync.cli import main
+from tests.caldav.servers import Server, make_calendar, put_event
+from tests.test_cli_setup import CONFIG, busy_ics, snapshot
+
+
+def write_config(tmp_path: Path, server: Server, unique: str, *, password: str | None) -> Path:
+    auth = ""
+    if server.username is not None:
+        secret = tmp_path / "caldav-password"
+        secret.write_text(password or "", encoding="utf-8")
+        auth = f'username = "{server.username}"\npassword_file = "{secret}"\n'
+    config = tmp_path / "liftrun.toml"
+    config.write_text(
+        CONFIG
+        + f'[[calendars]]\nkind = "caldav"\nname = "training"\nurl = "{server.url}"\n{auth}'
+        + f'push_to = "Training {unique}"\nbusy_from = ["Busy {unique}"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def check(config: Path) -> Result:
+    return CliRunner().invoke(main, ["check", "--config", str(config)])
+
+
+def calendar_names(server: Server) -> str:
+    with server.http() as client:
+        reply = client.request("PROPFIND", server.home, headers={"Depth": "1"})
+    return reply.text
+
+
+def test_check_reads_and_creates_nothing(server: Server, unique: str, tmp_path: Path) -> None:
+    busy = make_calendar(server, f"Busy {unique}", f"busy-{unique}")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    put_event(server, busy + "dentist.ics", busy_ics(start))
+    config = write_config(tmp_path, server, unique, password=server.password)
+
+    result = check(config)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f"source training: Busy {unique}: ok (1 busy events in the next 28 days)" in lines
+    assert (
+        f"target training: ok (0 liftrun events; calendar 'Training {unique}' does not exist "
+        "yet; the first sync creates it)" in lines
+    )
+    assert f"Training {unique}" not in calendar_names(server)  # no MKCALENDAR
+    before = snapshot(tmp_path)
+    assert not (tmp_path / "state").exists()
+
+    make_calendar(server, f"Training {unique}", f"training-{unique}")
+    again = check(config)
+    assert again.exit_code == 0, again.output
+    assert "target training: ok (0 liftrun events)" in again.output.splitlines()
+    assert snapshot(tmp_path) == before
+
+
+def test_check_wrong_password_fails_clearly(server: Server, unique: str, tmp_path: Path) -> None:
+    if server.username is None:
+        return  # Xandikos runs without authentication
+    make_calendar(server, f"Busy {unique}", f"busy-{unique}")
+    config = write_config(tmp_path, server, unique, password="wrong-password")
+    result = check(config)
+    assert result.exit_code == 3, result.output
+    failed = [line for line in result.output.splitlines() if "FAILED" in line]
+    assert any(line.startswith(f"source training: Busy {unique}: FAILED: ") for line in failed)
+    assert any(line.startswith("target training: FAILED: ") for line in failed)
+    assert "wrong-password" not in result.output
+    assert "Traceback" not in result.output
