@@ -11,8 +11,10 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
+from collections.abc import Callable
 from datetime import date, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -319,13 +321,19 @@ class GoogleCalendar(Strict):
     name: str | None = None
     auth: Literal["oauth", "service_account", "none"] = "oauth"
     client_secrets_file: str | None = None  # oauth: the OAuth client (a desktop app's JSON)
-    token_file: str = "state/google-token.json"  # oauth: written by `liftrun auth google`
+    token_file: str | None = None  # oauth: written by `liftrun auth google`; default in state
+
     service_account_file: str | None = None
     subject: str | None = None  # service_account: the user to act as (domain-wide delegation)
     push_to: str | None = "Training"
     busy_from: list[str] = Field(default_factory=lambda: ["primary"])
     api_endpoint: str | None = None  # emulators and proxies
     alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
+
+    def token_path(self, resolve: Callable[[str], Path], state_dir: Path) -> Path:
+        """The token file: as configured, else ``google-token.json`` in the state directory
+        (which is writable wherever liftrun runs, unlike a container's config directory)."""
+        return resolve(self.token_file) if self.token_file else state_dir / "google-token.json"
 
     @model_validator(mode="after")
     def _auth_needs(self) -> Self:

@@ -50,7 +50,7 @@ def google(
             "desktop app from your Google Cloud project) for `liftrun auth google`"
         )
     secrets = loaded.resolve(cal.client_secrets_file)
-    token = loaded.resolve(cal.token_file)
+    token = cal.token_path(loaded.resolve, loaded.state_dir)
     if not secrets.is_file():
         fail(f"client_secrets_file = {secrets}: no such file")
     click.echo(f"asking Google for: {', '.join(SCOPES)}")

@@ -576,7 +576,7 @@ def _render_calendar(c: CalendarAnswers) -> list[str]:
             'auth = "oauth"               # or "service_account" with service_account_file',
             "# The OAuth client (a desktop app's JSON) `liftrun auth google` signs in with.",
             f"client_secrets_file = {q(c.client_secrets_file or 'google-client.json')}",
-            'token_file = "state/google-token.json"  # `liftrun auth google` writes it (0600)',
+            '# token_file = "/path/google-token.json"  # default: in the state directory (0600)',
             "# A dedicated secondary calendar for the sessions: created on the first sync.",
             f"push_to = {q(c.push_to or 'Training')}",
             "# Calendar ids whose busy time is read (freebusy only: no titles or details).",

@@ -58,7 +58,7 @@ def _google(
     settings = loaded.settings
     account = cal.name or "google"
     name = cal.name or cal.push_to or "google"
-    token_file = loaded.resolve(cal.token_file)
+    token_file = cal.token_path(loaded.resolve, loaded.state_dir)
     try:
         credentials = build_credentials(
             cal.auth,
