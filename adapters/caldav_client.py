@@ -38,7 +38,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
@@ -53,6 +52,7 @@ from tenacity import (
 )
 
 from adapters.protocol import AdapterError
+from adapters.retry_after import retry_after_seconds
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -134,21 +134,7 @@ _DEFAULT_BACKOFF = wait_exponential_jitter(max=8, jitter=0.5)  # 1 s, 2 s, ... p
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP-date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return retry_after_seconds(value, RETRY_AFTER_CAP)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,8 +33,6 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,6 +53,7 @@ from tenacity import (
 
 from adapters.google_auth import require_loopback_for_no_auth
 from adapters.protocol import AdapterError
+from adapters.retry_after import retry_after_seconds
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -141,21 +140,7 @@ class _Error:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP-date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return retry_after_seconds(value, RETRY_AFTER_CAP)
 
 
 def _error_of(exc: HttpError) -> _Error:

@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -49,6 +48,7 @@ from adapters.atomic import atomic_write
 from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 from adapters.protocol import SourceRead, SourceUnavailable
+from adapters.retry_after import retry_after_seconds
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -213,22 +213,7 @@ _DEFAULT_BACKOFF = wait_exponential_jitter(initial=1, max=10, jitter=1)
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (RFC 9110 10.2.3: delay-seconds or an HTTP-date),
-    capped so a rate limit cannot stall a sync run; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return retry_after_seconds(value, RETRY_AFTER_CAP)
 
 
 # --------------------------------------------------------------------------------------------
