@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -162,20 +162,9 @@ def run_cycle(
     state store back: nothing is written anywhere. ``stop`` is checked between writes."""
     stop = stop or threading.Event()
     report = CycleReport(started=now, dry_run=dry_run)
-    with _rolled_back(store) if dry_run else _kept(store):
+    with store.rollback_after() if dry_run else nullcontext():
         _cycle(settings, store, wiring, now=now, report=report, dry_run=dry_run, stop=stop)
     return report
-
-
-@contextmanager
-def _rolled_back(store: StateStore) -> Iterator[None]:
-    with store.rollback_after():
-        yield
-
-
-@contextmanager
-def _kept(store: StateStore) -> Iterator[None]:
-    yield
 
 
 def _cycle(
