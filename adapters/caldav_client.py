@@ -694,8 +694,9 @@ class CalDAVClient:
         ctag = state.text(CS, "getctag")
         if usable is not None and ctag is not None and ctag == usable.ctag:
             return replace(usable, sync_token=token)
-        if usable is not None and token is None:
-            # ctag changed, no sync tokens: compare ETags, then fetch what differs.
+        if usable is not None and (token is None or not usable.sync_token):
+            # ctag changed and no sync token to ask with (the server has none, or the mirror
+            # holds writes of ours made after its token): compare ETags, fetch what differs.
             query = self._report(url, _query_body(usable.window, data=False), 1)
             etags = {
                 resource_key(e.url): e.text(D, "getetag")

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
-from adapters.protocol import OwnedEvent
+from adapters.caldav_target import CalDAVTarget, resource_name
+from adapters.protocol import OwnedEvent, session_uid
 from config.loader import load
 from sync.engine import CycleReport, run_cycle
 from sync.state import StateStore
@@ -225,3 +225,23 @@ def test_wrong_password_is_a_clear_error_without_the_password(
     output = result.stdout + result.stderr
     assert "wrong username or password" in output
     assert "Wr0ng-secret-123" not in output and "Traceback" not in output
+
+
+def test_a_session_deleted_right_after_it_was_created_is_seen(
+    server: Server, unique: str, tmp_path: Path
+) -> None:
+    """RFC 6578 lets a server leave a resource created and deleted since the last token out of
+    the delta (Xandikos does): liftrun's own creates must not hide the athlete's deletion."""
+    config = write_config(tmp_path, server, unique)
+    report, _ = cycle(config)
+    sid = sorted(a["session"] for a in report.actions)[3]
+    with StateStore(tmp_path / "state") as store:
+        calendar = store.get_meta(f"caldav-url:{server.url}:Training {unique}")
+    assert calendar is not None
+    href = calendar + resource_name(session_uid(sid))
+    assert delete_event(server, href) in (200, 204)  # before liftrun reads the calendar again
+    again, counts = cycle(config)
+    assert [t["session"] for t in again.tombstoned] == [sid]
+    assert again.writes == 0 and all(n <= 3 for n in counts.values()), counts
+    _, steady = cycle(config)
+    assert all(steady[k] <= counts[k] for k in counts), (counts, steady)  # the token is back
