@@ -70,8 +70,8 @@ def check_all(plan: dict[str, Any], settings: Settings) -> list[str]:
         local_end = s["_end"].astimezone(zone)
         windows = settings.availability.windows(local.weekday())
         inside = False
-        for a, b in windows:
-            if local.time() >= a and (local_end.time() <= b or local_end.date() > local.date()):
+        for lo, hi in windows:
+            if local.time() >= lo and (local_end.time() <= hi or local_end.date() > local.date()):
                 inside = True
         if not inside:
             errors.append(f"S8: {where} {local.time()} outside the day's windows")

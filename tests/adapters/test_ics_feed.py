@@ -17,6 +17,7 @@ from adapters.feed_reader import from_icalendar, read_fast
 from adapters.ics_feed import IcsFeedTarget, _event_blocks, content_hash
 from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
 from adapters.protocol import AdapterError
+from planner.model import Session
 from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import build_plan
 from tests.conftest import make_settings
@@ -25,8 +26,8 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 
 
-def sessions(weeks: int = 2, **kw: object) -> tuple:  # type: ignore[type-arg]
-    settings = make_settings(**kw)  # type: ignore[arg-type]
+def sessions(weeks: int = 2, **kw: object) -> tuple[Session, ...]:
+    settings = make_settings(**kw)
     plan = build_plan(settings, date(2027, 1, 4), weeks)
     result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
     return apply_placement(plan, result).sessions
@@ -36,7 +37,7 @@ def feed(path: Path, now: datetime = NOW, **kw: object) -> IcsFeedTarget:
     return IcsFeedTarget(path, name="feed", timezone="Europe/Berlin", now=now, **kw)  # type: ignore[arg-type]
 
 
-def push(target: IcsFeedTarget, items: tuple) -> int:  # type: ignore[type-arg]
+def push(target: IcsFeedTarget, items: tuple[Session, ...]) -> int:
     owned = {o.session_id: o for o in target.list_owned(*FAR)}
     for s in items:
         h = content_hash(s, 30)
@@ -51,8 +52,20 @@ def push(target: IcsFeedTarget, items: tuple) -> int:  # type: ignore[type-arg]
     return target.commit()
 
 
-def events_by_uid(raw: bytes) -> dict[str, icalendar.Event]:
+def events_by_uid(raw: bytes) -> dict[str, icalendar.Component]:
     return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")}
+
+
+def sequence(ev: icalendar.Component) -> int:
+    value = ev["SEQUENCE"]
+    assert isinstance(value, icalendar.vInt)
+    return int(value)
+
+
+def categories(ev: icalendar.Component) -> list[str]:
+    value = ev["CATEGORIES"]
+    assert isinstance(value, icalendar.vCategory)
+    return [str(c) for c in value.cats]
 
 
 def test_feed_is_valid_rfc5545_for_three_parsers(tmp_path: Path) -> None:
@@ -124,7 +137,7 @@ def test_sequence_rises_only_when_time_or_content_changes(tmp_path: Path) -> Non
     assert push(feed(path, later), changed) == 1
     after = events_by_uid(path.read_bytes())
     uid = f"{moved.id}@liftrun.invalid"
-    assert int(after[uid]["SEQUENCE"]) == int(before[uid]["SEQUENCE"]) + 1
+    assert sequence(after[uid]) == sequence(before[uid]) + 1
     assert after[uid].decoded("LAST-MODIFIED") == later.replace(microsecond=0)
     for other in items[1:]:
         u = f"{other.id}@liftrun.invalid"
@@ -140,7 +153,7 @@ def test_removed_session_is_cancelled_then_purged(tmp_path: Path) -> None:
     t1 = NOW + timedelta(days=1)
     push(feed(path, t1, retention_days=14), items[:-1])
     ev = events_by_uid(path.read_bytes())[uid]
-    assert str(ev["STATUS"]) == "CANCELLED" and int(ev["SEQUENCE"]) == 1
+    assert str(ev["STATUS"]) == "CANCELLED" and sequence(ev) == 1
     assert not ev.walk("VALARM")
     # still cancelled, not re-bumped, a week later
     assert push(feed(path, t1 + timedelta(days=7), retention_days=14), items[:-1]) == 0
@@ -230,7 +243,7 @@ def test_fast_serialiser_matches_icalendar_property_by_property(alarm: int | Non
         ):
             assert ours.decoded(prop) == ref.decoded(prop), prop
         assert str(ours["DTSTART"].params["TZID"]) == "Europe/Berlin"
-        assert [str(c) for c in ours["CATEGORIES"].cats] == [str(c) for c in ref["CATEGORIES"].cats]
+        assert categories(ours) == categories(ref)
         ours_alarms, ref_alarms = ours.walk("VALARM"), ref.walk("VALARM")
         assert [a.decoded("TRIGGER") for a in ours_alarms] == [
             a.decoded("TRIGGER") for a in ref_alarms

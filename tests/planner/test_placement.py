@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from config.models import Settings
 from planner.busy import BusyInterval
-from planner.model import Kind
-from planner.placement import PlaceRules, Status, apply_placement, place
+from planner.model import Kind, Session
+from planner.placement import PlacementResult, PlaceRules, Status, apply_placement, place
 from planner.plan import build_plan
 from planner.serialize import plan_to_dict
 from tests.conftest import ALL_WEEK, make_settings
@@ -32,13 +32,22 @@ def busy(day: date, a: tuple[int, int], b: tuple[int, int], what: str = "busy") 
     return BusyInterval(at(day, *a), at(day, *b), what)
 
 
-def setup(weeks: int = 1, **kw: object) -> tuple[Settings, list, PlaceRules]:
-    settings = make_settings(**kw)  # type: ignore[arg-type]
+def setup(weeks: int = 1, **kw: object) -> tuple[Settings, list[Session], PlaceRules]:
+    settings = make_settings(**kw)
     plan = build_plan(settings, MON, weeks)
     return settings, list(plan.sessions), PlaceRules.from_settings(settings)
 
 
-def placed_ok(settings: Settings, sessions: list, result) -> list[str]:  # type: ignore[no-untyped-def]
+def planned_times(sessions: list[Session]) -> dict[str, tuple[datetime, datetime]]:
+    """Each session's planned (start, end): build_plan gives every session a time."""
+    out: dict[str, tuple[datetime, datetime]] = {}
+    for s in sessions:
+        assert s.start is not None and s.end is not None
+        out[s.id] = (s.start, s.end)
+    return out
+
+
+def placed_ok(settings: Settings, sessions: list[Session], result: PlacementResult) -> list[str]:
     plan = build_plan(
         settings, MON, max(1, len({s.date - timedelta(days=s.date.weekday()) for s in sessions}))
     )
@@ -111,7 +120,7 @@ def test_pinned_session_stays_and_the_others_reflow() -> None:
     # the athlete drags the full-body lift to Tuesday evening: Monday's lower lift now breaks S5
     full = next(s for s in sessions if s.focus.value == "full")
     pin = (at(MON + timedelta(days=1), 18), at(MON + timedelta(days=1), 19))
-    previous = {s.id: (s.start, s.end) for s in sessions}
+    previous = planned_times(sessions)
     result = place(sessions, rules, [], now=NOW, pinned={full.id: pin}, previous=previous)
     assert result.by_id()[full.id].start == pin[0]
     assert result.by_id()[full.id].status is Status.PINNED
@@ -136,7 +145,7 @@ def test_pinned_rule_breaks_are_warnings() -> None:
 
 def test_frozen_and_past() -> None:
     _, sessions, rules = setup()
-    previous = {s.id: (s.start, s.end) for s in sessions}
+    previous = planned_times(sessions)
     now = at(MON + timedelta(days=2), 12)  # Wednesday noon
     blocked = [busy(MON, (0, 0), (23, 59))]  # Monday is blocked now, but Monday is past
     result = place(sessions, rules, blocked, now=now.astimezone(UTC), previous=previous)
@@ -247,7 +256,7 @@ def test_duplicates_overlaps_and_100k_events_are_bounded() -> None:
 
 @st.composite
 def busy_calendars(draw: st.DrawFn) -> list[BusyInterval]:
-    out = []
+    out: list[BusyInterval] = []
     for _ in range(draw(st.integers(0, 25))):
         day = MON + timedelta(days=draw(st.integers(0, 13)))
         start = at(day, 0) + timedelta(minutes=15 * draw(st.integers(16, 90)))

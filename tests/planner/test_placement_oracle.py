@@ -626,7 +626,7 @@ def weeks(
                 previous[sid] = (t, t + timedelta(minutes=dur))
     busy = []
     for k in range(draw(st.integers(0, 3))):
-        if previous and draw(st.booleans()):  # a new event on top of a previous placement
+        if bool(previous) and draw(st.booleans()):  # a new event on top of a previous placement
             hit = previous[draw(st.sampled_from(sorted(previous)))][0]
             begin = hit + timedelta(minutes=5 * draw(st.integers(-6, 6)))
         else:
@@ -1046,7 +1046,7 @@ def test_a_drop_caused_by_the_rest_day_names_s6() -> None:
 def test_a_hard_run_and_a_lower_lift_never_share_a_day() -> None:
     """liftrun reads S4 at day level too (the planner's "no interval day is a leg day"): the
     lift goes, though 06:00 and 17:00 would be 10 h apart."""
-    windows = [(), (), (), (), (), (), ()]
+    windows: list[tuple[tuple[int, int], ...]] = [(), (), (), (), (), (), ()]
     windows[3] = ((6 * 60, 8 * 60), (17 * 60, 19 * 60 + 30))
     lift = session("lower", Focus.LOWER, 45, WEEK[3])
     tempo = session("tempo", Focus.TEMPO, 40, WEEK[3])

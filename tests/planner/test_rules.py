@@ -292,6 +292,7 @@ def test_s1_s2_s3_strength_same_day_lift_first_six_hours() -> None:
         )
         if len(items) == 2:
             assert [s.kind for s in items] == [Kind.LIFT, Kind.RUN]
+            assert items[1].start is not None and items[0].end is not None
             assert items[1].start - items[0].end >= timedelta(hours=6)
             assert {"S1", "S2", "S3", "S7"} <= set(items[0].rules)
 
