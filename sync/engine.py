@@ -412,7 +412,7 @@ def _take_in_edits(
                 _tombstone(
                     store, sid, target, by_id=by_id, now=now, report=report, how="cancelled by hand"
                 )
-            elif e.moved_by_hand and not e.cancelled:
+            elif not e.cancelled and _moved_again(e, pins.get(sid), target):
                 pin = pins.get(sid)
                 if pin is None or (pin.start, pin.end) != (e.start, e.end):
                     store.pin(sid, e.start, e.end, target, now)
@@ -442,6 +442,14 @@ def _take_in_edits(
                 continue  # outside what was read: no conclusion either way
             store.drop_event(target, sid)
     return seen
+
+
+def _moved_again(e: OwnedEvent, pin: Pin | None, target: str) -> bool:
+    """The athlete's time for this event: moved away from where liftrun put it, or a pinned
+    event (which liftrun never rewrites) moved again, even back to liftrun's own time."""
+    if e.moved_by_hand:
+        return True
+    return pin is not None and pin.target == target and (pin.start, pin.end) != (e.start, e.end)
 
 
 def _was_live(row: EventRow) -> bool:

@@ -235,3 +235,22 @@ def test_a_create_that_landed_but_was_not_recorded_is_adopted(
     assert not report.tombstoned and not report.pinned
     assert_no_duplicates(rig)
     assert len(rig.events()) == HORIZON_SESSIONS
+
+
+def test_a_pinned_session_moved_back_by_hand_stays_where_the_athlete_put_it(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path)
+    rig.cycle(START)
+    sid = next(s for s in sorted(rig.times()) if s.startswith("20270111-run-easy"))
+    original = rig.times()[sid]
+    rig.move(sid, timedelta(hours=12))
+    assert [p["session"] for p in rig.cycle(START).pinned] == [sid]
+    rig.move(sid, timedelta(hours=-12))  # changed their mind: back to liftrun's time
+    report = rig.cycle(START)
+    assert [p["session"] for p in report.pinned] == [sid]
+    assert rig.times()[sid] == original and report.writes == 0
+    with rig.store() as store:
+        pin = store.pins()[sid]
+    assert (pin.start, pin.end) == original
+    assert rig.cycle(START).writes == 0

@@ -35,11 +35,11 @@ class SyncMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _future(self) -> list[str]:
+    def _future(self, *, include_moved: bool = False) -> list[str]:
         return sorted(
             sid
             for sid, (start, _) in self.rig.times().items()
-            if start > self.now + FREEZE and sid not in self.moved
+            if start > self.now + FREEZE and (include_moved or sid not in self.moved)
         )
 
     # -- the world changes ----------------------------------------------------------------------
@@ -59,7 +59,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 30), hours=st.integers(-30, 30).filter(lambda h: h != 0))
     def athlete_moves(self, pick: int, hours: int) -> None:
-        future = self._future()
+        future = self._future(include_moved=True)  # moving a pinned session again, too
         if future:
             sid = future[pick % len(future)]
             self.moved[sid] = self.rig.move(sid, timedelta(hours=hours))
