@@ -97,12 +97,12 @@ class CalDAVSyncMachine(RuleBasedStateMachine):
             out.setdefault(e.session_id, []).append(e)
         return out
 
-    def _future(self) -> list[OwnedEvent]:
+    def _future(self, *, include_moved: bool = False) -> list[OwnedEvent]:
         return sorted(
             (
                 evs[0]
                 for sid, evs in self.owned().items()
-                if evs[0].start > self.now + FREEZE and sid not in self.moved
+                if evs[0].start > self.now + FREEZE and (include_moved or sid not in self.moved)
             ),
             key=lambda e: e.session_id,
         )
@@ -136,7 +136,7 @@ class CalDAVSyncMachine(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 30), hours=st.sampled_from([-26, -3, 2, 5, 25]))
     def athlete_moves(self, pick: int, hours: int) -> None:
-        future = self._future()
+        future = self._future(include_moved=True)  # moving a pinned session again, too
         if future:
             e = future[pick % len(future)]
             _athlete_moves(self.server, e, hours)
