@@ -46,6 +46,7 @@ from adapters.protocol import (
     ActionKind,
     AdapterError,
     AlreadyExists,
+    NotCreatedYet,
     NotFound,
     Outcome,
     OwnedEvent,
@@ -235,11 +236,13 @@ class CalDAVTarget:
             return self.client.require_calendar(self.calendar).url
         self._discovered = True
         found = self.client.find_calendar(self.calendar)
-        if found is None and self._create:
+        if found is None and not self._create:
+            raise NotCreatedYet(
+                f"calendar {self.calendar!r} does not exist yet; the first sync creates it"
+            )
+        if found is None:
             log.info("%s: creating calendar %r", self.name, self.calendar)
             found = self.client.make_calendar(self.calendar)
-        if found is None:
-            found = self.client.require_calendar(self.calendar)  # raises with the names there are
         return found.url
 
     # -- reading -----------------------------------------------------------------------------

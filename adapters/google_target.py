@@ -67,6 +67,7 @@ from adapters.protocol import (
     ActionKind,
     AdapterError,
     AlreadyExists,
+    NotCreatedYet,
     NotFound,
     Outcome,
     OwnedEvent,
@@ -245,8 +246,10 @@ class GoogleTarget:
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         client: GoogleClient | None = None,
+        create: bool = True,
     ) -> None:
         self.name = name or f"Google calendar {calendar!r}"
+        self._create_missing = create
         self.calendar = calendar
         self.timezone = timezone
         self._tz = ZoneInfo(timezone)
@@ -299,6 +302,11 @@ class GoogleTarget:
         found = self._find()
         if found is not None:
             return found
+        if not self._create_missing:
+            raise NotCreatedYet(
+                f"calendar {self.calendar!r} does not exist yet; "
+                "it will be created on the first sync"
+            )
         return self._create()
 
     def _find(self) -> str | None:

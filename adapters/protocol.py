@@ -52,6 +52,11 @@ class AlreadyExists(AdapterError):
     """A create found the event already there: a replayed create after a crash."""
 
 
+class NotCreatedYet(AdapterError):
+    """The target's calendar does not exist and this target was opened without leave to create
+    it (``liftrun check``): not a failure, the first sync creates it."""
+
+
 class TargetReset(AdapterError):
     """The whole calendar was gone and has been created again, empty (the athlete deleted the
     Training calendar): what liftrun recorded for it no longer applies, and the missing events

@@ -37,6 +37,7 @@ from adapters.protocol import (
     ActionKind,
     AdapterError,
     AlreadyExists,
+    NotCreatedYet,
     NotFound,
     Outcome,
     OwnedEvent,
@@ -160,7 +161,9 @@ class VdirTarget:
 
     # -- reading ---------------------------------------------------------------------------
     def _directory(self) -> Path:
-        if not self.path.exists() and self.create_missing:
+        if not self.path.exists() and not self.create_missing:
+            raise NotCreatedYet(f"{self.path} does not exist yet; the first sync creates it")
+        if not self.path.exists():
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

@@ -23,7 +23,7 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,11 +34,7 @@ import click
 from pydantic import ValidationError
 
 from adapters.atomic import atomic_write
-from adapters.caldav_client import is_url
-from adapters.caldav_target import CalDAVTarget
-from adapters.google_target import GoogleTarget
-from adapters.protocol import AdapterError, BusySource, CalendarTarget
-from adapters.vdir import VdirTarget
+from adapters.protocol import AdapterError, BusySource, CalendarTarget, NotCreatedYet
 from config.loader import ConfigError, LoadedConfig, load
 from config.models import (
     DISTANCE_DEFAULTS,
@@ -50,6 +46,7 @@ from config.models import (
     State,
 )
 from sync.cli_common import EXIT_SOURCE_FAILED, config_option, fail, load_config
+from sync.engine import read_sources
 from sync.wiring import build
 
 T = TypeVar("T")
@@ -703,28 +700,11 @@ def scratch_state(loaded: LoadedConfig, scratch: Path) -> LoadedConfig:
     return replace(loaded, settings=settings)
 
 
-def not_created_yet(target: CalendarTarget) -> str | None:
-    """Why a target that does not exist yet is fine: the first sync creates it. Asked before
-    reading, because reading a missing CalDAV calendar in probe mode fails and reading a missing
-    Google calendar would create it (GoogleTarget has no switch against that)."""
-    if isinstance(target, VdirTarget):
-        if not target.path.exists():
-            return f"{target.path} does not exist yet; the first sync creates it"
-    elif isinstance(target, CalDAVTarget):
-        if not is_url(target.calendar) and target.client.find_calendar(target.calendar) is None:
-            return f"calendar {target.calendar!r} does not exist yet; the first sync creates it"
-    elif isinstance(target, GoogleTarget) and target._find() is None:
-        return (
-            f"calendar {target.calendar!r} does not exist yet; it will be created on the first sync"
-        )
-    return None
-
-
 def target_status(target: CalendarTarget, start: datetime, end: datetime) -> str:
-    missing = not_created_yet(target)
-    if missing is not None:
-        return f"ok (0 liftrun events; {missing})"
-    owned = target.list_owned(start, end)
+    try:
+        owned = target.list_owned(start, end)
+    except NotCreatedYet as exc:  # opened with probe=True: the first sync creates it
+        return f"ok (0 liftrun events; {exc})"
     count = sum(1 for e in owned if not e.cancelled and e.start < end and e.end > start)
     return f"ok ({count} liftrun events)"
 
@@ -739,31 +719,19 @@ def failure(exc: BaseException) -> str:
 def probe_sources(
     sources: Sequence[BusySource], start: datetime, end: datetime, timeout: float, horizon: int
 ) -> list[tuple[bool, str]]:
-    """Read every source concurrently within the configured ``source_timeout_seconds``, as a
-    sync cycle does, so a source too slow for sync is too slow here as well."""
-    if not sources:
-        return []
-    pool = ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="check-src")
-    futures = [(s, pool.submit(s.read_busy, start, end)) for s in sources]
-    done, _ = wait([f for _, f in futures], timeout=timeout)
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Read as a sync cycle reads (concurrently, within ``source_timeout_seconds``), so a
+    source too slow for sync is too slow here as well."""
     lines: list[tuple[bool, str]] = []
-    for src, future in futures:
-        if future not in done:
-            lines.append((False, f"source {src.name}: FAILED: no answer within {timeout:g} s"))
-            continue
-        try:
-            read = future.result()
-        except Exception as exc:  # a check reports every failure; it never raises one
-            lines.append((False, f"source {src.name}: FAILED: {failure(exc)}"))
+    for result in read_sources(sources, start, end, timeout):
+        name, read = result.source.name, result.read
+        if read is None or not read.fresh:
+            why = result.error if read is None else read.error
+            lines.append((False, f"source {name}: FAILED: {why or 'not read'}"))
             continue
         for warning in read.busy.warnings:
             click.echo(f"warning: {warning}", err=True)
-        if not read.fresh:
-            lines.append((False, f"source {src.name}: FAILED: {read.error or 'not read'}"))
-            continue
         n = len(read.busy.intervals)
-        lines.append((True, f"source {src.name}: ok ({n} busy events in the next {horizon} days)"))
+        lines.append((True, f"source {name}: ok ({n} busy events in the next {horizon} days)"))
     return lines
 
 

@@ -334,34 +334,54 @@ def _place(
     return {s.id: s for s in final.sessions if s.start is not None}, unplaced
 
 
+@dataclass(frozen=True)
+class SourceResult:
+    """One source's read, or why there is none (it failed, or gave no answer in time)."""
+
+    source: BusySource
+    read: SourceRead | None = None
+    error: str | None = None
+
+
+def read_sources(
+    sources: Sequence[BusySource], start: datetime, end: datetime, timeout: float
+) -> list[SourceResult]:
+    """Every source read concurrently, all within ``timeout`` seconds; a source still reading
+    then is left behind and counts as unreadable, never as free."""
+    if not sources:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="source")
+    futures: dict[Future[SourceRead], BusySource] = {
+        pool.submit(src.read_busy, start, end): src for src in sources
+    }
+    done, _ = wait(futures, timeout=timeout)
+    pool.shutdown(wait=False, cancel_futures=True)
+    results = []
+    for future, src in futures.items():
+        if future not in done:
+            results.append(SourceResult(src, error=f"no answer within {timeout:g} s"))
+            continue
+        try:
+            results.append(SourceResult(src, read=future.result()))
+        except AdapterError as exc:  # SourceUnavailable and kin
+            results.append(SourceResult(src, error=str(exc)))
+    return results
+
+
 def _read_sources(
     sources: Sequence[BusySource], hz: Horizon, timeout: float, report: CycleReport
 ) -> tuple[list[BusyInterval], bool]:
     busy: list[BusyInterval] = []
     blind = False
-    if not sources:
-        return busy, blind
-    pool = ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="source")
-    futures: dict[Future[SourceRead], BusySource] = {
-        pool.submit(src.read_busy, hz.read_from, hz.read_to): src for src in sources
-    }
-    done, _ = wait(futures, timeout=timeout)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for future, src in futures.items():
-        if future not in done:
+    for result in read_sources(sources, hz.read_from, hz.read_to, timeout):
+        name, read = result.source.name, result.read
+        if read is None:
             blind = True
-            error = f"no answer within {timeout:g} s"
-            report.sources[src.name] = {"ok": False, "busy_events": 0, "error": error}
-            continue
-        try:
-            read = future.result()
-        except AdapterError as exc:  # SourceUnavailable and kin: never free time
-            blind = True
-            report.sources[src.name] = {"ok": False, "busy_events": 0, "error": str(exc)}
+            report.sources[name] = {"ok": False, "busy_events": 0, "error": result.error}
             continue
         busy.extend(read.busy.intervals)
         report.warnings.extend(read.busy.warnings)
-        report.sources[src.name] = {
+        report.sources[name] = {
             "ok": read.fresh,
             "busy_events": len(read.busy.intervals),
             "error": read.error,

@@ -32,8 +32,8 @@ def build(
 ) -> Wiring:
     """The calendars of one cycle. ``store`` supplies what earlier cycles learnt (a CalDAV
     calendar's URL, remembered so a rename on the server does not start a second calendar).
-    ``probe`` (``liftrun check``) opens CalDAV and vdir targets without creating a missing
-    calendar or directory: reading must leave no trace. Google has no such switch."""
+    ``probe`` (``liftrun check``) opens targets without leave to create a missing calendar or
+    directory (reading must leave no trace): they raise ``NotCreatedYet`` instead."""
     settings = loaded.settings
     wiring = Wiring()
     for cal in settings.calendars:
@@ -44,7 +44,7 @@ def build(
         elif isinstance(cal, CaldavCalendar):
             _caldav(loaded, cal, now, wiring, store, probe=probe)
         else:
-            _google(loaded, cal, now, wiring, store)
+            _google(loaded, cal, now, wiring, store, probe=probe)
     return wiring
 
 
@@ -54,6 +54,8 @@ def _google(
     now: datetime,
     wiring: Wiring,
     store: StateStore | None,
+    *,
+    probe: bool = False,
 ) -> None:
     settings = loaded.settings
     account = cal.name or "google"
@@ -91,6 +93,7 @@ def _google(
             alarm_minutes=cal.alarm_minutes,
             name=name,
             account=str(token_file),
+            create=not probe,
         )
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
         wiring.learnt.append(functools.partial(_remember_google, key, target))

@@ -22,6 +22,7 @@ from adapters.protocol import (
     AlreadyExists,
     BusySource,
     CalendarTarget,
+    NotCreatedYet,
     NotFound,
     Outcome,
     OwnedEvent,
@@ -427,7 +428,7 @@ def test_missing_and_unusable_directories(tmp_path: Path) -> None:
     made = tmp_path / "a" / "b"
     assert target(made).list_owned(*FAR) == [] and made.is_dir()
     absent = tmp_path / "absent"
-    with pytest.raises(AdapterError, match="not a directory"):
+    with pytest.raises(NotCreatedYet, match="does not exist yet"):
         target(absent, create_missing=False).list_owned(*FAR)
     with pytest.raises(AdapterError):
         run(target(absent, create_missing=False), [create(sessions()[0])])
