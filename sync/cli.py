@@ -6,6 +6,7 @@ and passed in. User mistakes become one line on stderr and exit code 2, never a 
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -20,7 +21,7 @@ from rich.console import Console
 
 from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
-from config.loader import LoadedConfig
+from config.loader import LoadedConfig, load
 from planner.busy import BusyInterval
 from planner.explain import explain
 from planner.phases import timeline
@@ -37,7 +38,6 @@ from sync.cli_common import (
     config_option,
     fail,
     load_config,
-    load_config_quietly,
 )
 from sync.cli_feed import feed, serve
 from sync.cli_setup import check, init
@@ -257,7 +257,8 @@ def sync(
     store = _open_store(loaded)
     if dry_run:
         now = _now(now_text, loaded.settings.zone)
-        _print_report(loop.one_cycle(loaded, store, now=now, dry_run=True), fmt)
+        with store:
+            _print_report(loop.one_cycle(loaded, store, now=now, dry_run=True), fmt)
         return
     try:
         with StateLock(loaded.state_dir):
@@ -269,7 +270,7 @@ def sync(
                     sys.exit(EXIT_SOURCE_FAILED)
                 return
             loop.run_loop(
-                lambda: load_config_quietly(config_path),
+                functools.partial(load, config_path),  # errors logged by the loop, not fatal
                 loaded,
                 store,
                 stop,

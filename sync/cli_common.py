@@ -38,8 +38,3 @@ def load_config(config_path: str | None) -> LoadedConfig:
             err=True,
         )
     return loaded
-
-
-def load_config_quietly(config_path: str | None) -> LoadedConfig:
-    """For the loop's reload: errors are raised (and logged by the loop), not fatal."""
-    return load(config_path)

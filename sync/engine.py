@@ -131,7 +131,6 @@ class Horizon:
     end: date  # exclusive
     read_from: datetime
     read_to: datetime
-    starts_at: datetime
     ends_at: datetime
 
 
@@ -144,7 +143,6 @@ def horizon(settings: Settings, plan: Plan, now: datetime) -> Horizon:
         end=end,
         read_from=datetime.combine(first - timedelta(days=CONTEXT_DAYS + 1), time(0), zone),
         read_to=datetime.combine(end + timedelta(days=2), time(0), zone),
-        starts_at=datetime.combine(first, time(0), zone),
         ends_at=datetime.combine(end, time(0), zone),
     )
 
@@ -206,7 +204,7 @@ def _cycle(
             store, name, events, hz=hz, by_id=by_id, now=now, report=report
         )
 
-    for h_kind, h_name, h_ok, h_error in _health(report, wiring):
+    for h_kind, h_name, h_ok, h_error in _health(report):
         store.set_health(h_kind, h_name, ok=h_ok, at=now, error=h_error)
 
     previous = store.placements()
@@ -233,15 +231,18 @@ def _cycle(
             spec,
             desired,
             owned[name],
-            pinned=pins.keys(),
+            pinned_here={sid for sid, pin in pins.items() if pin.target == name},
             tombstones=tombstones.keys(),
             unplaced=unplaced,
             hz=hz,
             now=now,
             blind=blind,
         )
+        acted = {a.session_id for a in actions}
         report.targets[name].unchanged = sum(
-            1 for sid, s in desired.items() if _unchanged(sid, s, actions, owned[name])
+            1
+            for sid in desired
+            if sid in owned[name] and not owned[name][sid].cancelled and sid not in acted
         )
         for a in actions:
             report.actions.append(
@@ -299,8 +300,8 @@ def _place(
         s
         for s in plan.sessions
         if s.id not in tombstones
-        and (hz.first <= s.date < hz.end or (s.id in previous and context_from <= s.date))
         and s.date < hz.end
+        and (s.date >= hz.first or (s.id in previous and s.date >= context_from))
     ]
     freeze_until = now + timedelta(hours=settings.sync.freeze_hours)
     waiting: list[Unplaced] = []
@@ -389,7 +390,7 @@ def _read_sources(
     return busy, blind
 
 
-def _health(report: CycleReport, wiring: Wiring) -> Iterator[tuple[str, str, bool, str | None]]:
+def _health(report: CycleReport) -> Iterator[tuple[str, str, bool, str | None]]:
     for name, src in report.sources.items():
         error = src.get("error")
         yield "source", name, bool(src["ok"]), str(error) if error else None
@@ -427,8 +428,13 @@ def _take_in_edits(
     with store.transaction():
         for sid, e in seen.items():
             row = rows.get(sid)
-            live = row is not None and row.pending is None and not row.cancelled and row.etag
-            if e.cancelled and live and e.etag != (row.etag if row else None):
+            if (
+                e.cancelled
+                and row is not None
+                and _was_live(row)
+                and row.pending is None
+                and e.etag != row.etag
+            ):
                 _tombstone(
                     store, sid, target, by_id=by_id, now=now, report=report, how="cancelled by hand"
                 )
@@ -454,12 +460,12 @@ def _take_in_edits(
         for sid, row in rows.items():
             if sid in seen:
                 continue
-            if _was_live(row) and _within(row, hz):
+            if _was_live(row):
+                if not _within(row, hz):
+                    continue  # outside what was read: no conclusion either way
                 _tombstone(
                     store, sid, target, by_id=by_id, now=now, report=report, how="deleted by hand"
                 )
-            if _was_live(row) and not _within(row, hz):
-                continue  # outside what was read: no conclusion either way
             store.drop_event(target, sid)
     return seen
 
@@ -507,7 +513,7 @@ def _diff(
     desired: dict[str, Session],
     owned: dict[str, OwnedEvent],
     *,
-    pinned: Collection[str],
+    pinned_here: Collection[str],
     tombstones: Collection[str],
     unplaced: dict[str, str],
     hz: Horizon,
@@ -526,8 +532,8 @@ def _diff(
             actions.append(
                 Action(ActionKind.CREATE, sid, f"{why}: {_why(s)}", session=s, content_hash=h)
             )
-        elif sid in pinned and e.moved_by_hand:
-            continue  # the athlete's time and the athlete's event (S9)
+        elif sid in pinned_here:
+            continue  # the athlete moved this very event: their time, their event (S9)
         elif e.content_hash != h:
             moved = (e.start, e.end) != (s.start, s.end)
             reason = f"moved: {s.placement}" if moved else f"updated: {_why(s)}"
@@ -561,10 +567,6 @@ def _why(s: Session) -> str:
     rules = ", ".join(s.rules + tuple(r for r in s.placement_rules if r not in s.rules))
     where = s.placement or ""
     return f"{s.title}, {where} ({rules})" if where else f"{s.title} ({rules})"
-
-
-def _unchanged(sid: str, s: Session, actions: list[Action], owned: dict[str, OwnedEvent]) -> bool:
-    return sid in owned and not owned[sid].cancelled and all(a.session_id != sid for a in actions)
 
 
 def _execute(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,7 +79,6 @@ def _google(
     cache = loaded.state_dir / "google"
     key = f"google-calendar-id:{token_file}:{cal.push_to}"
     remembered = store.get_meta(key) if store else None
-    target: GoogleTarget | None = None
     if cal.push_to:
         target = GoogleTarget(
             api_endpoint=cal.api_endpoint,
@@ -96,7 +94,7 @@ def _google(
             create=not probe,
         )
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
-        wiring.learnt.append(functools.partial(_remember_google, key, target))
+        wiring.learnt.append(functools.partial(_remember, key, target, "known_id"))
     if cal.busy_from:
         wiring.sources.append(
             GoogleSource(
@@ -110,11 +108,6 @@ def _google(
                 account=str(token_file),
             )
         )
-
-
-def _remember_google(key: str, target: GoogleTarget, store: StateStore) -> None:
-    if target.known_id is not None and store.get_meta(key) != target.known_id:
-        store.set_meta(key, target.known_id)
 
 
 def _caldav(
@@ -148,7 +141,7 @@ def _caldav(
             **common,
         )
         wiring.sources.append(source)
-        wiring.learnt.append(functools.partial(_remember, key, source))
+        wiring.learnt.append(functools.partial(_remember, key, source, "known_url"))
     if not cal.push_to:
         return
     name = cal.name or cal.push_to
@@ -164,12 +157,14 @@ def _caldav(
         **common,
     )
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
-    wiring.learnt.append(functools.partial(_remember, key, target))
+    wiring.learnt.append(functools.partial(_remember, key, target, "known_url"))
 
 
-def _remember(key: str, calendar: CalDAVSource | CalDAVTarget, store: StateStore) -> None:
-    if calendar.known_url is not None and store.get_meta(key) != calendar.known_url:
-        store.set_meta(key, calendar.known_url)
+def _remember(key: str, calendar: object, attribute: str, store: StateStore) -> None:
+    """Store what a calendar learnt this cycle (its URL or id), once it knows and if new."""
+    value = getattr(calendar, attribute)
+    if isinstance(value, str) and store.get_meta(key) != value:
+        store.set_meta(key, value)
 
 
 def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) -> None:
@@ -213,7 +208,7 @@ def _vdir(
     settings = loaded.settings
     for location in cal.busy_from:
         path = loaded.resolve(location)
-        wiring.sources.append(VdirSource(path, name=_shown(path), tz=settings.zone))
+        wiring.sources.append(VdirSource(path, name=str(path), tz=settings.zone))
     if not cal.push_to:
         return
     name = cal.name or cal.push_to
@@ -226,7 +221,3 @@ def _vdir(
         create_missing=not probe,
     )
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
-
-
-def _shown(path: Path) -> str:
-    return str(path)
