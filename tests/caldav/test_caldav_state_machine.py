@@ -28,7 +28,6 @@ from adapters import caldav_client
 from adapters.caldav_target import CalDAVTarget
 from adapters.protocol import OwnedEvent
 from config.loader import load
-from sync import engine
 from sync.engine import run_cycle
 from sync.state import StateStore
 from sync.wiring import build
@@ -36,14 +35,11 @@ from tests.caldav.servers import PASSWORD, Server, delete_event, get_event, make
 from tests.caldav.servers import put_event as put
 from tests.caldav.test_caldav_adapter import _athlete_moves, _cal, _event
 from tests.caldav.test_caldav_sync import CONFIG, NOW
+from tests.sync.harness import Crash, dies_before_recording
 
 FREEZE = timedelta(hours=12)
 FAR = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 EXAMPLES = int(os.environ.get("LIFTRUN_MACHINE_EXAMPLES", "30")) // 5 or 1
-
-
-class Crash(Exception):
-    pass
 
 
 class CalDAVSyncMachine(RuleBasedStateMachine):
@@ -199,21 +195,11 @@ class CalDAVSyncMachine(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 8))
     def crash_after_a_write_before_its_record(self, k: int) -> None:
-        real = engine._record
-        calls = iter(range(1000))
-
-        def dies(*a: Any, **kw: Any) -> None:
-            if next(calls) == k:
-                raise Crash("after the write")
-            real(*a, **kw)
-
-        engine._record = dies
         try:
-            self._cycle()
+            with dies_before_recording(k):
+                self._cycle()
         except Crash:
             self.clean = False
-        finally:
-            engine._record = real
 
     @rule()
     def cycle(self) -> None:

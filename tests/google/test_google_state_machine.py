@@ -24,19 +24,15 @@ from hypothesis.stateful import (
 
 from adapters import google_client
 from config.loader import load
-from sync import engine
 from sync.engine import run_cycle
 from sync.state import StateStore
 from sync.wiring import build
 from tests.google.test_google_sync import CONFIG, NOW, add_busy, events, training
 from tests.google_emulator import RunningEmulator, running_emulator
+from tests.sync.harness import Crash, dies_before_recording
 
 FREEZE = timedelta(hours=12)
 EXAMPLES = int(os.environ.get("LIFTRUN_MACHINE_EXAMPLES", "30")) // 3 or 1
-
-
-class Crash(Exception):
-    pass
 
 
 class GoogleSyncMachine(RuleBasedStateMachine):
@@ -166,21 +162,11 @@ class GoogleSyncMachine(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 8))
     def crash_after_a_write_before_its_record(self, k: int) -> None:
-        real = engine._record
-        calls = iter(range(1000))
-
-        def dies(*a: Any, **kw: Any) -> None:
-            if next(calls) == k:
-                raise Crash("after the write")
-            real(*a, **kw)
-
-        engine._record = dies
         try:
-            self._cycle()
+            with dies_before_recording(k):
+                self._cycle()
         except Crash:
             self.clean = False
-        finally:
-            engine._record = real
 
     @rule()
     def cycle(self) -> None:

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -15,6 +17,7 @@ import icalendar
 from adapters.ics_busy import read_busy
 from adapters.vdir import VdirTarget
 from config.loader import LoadedConfig, load
+from sync import engine
 from sync.engine import CycleReport, TargetSpec, run_cycle
 from sync.state import StateStore
 from sync.wiring import build
@@ -54,7 +57,26 @@ busy_from = ["busy"]
 
 
 class Crash(Exception):
-    """The process dies at this write (raised from the vdir's fault-injection hook)."""
+    """The process dies here (raised from a fault-injection hook)."""
+
+
+@contextmanager
+def dies_before_recording(k: int) -> Iterator[None]:
+    """The process dies once outcome ``k`` (0 = the first) is durable in the calendar and before
+    the engine records it: the window a write-ahead intent has to cover."""
+    real = engine._record
+    calls = itertools.count()
+
+    def dies(*args: Any, **kwargs: Any) -> None:
+        if next(calls) == k:
+            raise Crash("after the write, before the record")
+        real(*args, **kwargs)
+
+    engine._record = dies
+    try:
+        yield
+    finally:
+        engine._record = real
 
 
 @dataclass

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from sync import engine
-from tests.sync.harness import START, Crash, Rig
+from tests.sync.harness import START, Crash, Rig, dies_before_recording
 
 HORIZON_SESSIONS = 20  # four weeks of the sample plan (3 lifts + 2 runs a week)
 
@@ -188,25 +186,15 @@ def test_sessions_in_the_past_and_frozen_ones_stay(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("k", [0, 3, 9])
 def test_a_write_that_landed_but_was_not_recorded_is_adopted_not_duplicated(
-    tmp_path: Path, k: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, k: int
 ) -> None:
     """The window between a durable write and its record in the state store."""
     rig = Rig(tmp_path)
     rig.cycle(START)
     for _, (start, _end) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:16]:
         rig.add_busy(start, hours=1)
-    calls = iter(range(1000))
-    real = engine._record
-
-    def dies_before_recording(*args: Any, **kwargs: Any) -> None:
-        if next(calls) == k:
-            raise Crash("after the write, before the record")
-        real(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "_record", dies_before_recording)
-    with pytest.raises(Crash):
+    with pytest.raises(Crash), dies_before_recording(k):
         rig.cycle(START)
-    monkeypatch.setattr(engine, "_record", real)
     report = rig.cycle(START)
     assert not report.pinned and not report.tombstoned
     assert_clear_of_busy(rig)
@@ -214,22 +202,10 @@ def test_a_write_that_landed_but_was_not_recorded_is_adopted_not_duplicated(
     assert rig.cycle(START).writes == 0
 
 
-def test_a_create_that_landed_but_was_not_recorded_is_adopted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_create_that_landed_but_was_not_recorded_is_adopted(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
-    real = engine._record
-    calls = iter(range(1000))
-
-    def dies(*args: Any, **kwargs: Any) -> None:
-        if next(calls) == 7:
-            raise Crash("after the write, before the record")
-        real(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "_record", dies)
-    with pytest.raises(Crash):
+    with pytest.raises(Crash), dies_before_recording(7):
         rig.cycle(START)
-    monkeypatch.setattr(engine, "_record", real)
     report = rig.cycle(START)
     assert report.targets["training"].created == HORIZON_SESSIONS - 8
     assert not report.tombstoned and not report.pinned

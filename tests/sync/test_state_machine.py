@@ -9,15 +9,13 @@ import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sync import engine
 from sync.state import StateStore
-from tests.sync.harness import START, Crash, Rig
+from tests.sync.harness import START, Crash, Rig, dies_before_recording
 
 FREEZE = timedelta(hours=12)
 
@@ -102,21 +100,11 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 12))
     def crash_after_a_write_before_its_record(self, k: int) -> None:
-        real = engine._record
-        calls = iter(range(1000))
-
-        def dies(*args: Any, **kwargs: Any) -> None:
-            if next(calls) == k:
-                raise Crash("after the write")
-            real(*args, **kwargs)
-
-        engine._record = dies
         try:
-            self.rig.cycle(self.now)
+            with dies_before_recording(k):
+                self.rig.cycle(self.now)
         except Crash:
             self.clean = False
-        finally:
-            engine._record = real
 
     @rule()
     def cycle(self) -> None:
