@@ -28,36 +28,11 @@ from sync.wiring import build
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the servers live with the tests
 from tests.caldav.servers import PASSWORD, Server, make_calendar, put_event, start
+from tests.caldav.test_caldav_sync import CONFIG
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)
 STEADY_RUNS = 10
-CONFIG = """\
-timezone = "Europe/Berlin"
-[athlete]
-bodyweight_kg = 70
-[goal]
-race = "half"
-race_date = "2027-06-20"
-plan_start = "2027-03-08"
-[availability]
-mon = ["06:00-08:00", "17:30-21:30"]
-tue = ["06:00-08:00", "17:30-21:30"]
-wed = ["06:00-08:00", "17:30-21:30"]
-thu = ["06:00-08:00", "17:30-21:30"]
-fri = ["06:00-08:00", "17:00-20:00"]
-sat = ["07:00-12:00"]
-sun = ["08:00-11:00"]
-[state]
-path = "state"
-[[calendars]]
-kind = "caldav"
-name = "training"
-url = "{url}"
-{auth}
-push_to = "Training"
-busy_from = ["Work"]
-"""
 
 
 def seed(server: Server) -> None:
@@ -111,7 +86,9 @@ def main() -> int:
                     else ""
                 )
                 config = root / "liftrun.toml"
-                config.write_text(CONFIG.format(url=server.url, auth=auth))
+                config.write_text(
+                    CONFIG.format(url=server.url, auth=auth, push_to="Training", busy="Work")
+                )
                 first, wall, cpu, pushed = one(config, NOW)
                 print(
                     f"{kind}: first cycle pushed {pushed} sessions: requests {first}, "

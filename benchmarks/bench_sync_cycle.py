@@ -29,31 +29,17 @@ from config.loader import load
 from sync.loop import one_cycle
 from sync.state import StateStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared athlete of the tests
+from tests.athlete import athlete_toml
+
 BUDGET = 0.150
 RUNS = 15
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 2, 1, 5, 0, tzinfo=BERLIN)
 
-CONFIG = """\
-timezone = "Europe/Berlin"
-[athlete]
-bodyweight_kg = 72
-lift_days = 3
-run_days = 2
-[goal]
-race = "half"
-race_date = "2027-04-18"
-plan_start = "2027-01-04"
-[availability]
-mon = ["06:00-08:00", "17:30-21:30"]
-tue = ["06:00-08:00", "17:30-21:30"]
-wed = ["06:00-08:00", "17:30-21:30"]
-thu = ["06:00-08:00", "17:30-21:30"]
-fri = ["06:00-08:00", "17:00-20:00"]
-sat = ["07:00-12:00"]
-sun = ["08:00-11:00"]
-[state]
-path = "state"
+CONFIG = (
+    athlete_toml()
+    + """\
 [sync]
 horizon_days = {horizon}
 [[calendars]]
@@ -61,6 +47,7 @@ kind = "ics"
 push_to = "out/liftrun.ics"
 busy_from = [{sources}]
 """
+)
 
 
 def calendar(seed: int, events: int) -> str:

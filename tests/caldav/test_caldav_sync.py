@@ -21,6 +21,7 @@ from config.loader import load
 from sync.engine import CycleReport, run_cycle
 from sync.state import StateStore
 from sync.wiring import build
+from tests.athlete import athlete_toml
 from tests.caldav.servers import PASSWORD, Server, delete_event, get_event, put_event, start
 from tests.caldav.test_caldav_adapter import _athlete_moves, _cal, _event, seed_busy
 
@@ -28,26 +29,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # the seeded busy weeks, across DST
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = """\
-timezone = "Europe/Berlin"
-[athlete]
-bodyweight_kg = 70
-lift_days = 3
-run_days = 2
-[goal]
-race = "half"
-race_date = "2027-06-20"
-plan_start = "2027-03-08"
-[availability]
-mon = ["06:00-08:00", "17:30-21:30"]
-tue = ["06:00-08:00", "17:30-21:30"]
-wed = ["06:00-08:00", "17:30-21:30"]
-thu = ["06:00-08:00", "17:30-21:30"]
-fri = ["06:00-08:00", "17:00-20:00"]
-sat = ["07:00-12:00"]
-sun = ["08:00-11:00"]
-[state]
-path = "state"
+CONFIG = (
+    athlete_toml(race_date="2027-06-20", plan_start="2027-03-08")
+    + """\
 [[calendars]]
 kind = "caldav"
 name = "training"
@@ -56,6 +40,7 @@ url = "{url}"
 push_to = "{push_to}"
 busy_from = ["{busy}"]
 """
+)
 
 
 def write_config(tmp_path: Path, server: Server, unique: str, *, password: str = PASSWORD) -> Path:

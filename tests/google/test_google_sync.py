@@ -25,6 +25,7 @@ from sync.cli import main
 from sync.engine import CycleReport, run_cycle
 from sync.state import StateStore
 from sync.wiring import build
+from tests.athlete import athlete_toml
 from tests.google.test_google_adapter import TokenEndpoint, write_token
 from tests.google_emulator import RunningEmulator, running_emulator
 from tests.google_emulator.dispatch import Emulator
@@ -34,26 +35,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = """\
-timezone = "Europe/Berlin"
-[athlete]
-bodyweight_kg = 70
-lift_days = 3
-run_days = 2
-[goal]
-race = "half"
-race_date = "2027-04-18"
-plan_start = "2027-01-04"
-[availability]
-mon = ["06:00-08:00", "17:30-21:30"]
-tue = ["06:00-08:00", "17:30-21:30"]
-wed = ["06:00-08:00", "17:30-21:30"]
-thu = ["06:00-08:00", "17:30-21:30"]
-fri = ["06:00-08:00", "17:00-20:00"]
-sat = ["07:00-12:00"]
-sun = ["08:00-11:00"]
-[state]
-path = "state"
+CONFIG = (
+    athlete_toml()
+    + """\
 [sync]
 horizon_days = {horizon}
 [[calendars]]
@@ -65,6 +49,7 @@ api_endpoint = "{endpoint}"
 push_to = "Training"
 busy_from = ["primary"]
 """
+)
 
 
 @pytest.fixture

@@ -21,30 +21,14 @@ from sync import engine
 from sync.engine import CycleReport, TargetSpec, run_cycle
 from sync.state import StateStore
 from sync.wiring import build
+from tests.athlete import athlete_toml
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)  # Monday of the plan's first week
 
-CONFIG = """\
-timezone = "Europe/Berlin"
-[athlete]
-bodyweight_kg = 70
-lift_days = 3
-run_days = 2
-[goal]
-race = "half"
-race_date = "2027-04-18"
-plan_start = "2027-01-04"
-[availability]
-mon = ["06:00-08:00", "17:30-21:30"]
-tue = ["06:00-08:00", "17:30-21:30"]
-wed = ["06:00-08:00", "17:30-21:30"]
-thu = ["06:00-08:00", "17:30-21:30"]
-fri = ["06:00-08:00", "17:00-20:00"]
-sat = ["07:00-12:00"]
-sun = ["08:00-11:00"]
-[state]
-path = "state"
+CONFIG = (
+    athlete_toml()
+    + """\
 [sync]
 horizon_days = {horizon}
 freeze_hours = 12
@@ -54,6 +38,7 @@ name = "training"
 push_to = "training"
 busy_from = ["busy"]
 """
+)
 
 
 class Crash(Exception):
