@@ -111,6 +111,7 @@ class CycleReport:
         return {
             "started": self.started.isoformat(),
             "dry_run": self.dry_run,
+            "writes": self.writes,
             "targets": {name: vars(t) for name, t in self.targets.items()},
             "sources": self.sources,
             "actions": self.actions,

@@ -10,15 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config.models import Settings
-from sync.state import StateStore
+from sync.state import Health, StateStore
 
 RECENT = 5
 
 
 def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, Any]:
     cycles = store.cycles(RECENT)
-    last = cycles[0] if cycles else None
-    report = last["report"] if last else {}
+    report = cycles[0]["report"] if cycles else {}
+    health = store.health()
     return {
         "now": now.isoformat(),
         "last_cycles": [
@@ -26,15 +26,14 @@ def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, A
                 "started": c["started"],
                 "finished": c["finished"],
                 "ok": c["ok"],
-                "writes": _writes(c["report"]),
-                "dry_run": False,
+                "writes": c["report"].get("writes", 0),
             }
             for c in cycles
         ],
         "next_cycle": store.get_meta("next_cycle_at"),
         "interval_minutes": settings.sync.interval_minutes,
-        "sources": [_health(h) for h in store.health() if h.kind == "source"],
-        "targets": [_health(h) for h in store.health() if h.kind == "target"],
+        "sources": [_health(h) for h in health if h.kind == "source"],
+        "targets": [_health(h) for h in health if h.kind == "target"],
         "pins": [
             {"session": p.session_id, "start": p.start.isoformat(), "target": p.target}
             for p in sorted(store.pins().values(), key=lambda p: p.start)
@@ -49,13 +48,7 @@ def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, A
     }
 
 
-def _writes(report: dict[str, Any]) -> int:
-    targets = report.get("targets", {})
-    keys = ("created", "updated", "moved", "cancelled")
-    return sum(int(t.get(k, 0)) for t in targets.values() for k in keys)
-
-
-def _health(h: Any) -> dict[str, Any]:
+def _health(h: Health) -> dict[str, Any]:
     return {
         "name": h.name,
         "ok": h.ok,
