@@ -43,16 +43,9 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from caldav.davclient import DAVClient
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from adapters.protocol import AdapterError
-from adapters.retry_after import retry_after_seconds
+from adapters.retrying import Transient, retry_after_seconds, retrying
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -114,23 +107,6 @@ class Unreachable(AdapterError):
 
 class CalendarMissing(AdapterError):
     """The calendar's URL answers 404: deleted, renamed, or a stale remembered URL."""
-
-
-class _Transient(Exception):
-    """A failure another attempt may fix; ``retry_after`` is the server's own wish, seconds."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-_RETRYING = Retrying(
-    stop=stop_after_attempt(MAX_ATTEMPTS),
-    retry=retry_if_exception_type(_Transient),
-    reraise=True,
-)
-_DEFAULT_BACKOFF = wait_exponential_jitter(max=8, jitter=0.5)  # 1 s, 2 s, ... plus jitter
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -372,8 +348,15 @@ class CalDAVClient:
         self._password = password
         self._verify: bool | str = ca_file if ca_file else verify_tls
         self._timeout = timeout
-        self._retry_wait = retry_wait
-        self._retrying = _RETRYING.copy(wait=self._wait, sleep=sleep, before_sleep=self._log)
+        self._retrying = retrying(
+            attempts=MAX_ATTEMPTS,
+            max_backoff=8,
+            jitter=0.5,
+            retry_wait=retry_wait,
+            sleep=sleep,
+            label=label,
+            log=log,
+        )
         self._dav = DAVClient(
             url=self.base_url,
             username=username,
@@ -408,7 +391,7 @@ class CalDAVClient:
         ``AdapterError``; any other status is the caller's to judge."""
         try:
             return self._retrying(self._attempt, method, url, body, dict(headers or {}), follow)
-        except _Transient as exc:
+        except Transient as exc:
             raise Unreachable(
                 self._scrub(f"{self.label}: {exc.reason} ({method} {url}, {MAX_ATTEMPTS} attempts)")
             ) from None
@@ -447,7 +430,7 @@ class CalDAVClient:
                     f"{self.label}: TLS verification failed for {self.server}: check the "
                     "server's certificate or set ca_file"
                 ) from None
-            raise _Transient(f"cannot reach {self.server}: {name}") from None
+            raise Transient(f"cannot reach {self.server}: {name}") from None
         self.requests_made += len(getattr(response, "history", None) or ())  # digest resend
         raw = response.content
         return Reply(
@@ -487,7 +470,7 @@ class CalDAVClient:
                 f"{self.username!r}: check the account's rights on that calendar"
             )
         if status == 429 or status >= 500:
-            raise _Transient(
+            raise Transient(
                 f"HTTP {status} from {self.server}", _retry_after(reply.header("retry-after"))
             )
         return reply
@@ -496,20 +479,6 @@ class CalDAVClient:
         if self._password:
             text = text.replace(self._password, "***")
         return text
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        if self._retry_wait is not None:
-            return self._retry_wait(state.attempt_number)
-        return float(_DEFAULT_BACKOFF(state))
-
-    def _log(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        reason = exc.reason if isinstance(exc, _Transient) else "failed"
-        seconds = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info("%s: %s; retrying in %.1f s", self.label, reason, seconds)
 
     # ----------------------------------------------------------------------------------------
     # WebDAV building blocks

@@ -26,7 +26,6 @@ local server through the tunnel.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,6 +38,7 @@ from google.auth.transport import Request
 from google.oauth2 import service_account
 
 from adapters.atomic import atomic_write
+from config.models import is_loopback
 
 __all__ = [
     "SCOPES",
@@ -58,19 +58,6 @@ SCOPES: tuple[str, ...] = (
 )
 AuthMode = Literal["oauth", "service_account", "none"]
 _HEADLESS_REDIRECT = "http://localhost:{port}/"
-
-
-def is_loopback(url: str | None) -> bool:
-    """True for ``http(s)://localhost``, ``127.0.0.0/8`` and ``::1`` endpoints."""
-    if not url:
-        return False
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def require_loopback_for_no_auth(api_endpoint: str | None) -> None:

@@ -43,17 +43,10 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from adapters.google_auth import require_loopback_for_no_auth
 from adapters.protocol import AdapterError
-from adapters.retry_after import retry_after_seconds
+from adapters.retrying import Transient, retry_after_seconds, retrying
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -114,15 +107,6 @@ class ApiFailure(AdapterError):
         self.reason = reason
 
 
-class _Transient(Exception):
-    """A failure another attempt may fix; ``retry_after`` is Google's own wish, in seconds."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
 @dataclass(frozen=True)
 class _Error:
     status: int
@@ -163,14 +147,6 @@ def _error_of(exc: HttpError) -> _Error:
     return _Error(status, reason, message or f"HTTP {status}", _retry_after(header))
 
 
-_RETRYING = Retrying(
-    stop=stop_after_attempt(MAX_ATTEMPTS),
-    retry=retry_if_exception_type(_Transient),
-    reraise=True,
-)
-_DEFAULT_BACKOFF = wait_exponential_jitter(initial=1, max=32, jitter=1)
-
-
 # --------------------------------------------------------------------------------------------
 # The client
 
@@ -206,7 +182,14 @@ class GoogleClient:
         self.credentials = credentials
         self._retry_wait = retry_wait
         self._sleep = sleep
-        self._retrying = _RETRYING.copy(wait=self._wait, sleep=sleep, before_sleep=self._log)
+        self._retrying = retrying(
+            attempts=MAX_ATTEMPTS,
+            max_backoff=32,
+            retry_wait=retry_wait,
+            sleep=sleep,
+            label=label,
+            log=log,
+        )
         if http is None:
             http = httplib2.Http(timeout=timeout)
             if credentials is not None:
@@ -236,7 +219,7 @@ class GoogleClient:
                 return self._once(request, what)
             result: Json = self._retrying(self._once, request, what)
             return result
-        except _Transient as exc:
+        except Transient as exc:
             raise Unreachable(
                 f"{self.label}: {exc.reason} ({what}; gave up after {MAX_ATTEMPTS} attempts)"
             ) from None
@@ -271,7 +254,7 @@ class GoogleClient:
             done: dict[int, Json | ApiFailure] = {}
             try:
                 self._retrying(self._batch_once, chunk, done, what)
-            except _Transient as exc:
+            except Transient as exc:
                 raise Unreachable(
                     f"{self.label}: {exc.reason} ({what}; gave up after {MAX_ATTEMPTS} attempts)"
                 ) from None
@@ -314,7 +297,7 @@ class GoogleClient:
         if failed:
             first = next(iter(failed.values()))
             waits = [e.retry_after for e in failed.values() if e.retry_after is not None]
-            raise _Transient(
+            raise Transient(
                 f"{len(failed)} of {len(chunk)} calls failed, e.g. HTTP {first.status} "
                 f"{first.reason} from {self.host}",
                 max(waits) if waits else None,
@@ -325,7 +308,7 @@ class GoogleClient:
 
     def _judge(self, error: _Error, what: str) -> Exception:
         if error.transient:
-            return _Transient(
+            return Transient(
                 f"HTTP {error.status} {error.reason} from {self.host}".rstrip(), error.retry_after
             )
         if error.status == 401:
@@ -353,11 +336,11 @@ class GoogleClient:
             )
         if isinstance(exc, RefreshError):
             if getattr(exc, "retryable", False):
-                return _Transient(f"refreshing the access token failed ({type(exc).__name__})")
+                return Transient(f"refreshing the access token failed ({type(exc).__name__})")
             return AuthFailed(f"{self.label}: {RELOGIN}")
         if isinstance(exc, GoogleAuthError) and not isinstance(exc, TransportError):
             return AuthFailed(f"{self.label}: {RELOGIN}")
-        return _Transient(f"cannot reach {self.host}: {type(exc).__name__}")
+        return Transient(f"cannot reach {self.host}: {type(exc).__name__}")
 
     def pause(self, attempt: int) -> None:
         """Back off before attempt ``attempt + 1`` of a call the caller retries itself."""
@@ -367,17 +350,3 @@ class GoogleClient:
             seconds = min(32.0, 2.0 ** (attempt - 1)) + random.uniform(0, 1)
         log.info("%s: retrying in %.1f s", self.label, seconds)
         self._sleep(seconds)
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        if self._retry_wait is not None:
-            return self._retry_wait(state.attempt_number)
-        return float(_DEFAULT_BACKOFF(state))
-
-    def _log(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        reason = exc.reason if isinstance(exc, _Transient) else "failed"
-        seconds = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info("%s: %s; retrying in %.1f s", self.label, reason, seconds)

@@ -36,19 +36,12 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from adapters.atomic import atomic_write
 from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 from adapters.protocol import SourceRead, SourceUnavailable
-from adapters.retry_after import retry_after_seconds
+from adapters.retrying import Transient, retry_after_seconds, retrying
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -195,21 +188,8 @@ class _FetchError(Exception):
         self.reason = reason
 
 
-class _Transient(_FetchError):
-    """A failure another attempt may fix; ``retry_after`` is the server's own wish, seconds."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-# The retry policy, declared once; each source copies it with its own wait and sleep.
-_RETRYING = Retrying(
-    stop=stop_after_attempt(MAX_ATTEMPTS),
-    retry=retry_if_exception_type(_Transient),
-    reraise=True,
-)
-_DEFAULT_BACKOFF = wait_exponential_jitter(initial=1, max=10, jitter=1)
+class _Transient(Transient, _FetchError):
+    """A failed load another attempt may fix (shown like any other failed load)."""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -280,8 +260,14 @@ class IcsSource:
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._client = client
-        self._retry_wait = retry_wait
-        self._retrying = _RETRYING.copy(wait=self._wait, sleep=sleep, before_sleep=self._log_retry)
+        self._retrying = retrying(
+            attempts=MAX_ATTEMPTS,
+            max_backoff=10,
+            retry_wait=retry_wait,
+            sleep=sleep,
+            label=self.name,
+            log=log,
+        )
 
     def __repr__(self) -> str:
         return f"IcsSource({self.name!r})"  # never the location: it may be a capability URL
@@ -418,20 +404,6 @@ class IcsSource:
 
     # ----------------------------------------------------------------------------------------
     # Retries
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        if self._retry_wait is not None:
-            return self._retry_wait(state.attempt_number)
-        return _DEFAULT_BACKOFF(state)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        reason = exc.reason if isinstance(exc, _FetchError) else "failed"
-        seconds = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info("%s: %s; retrying in %.1f s", self.name, reason, seconds)
 
     # ----------------------------------------------------------------------------------------
     # Parsing and the last good copy

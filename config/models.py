@@ -339,16 +339,17 @@ class GoogleCalendar(Strict):
     def _auth_needs(self) -> Self:
         if self.auth == "service_account" and not self.service_account_file:
             raise ValueError("auth = 'service_account' needs service_account_file")
-        if self.auth == "none":
-            host = urlsplit(self.api_endpoint or "").hostname or ""
-            if not _loopback(host):
-                raise ValueError(
-                    "auth = 'none' is only for emulators: api_endpoint must be a loopback address"
-                )
+        if self.auth == "none" and not is_loopback(self.api_endpoint):
+            raise ValueError(
+                "auth = 'none' is only for emulators: api_endpoint must be a loopback address"
+            )
         return self
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(url: str | None) -> bool:
+    """True for ``http(s)://localhost``, ``127.0.0.0/8`` and ``::1`` addresses: where an
+    unauthenticated emulator may live, never Google."""
+    host = urlsplit(url or "").hostname or ""
     if host == "localhost":
         return True
     try:
