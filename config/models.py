@@ -99,6 +99,31 @@ DISTANCE_DEFAULTS: dict[Race, DistanceDefaults] = {
     ),
 }
 
+# G1: where an athlete's running starts when they do not say (weekly minutes, long run minutes)
+DEFAULT_RUN_VOLUME: dict[Experience, tuple[int, int]] = {
+    Experience.BEGINNER: (90, 40),
+    Experience.INTERMEDIATE: (150, 60),
+    Experience.ADVANCED: (240, 90),
+}
+
+# G2: where weekly run minutes stop growing, by distance and experience (beginner, intermediate,
+# advanced); the long run has its own ceiling (RuleNumbers.long_run_ceiling_*).
+WEEKLY_RUN_CEILING: dict[Race, tuple[int, int, int]] = {
+    Race.NONE: (120, 180, 270),
+    Race.FIVE_K: (150, 210, 300),
+    Race.TEN_K: (170, 240, 330),
+    Race.HALF: (200, 280, 380),
+    Race.MARATHON: (240, 330, 450),
+}
+
+# G1 fallback for a race time's length when goal.race_duration_minutes is not given
+RACE_MINUTES: dict[Race, int] = {
+    Race.FIVE_K: 45,
+    Race.TEN_K: 75,
+    Race.HALF: 150,
+    Race.MARATHON: 300,
+}
+
 DEFAULT_LIFT_DAYS: dict[Experience, int] = {
     Experience.BEGINNER: 2,
     Experience.INTERMEDIATE: 3,
@@ -119,6 +144,18 @@ class Athlete(Strict):
     run_days: Annotated[int, Field(ge=1, le=6)] = 2
     hard_days_hard: bool = False  # S7
     peak_style: PeakStyle = PeakStyle.STRENGTH  # L4
+    weekly_run_minutes: Annotated[int, Field(ge=0, le=1200)] | None = None  # G1
+    long_run_minutes: Annotated[int, Field(ge=0, le=300)] | None = None  # G1
+    lifting_now: bool = False  # L6: lifting regularly already; False eases load in
+
+    @property
+    def run_volume(self) -> tuple[int, int]:
+        """G1: (weekly run minutes, long run minutes) now, as given or by experience."""
+        weekly, long = DEFAULT_RUN_VOLUME[self.experience]
+        return (
+            self.weekly_run_minutes if self.weekly_run_minutes is not None else weekly,
+            self.long_run_minutes if self.long_run_minutes is not None else long,
+        )
 
     @model_validator(mode="after")
     def _one_bodyweight(self) -> Self:
@@ -144,6 +181,8 @@ class Goal(Strict):
     race_date: date | None = None
     plan_start: date | None = None
     strength_mode: StrengthMode = StrengthMode.BUILDING  # P1, only with race = "none"
+    race_time: time | None = None  # P4: the race's local start; None = an all-day event
+    race_duration_minutes: Annotated[int, Field(ge=10, le=1440)] | None = None
     peak_weeks: Annotated[int, Field(ge=1, le=16)] | None = None
     taper_weeks: Annotated[int, Field(ge=1, le=6)] | None = None
     recovery_weeks: Annotated[int, Field(ge=0, le=4)] | None = None
@@ -416,6 +455,28 @@ class RuleNumbers(Strict):
     run_kcal_per_minute_per_lb: tuple[float, float] = (0.0444, 0.0556)  # N2: 400-600 kcal, 2x30'
     lift_minutes: Annotated[int, Field(ge=20, le=150)] = 60
     ease_in_weeks: Annotated[int, Field(ge=0, le=8)] = 3  # L6
+    cutback_every_weeks: Annotated[int, Field(ge=0, le=8)] = 4  # G3; 0 = no cutback weeks
+    cutback_run_fraction: Annotated[float, Field(gt=0, le=1)] = 0.75  # G3: about 25 % fewer
+    weekly_run_growth: Annotated[float, Field(ge=0, le=0.5)] = 0.10  # G2
+    long_run_step_minutes: Annotated[int, Field(ge=0, le=30)] = 10  # G2
+    long_run_ceiling_none_minutes: Annotated[int, Field(ge=20, le=300)] = 60  # G2, no race
+    long_run_ceiling_5k_minutes: Annotated[int, Field(ge=20, le=300)] = 60  # G2
+    long_run_ceiling_10k_minutes: Annotated[int, Field(ge=20, le=300)] = 75  # G2
+    long_run_ceiling_half_minutes: Annotated[int, Field(ge=20, le=300)] = 120  # G2
+    long_run_ceiling_marathon_minutes: Annotated[int, Field(ge=20, le=300)] = 180  # G2
+    restart_run_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5  # G4: after recovery
+    max_hard_runs: Annotated[int, Field(ge=0, le=3)] = 2  # G5; beginners and <= 3 runs: 1
+    fuelling_min_minutes: Annotated[int, Field(ge=30, le=300)] = 75  # G6
+    run_progression: bool = True  # G1-G4 on; off keeps every week at the starting volume
+
+    def long_run_ceiling(self, race: Race) -> int:
+        return {
+            Race.NONE: self.long_run_ceiling_none_minutes,
+            Race.FIVE_K: self.long_run_ceiling_5k_minutes,
+            Race.TEN_K: self.long_run_ceiling_10k_minutes,
+            Race.HALF: self.long_run_ceiling_half_minutes,
+            Race.MARATHON: self.long_run_ceiling_marathon_minutes,
+        }[race]
 
     @field_validator("protein_g_per_lb", "run_kcal_per_minute_per_lb")
     @classmethod

@@ -12,6 +12,7 @@ Day = date  # an alias: inside Session, ``date`` names the field
 class Kind(StrEnum):
     LIFT = "lift"
     RUN = "run"
+    RACE = "race"  # P4: race day itself, an event in every calendar that nothing goes on
 
 
 class Focus(StrEnum):
@@ -23,9 +24,12 @@ class Focus(StrEnum):
     INTERVALS = "intervals"
     LONG = "long"
     OPTIONAL_EASY = "optional_easy"
+    RACE = "race"
 
     @property
     def kind(self) -> Kind:
+        if self is Focus.RACE:
+            return Kind.RACE
         return Kind.LIFT if self in LIFT_FOCI else Kind.RUN
 
     @property
@@ -67,6 +71,15 @@ class ExerciseKind(StrEnum):
     DRILL = "drill"
 
 
+class Load(StrEnum):
+    """How heavy, in words an athlete can act on (L2, L6, P4): the weight they build with,
+    about 10 % under it, or clearly light."""
+
+    WORKING = "working"
+    LIGHTER = "lighter"
+    LIGHT = "light"
+
+
 @dataclass(frozen=True)
 class Exercise:
     name: str
@@ -74,6 +87,41 @@ class Exercise:
     reps: str
     kind: ExerciseKind
     note: str = ""
+    load: Load = Load.WORKING
+    reps_in_reserve: str = ""  # e.g. "1-2"; empty where it does not apply (mobility)
+    per_leg: bool = False  # split squats, lunges: reps count each leg
+
+
+class Effort(StrEnum):
+    EASY = "easy"
+    STEADY = "steady"
+    TEMPO = "tempo"
+    INTERVAL = "interval"
+    RACE = "race"
+
+
+class SegmentKind(StrEnum):
+    WARMUP = "warmup"
+    WORK = "work"
+    RECOVERY = "recovery"
+    COOLDOWN = "cooldown"
+    STRIDES = "strides"
+    DRILLS = "drills"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a run (G6): ``minutes`` per repeat, so a run lasts the sum of
+    ``minutes * repeat`` over its segments, exactly."""
+
+    kind: SegmentKind
+    minutes: int
+    effort: Effort
+    repeat: int = 1
+
+    @property
+    def total(self) -> int:
+        return self.minutes * self.repeat
 
 
 @dataclass(frozen=True)
@@ -109,6 +157,9 @@ class Session:
     status: str = "planned"  # after placement: new | kept | moved | pinned | frozen
     placement: str = ""  # after placement: why it is at this time (busy events, rules)
     placement_rules: tuple[str, ...] = ()  # after placement: the rules that bound its time
+    segments: tuple[Segment, ...] = ()  # runs (G6): add up to duration_minutes exactly
+    all_day: bool = False  # the race without goal.race_time: start/end are local midnights
+    not_before: Day | None = None  # the first day it may move to (race-week runs: their day)
 
 
 @dataclass(frozen=True)
@@ -129,6 +180,19 @@ class Nutrition:
 
 
 @dataclass(frozen=True)
+class WeekSummary:
+    """The week-by-week volume a coach reads first (G1-G4)."""
+
+    start: date
+    phase: PhaseName
+    run_minutes: int
+    long_run_minutes: int
+    lift_sets: int
+    hard_runs: int
+    cutback: bool
+
+
+@dataclass(frozen=True)
 class Plan:
     timezone: str
     start: date
@@ -139,3 +203,4 @@ class Plan:
     nutrition: Nutrition
     warnings: tuple[str, ...] = field(default=())
     suggestions: tuple[str, ...] = field(default=())
+    weeks: tuple[WeekSummary, ...] = field(default=())

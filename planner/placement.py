@@ -56,6 +56,7 @@ class Status(StrEnum):
     MOVED = "moved"  # displaced and re-placed
     PINNED = "pinned"  # moved by the athlete: fixed (S9)
     FROZEN = "frozen"  # in the past or inside the freeze horizon: fixed (S9)
+    FIXED = "fixed"  # race day (P4): its date is the goal's, never the placement's
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class _Facts:
     easy: bool
     minutes: int
     run_first: bool
+    race: bool = False
 
 
 def _facts(session: Session, rules: PlaceRules) -> _Facts:
@@ -169,11 +171,14 @@ def _facts(session: Session, rules: PlaceRules) -> _Facts:
         easy=f.is_easy_run,
         minutes=session.duration_minutes,
         run_first=session.phase in rules.run_first_phases,
+        race=session.kind is Kind.RACE,
     )
 
 
 def clash(a: _Facts, sa: Slot, b: _Facts, sb: Slot, rules: PlaceRules) -> str | None:
-    """The rule id two placed sessions break together, or None (S2, S3, S4, S5, S7, R3)."""
+    """The rule id two placed sessions break together, or None (S2, S3, S4, S5, S7, R3, P4)."""
+    if a.race or b.race:
+        return "P4" if sa.day == sb.day else None  # race day holds nothing else
     if sa.day == sb.day:
         if a.lift == b.lift or rules.max_per_day < 2:
             return "S7"
@@ -613,6 +618,8 @@ def _place_week(run: _Run, monday: date, sessions: list[Session]) -> None:
 
 def _fixed_slot(s: Session, run: _Run) -> tuple[Slot, Status] | None:
     zone = run.rules.zone
+    if s.kind is Kind.RACE and s.start is not None and s.end is not None:
+        return _to_slot(s.start, s.end, zone), Status.FIXED
     if s.id in run.pins:
         return _to_slot(*run.pins[s.id], zone), Status.PINNED
     if s.id in run.prev and run.prev[s.id][0].astimezone(UTC) < run.frozen_before:
@@ -783,15 +790,19 @@ def _fixed_placement(
     previous: tuple[datetime, datetime] | None,
     zone: ZoneInfo,
 ) -> Placement:
-    what = "moved there by you" if status is Status.PINNED else "already under way or past"
+    what = {
+        Status.PINNED: "moved there by you (S9)",
+        Status.FIXED: "race day (P4)",
+    }.get(status, "already under way or past (S9)")
+    rule = "P4" if status is Status.FIXED else "S9"
     return Placement(
         s.id,
         slot.start.astimezone(zone),
         slot.end.astimezone(zone),
         status,
         previous,
-        sorted_ids(frozenset(set(s.rules) | {"S9"})),
-        f"stays at {_clock(slot.start, zone)}: {what} (S9)",
+        sorted_ids(frozenset(set(s.rules) | {rule})),
+        f"stays at {_clock(slot.start, zone)}: {what}",
     )
 
 

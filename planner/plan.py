@@ -18,6 +18,7 @@ from planner.model import Kind, Phase, PhaseName, Plan, Session, Unplaced
 from planner.nutrition import protein_range, summarise
 from planner.phases import Timeline, monday_of, timeline
 from planner.prescription import run_text
+from planner.race import race_session
 from planner.rules import sorted_ids
 from planner.sessions import Planned, Soreness, WeekMix, run_first, week_mix
 from planner.week import DAY_NAMES, Fixed, Placed, WeekLayout, WeekRules, solve_week
@@ -215,6 +216,10 @@ def build_plan(
         if minutes:
             run_minutes.append(minutes)
     end = first + timedelta(weeks=weeks) - timedelta(days=1)
+    race = race_session(settings)
+    if race is not None and first <= race.date <= end:
+        sessions.append(race)
+        sessions.sort(key=lambda s: (s.start, s.id))
     avg_run = round(sum(run_minutes) / len(run_minutes)) if run_minutes else 0
     phases: tuple[Phase, ...] = tl.clipped(first, end)
     return Plan(
