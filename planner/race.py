@@ -7,7 +7,7 @@ event of ``goal.race_duration_minutes`` (or the distance's usual finishing time)
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import UTC, time, timedelta
 
 from config.models import RACE_MINUTES, Race, Settings
 from planner.localtime import resolve
@@ -37,9 +37,12 @@ def race_session(settings: Settings) -> Session | None:
     else:
         minutes = goal.race_duration_minutes or RACE_MINUTES[goal.race]
         start = resolve(day, goal.race_time, zone).astimezone(zone)
-        end = (start + timedelta(minutes=minutes)).astimezone(zone)
+        # in UTC: adding to a zoned time is wall-clock arithmetic, wrong across a DST switch
+        end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(zone)
         all_day = False
         when = f"start {goal.race_time:%H:%M}"
+    # in UTC: two times in one zone subtract by wall clock, which makes a 23-hour day 24 hours
+    length = end.astimezone(UTC) - start.astimezone(UTC)
     lines = [
         f"Race day: {name} ({when}).",
         "Warm up 10-15 min easy with 3-4 strides; start no faster than goal pace.",
@@ -53,7 +56,7 @@ def race_session(settings: Settings) -> Session | None:
         kind=Kind.RACE,
         focus=Focus.RACE,
         phase=PhaseName.RACE,
-        duration_minutes=round((end - start) / timedelta(minutes=1)),
+        duration_minutes=round(length / timedelta(minutes=1)),
         title=f"Race: {name}",
         description="\n".join(lines),
         rules=("P4", "P5"),
@@ -68,6 +71,3 @@ def race_session(settings: Settings) -> Session | None:
 
 def is_race(session: Session) -> bool:
     return session.kind is Kind.RACE
-
-
-
