@@ -51,6 +51,7 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
+    day_start,
     parse_placed,
     placed_value,
     session_id_of,
@@ -103,9 +104,10 @@ def save_mirror(path: Path, mirror: Mirror, label: str) -> None:
 
 
 def _aware(value: date, tz: ZoneInfo) -> datetime:
+    """A DATE is whole local days of the plan's zone, as liftrun writes race day."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    return datetime(value.year, value.month, value.day, tzinfo=tz)
+    return day_start(value, tz)
 
 
 def owned_value(ics: str, tz: ZoneInfo) -> dict[str, Any] | None:
@@ -126,13 +128,17 @@ def owned_value(ics: str, tz: ZoneInfo) -> dict[str, Any] | None:
             raw_start = event.decoded("DTSTART")
             start = _aware(raw_start, tz)
             if "DTEND" in event:
-                end = _aware(event.decoded("DTEND"), tz)
+                raw_end = event.decoded("DTEND")
+                if not isinstance(raw_start, datetime) and not isinstance(raw_end, datetime):
+                    # some clients write an all-day event's DTEND equal to its DTSTART: one day
+                    raw_end = max(raw_end, raw_start + timedelta(days=1))
+                end = _aware(raw_end, tz)
             elif "DURATION" in event:
                 end = start + event.decoded("DURATION")
-            else:  # RFC 5545 3.6.1: a DATE lasts a day, a DATE-TIME no time at all
-                end = start + (
-                    timedelta() if isinstance(raw_start, datetime) else timedelta(days=1)
-                )
+            elif isinstance(raw_start, datetime):  # RFC 5545 3.6.1: a DATE-TIME takes no time
+                end = start
+            else:  # and a DATE lasts a day
+                end = _aware(raw_start + timedelta(days=1), tz)
         except (KeyError, ValueError, TypeError):
             return None
         placed = event.get("X-LIFTRUN-PLACED")
@@ -286,10 +292,12 @@ class CalDAVTarget:
 
     # -- writing -----------------------------------------------------------------------------
     def render(self, session: Session, content_hash: str, *, sequence: int = 0) -> bytes:
-        """One calendar object resource: VCALENDAR, the VTIMEZONE it needs, the VEVENT."""
+        """One calendar object resource: VCALENDAR, the VTIMEZONE it needs (none for an all-day
+        event: DATE values name no zone), the VEVENT."""
         assert session.start is not None
         zone = getattr(session.start.tzinfo, "key", None) or self.timezone
-        cal = new_calendar(timezone=zone, first=session.date, last=session.date)
+        day = None if session.all_day else session.date
+        cal = new_calendar(timezone=zone, first=day, last=day)
         for prop in _FEED_ONLY:
             cal.pop(prop, None)
         shell: bytes = cal.to_ical()

@@ -20,12 +20,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 
 from adapters.atomic import atomic_write
 from adapters.feed_reader import FeedEvent, from_icalendar, read_fast
-from adapters.ics_render import CALENDAR_END, EventMeta, description, event_bytes, new_calendar
+from adapters.ics_render import (
+    CALENDAR_END,
+    EventMeta,
+    description,
+    event_bytes,
+    new_calendar,
+    timed_span,
+)
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -41,7 +49,10 @@ from planner.model import Focus, Kind, PhaseName, Session
 
 
 def content_hash(session: Session, alarm_minutes: int | None) -> str:
-    """What a subscriber sees of a session; a new hash means a new SEQUENCE."""
+    """What a subscriber sees of a session; a new hash means a new SEQUENCE. Whether it is an
+    all-day event is part of it (a race given a start time is a new event for clients even if
+    it covered the same instants), added only for all-day sessions so that the hashes of every
+    timed session, and with them their SEQUENCEs, stay what they were."""
     assert session.start is not None and session.end is not None
     parts = [
         session.start.astimezone(UTC).isoformat(),
@@ -52,6 +63,8 @@ def content_hash(session: Session, alarm_minutes: int | None) -> str:
         session.phase.value,
         str(alarm_minutes),
     ]
+    if session.all_day:
+        parts.append("all-day")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -62,23 +75,33 @@ class _Entry:
     raw: bytes | None = None  # the VEVENT's bytes in the previous feed, re-emitted unchanged
 
 
+MINUTE = timedelta(minutes=1)
+_KINDS = {"Lift": Kind.LIFT, "Run": Kind.RUN, "Race": Kind.RACE}
+_FOCUS = {Kind.LIFT: Focus.FULL, Kind.RUN: Focus.EASY, Kind.RACE: Focus.RACE}
+
+
 def _event_session(ev: FeedEvent, sid: str) -> Session:
-    """Enough of a session to re-render a cancelled event we no longer have in the plan."""
-    kind = Kind.LIFT if "Lift" in ev.categories else Kind.RUN
+    """Enough of a session to re-render a cancelled event we no longer have in the plan.
+
+    The kind is the first category liftrun wrote (a race-week run is ``Run,Race``: a run in the
+    race phase; race day itself is just ``Race``), and an all-day event stays one, so a cancelled
+    race day is re-rendered with its DATE values."""
+    kind = next((_KINDS[c] for c in ev.categories if c in _KINDS), Kind.RUN)
     phase = next((p for p in PhaseName if p.value.capitalize() in ev.categories), PhaseName.BASE)
     return Session(
         id=sid,
         date=ev.start.date(),
         kind=kind,
-        focus=Focus.FULL if kind is Kind.LIFT else Focus.EASY,
+        focus=_FOCUS[kind],
         phase=phase,
-        duration_minutes=int((ev.end - ev.start).total_seconds() // 60),
+        duration_minutes=int((ev.end.astimezone(UTC) - ev.start.astimezone(UTC)) // MINUTE),
         title=ev.summary,
         description=ev.description.split("\n\nWhy: ")[0],
         rules=(),
         reason="",
         start=ev.start,
         end=ev.end,
+        all_day=ev.all_day,
     )
 
 
@@ -102,6 +125,7 @@ class IcsFeedTarget:
         self.path = path
         self.shadow_path = shadow_path
         self.timezone = timezone
+        self.zone = ZoneInfo(timezone)
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.calendar_name = calendar_name
         self.alarm_minutes = alarm_minutes
@@ -119,13 +143,13 @@ class IcsFeedTarget:
         except OSError as exc:
             raise AdapterError(f"{self.name}: cannot read {self.path}: {exc.strerror}") from None
         blocks = _event_blocks(raw)
-        events = read_fast(raw, blocks)
+        events = read_fast(raw, blocks, self.zone)
         if events is None:  # not in the shape liftrun writes: let icalendar judge it
             try:
                 cal = icalendar.Calendar.from_ical(raw)
             except ValueError as exc:
                 raise AdapterError(f"{self.name}: {self.path} is not a valid feed: {exc}") from None
-            events = [from_icalendar(ev) for ev in cal.walk("VEVENT")]
+            events = [from_icalendar(ev, self.zone) for ev in cal.walk("VEVENT")]
         out: dict[str, _Entry] = {}
         for ev in events:
             sid = session_id_of(ev.uid)
@@ -231,10 +255,11 @@ class IcsFeedTarget:
                 e.session.id,
             ),
         )
+        first, last = timed_span(e.session for e in entries)
         cal = new_calendar(
             timezone=self.timezone,
-            first=min((e.session.date for e in entries), default=None),
-            last=max((e.session.date for e in entries), default=None),
+            first=first,
+            last=last,
             name=self.calendar_name,
             refresh_minutes=self.refresh_minutes,
             shadow=shadow,

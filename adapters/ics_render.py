@@ -4,6 +4,12 @@ Every TZID used gets a VTIMEZONE generated from the IANA database for the events
 only (RFC 5545 3.6.5), so a feed stays small and clients without that zone still show the right
 wall clock. The caller decides DTSTAMP, LAST-MODIFIED and SEQUENCE: a feed copies them from its
 previous version so an unchanged plan renders to the same bytes.
+
+An all-day session (race day without ``goal.race_time``, P4) is written as DATE values:
+``DTSTART;VALUE=DATE`` on its day and ``DTEND;VALUE=DATE`` on the next, the exclusive end of
+RFC 5545 3.6.1, so every client shows one day whatever its own zone and however long the local
+day is (23 hours on a spring-forward Sunday). DATE values use no TZID, so an all-day event needs
+no VTIMEZONE; a calendar of all-day events only gets none (:func:`timed_span`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from icalendar import Calendar, Timezone, vDuration, vText
 
 from adapters.protocol import placed_value, session_uid
 from planner.model import Kind, Session
+
+KIND_CATEGORY = {Kind.LIFT: "Lift", Kind.RUN: "Run", Kind.RACE: "Race"}
 
 PRODID = "-//liftrun//liftrun//EN"
 SHADOW_TITLE = "Training"
@@ -93,6 +101,34 @@ def _local(name: bytes, instant: datetime) -> bytes:
     return b"%s;TZID=%s:%s" % (name, key.encode(), instant.strftime("%Y%m%dT%H%M%S").encode())
 
 
+def all_day_dates(session: Session) -> tuple[date, date]:
+    """An all-day session's first day and the day after its last (RFC 5545's exclusive DTEND):
+    the local dates of its start and end, which are local midnights in the plan's zone
+    (``planner.race``). The dates are those of the times themselves, not ``session.date``, so a
+    race the athlete dragged to another day (a pin) is written on the day they chose."""
+    assert session.start is not None and session.end is not None
+    first = session.start.date()
+    # the day of the last instant covered, reckoned in UTC: wall-clock arithmetic would step
+    # back into a gap where a DST switch falls at midnight
+    last_instant = session.end.astimezone(UTC) - timedelta(microseconds=1)
+    last = last_instant.astimezone(session.start.tzinfo).date()
+    return first, max(last, first) + timedelta(days=1)
+
+
+def category_names(session: Session) -> list[str]:
+    """CATEGORIES: the kind (Lift, Run, Race), then the phase, once each (race day's phase is
+    "race" too, so it is just ``Race``)."""
+    names = [KIND_CATEGORY[session.kind], session.phase.value.capitalize()]
+    return list(dict.fromkeys(names))
+
+
+def timed_span(sessions: Iterable[Session]) -> tuple[date | None, date | None]:
+    """The first and last day of the timed sessions: the range a VTIMEZONE must cover. All-day
+    events are left out (DATE values carry no TZID)."""
+    days = [s.date for s in sessions if not s.all_day]
+    return (min(days), max(days)) if days else (None, None)
+
+
 def event_bytes(
     session: Session,
     meta: EventMeta,
@@ -106,6 +142,16 @@ def event_bytes(
     because icalendar's generic serialiser costs about 0.3 ms an event, too slow for a year's
     feed in the 50 ms budget. ``tests/adapters/test_ics_feed.py`` checks the result against an
     icalendar-built event, property by property, and with three independent parsers.
+
+    An all-day session (race day, P4) gets DATE values with the exclusive end (see the module
+    docstring) and is **OPAQUE** like every session: race day is the one day the athlete is
+    certainly not free, and the P4 rule keeps everything else off it, so a calendar that reads
+    liftrun's events as busy time (the shadow feed exists for exactly that, and liftrun's own
+    busy reader skips TRANSPARENT events) must see the day as busy. It gets no VALARM: an alarm
+    ``alarm_minutes`` before an all-day event would ring at 23:30 on the eve of the race, and
+    clients disagree on what a trigger relative to a DATE start means. X-LIFTRUN-PLACED still
+    holds the exact instants (the local midnights), which is what a read-back gets from the
+    DATE values (``adapters.protocol.day_start``), so an untouched race day never looks moved.
     """
     assert session.start is not None and session.end is not None
     stamp = _utc(meta.stamp or _EPOCH)
@@ -119,23 +165,21 @@ def event_bytes(
         b"DTSTAMP:" + stamp,
         b"LAST-MODIFIED:" + stamp,
         b"SEQUENCE:%d" % meta.sequence,
-        _local(b"DTSTART", session.start),
-        _local(b"DTEND", session.end),
+        *_times(session),
         b"SUMMARY:" + _text(SHADOW_TITLE if shadow else session.title),
         b"TRANSP:OPAQUE",
         b"STATUS:" + (b"CANCELLED" if meta.cancelled else b"CONFIRMED"),
     ]
     if not shadow:
-        kind = "Lift" if session.kind is Kind.LIFT else "Run"
         lines.append(b"DESCRIPTION:" + _text(description(session)))
-        lines.append(b"CATEGORIES:" + _text(kind) + b"," + _text(session.phase.value.capitalize()))
+        lines.append(b"CATEGORIES:" + b",".join(_text(c) for c in category_names(session)))
         lines.append(b"X-LIFTRUN-SESSION:" + _text(session.id))
         lines.append(b"X-LIFTRUN-PLACED:" + placed_value(session.start, session.end).encode())
         if meta.content_hash:
             lines.append(b"X-LIFTRUN-HASH:" + _text(meta.content_hash))
         if meta.cancelled_at is not None:
             lines.append(b"X-LIFTRUN-CANCELLED-AT:" + _utc(meta.cancelled_at))
-        if alarm_minutes is not None and not meta.cancelled:
+        if alarm_minutes is not None and not meta.cancelled and not session.all_day:
             trigger = _before(alarm_minutes)
             lines += [
                 b"BEGIN:VALARM",
@@ -146,6 +190,17 @@ def event_bytes(
             ]
     lines.append(b"END:VEVENT")
     return b"".join(_fold(line) for line in lines)
+
+
+def _times(session: Session) -> list[bytes]:
+    assert session.start is not None and session.end is not None
+    if session.all_day:
+        first, after = all_day_dates(session)
+        return [
+            b"DTSTART;VALUE=DATE:" + first.strftime("%Y%m%d").encode(),
+            b"DTEND;VALUE=DATE:" + after.strftime("%Y%m%d").encode(),
+        ]
+    return [_local(b"DTSTART", session.start), _local(b"DTEND", session.end)]
 
 
 def new_calendar(
@@ -190,10 +245,11 @@ def build_calendar(
         ((s, m) for s, m in events if s.start is not None),
         key=lambda sm: (sm[0].start.astimezone(UTC) if sm[0].start else _EPOCH, sm[0].id),
     )
+    first, last = timed_span(s for s, _ in items)
     cal = new_calendar(
         timezone=timezone,
-        first=min((s.date for s, _ in items), default=None),
-        last=max((s.date for s, _ in items), default=None),
+        first=first,
+        last=last,
         name=name,
         refresh_minutes=refresh_minutes,
         shadow=shadow,

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from adapters.ics_busy import BusyRead
+from planner.localtime import resolve
 from planner.model import Session
 
 UID_DOMAIN = "liftrun.invalid"  # RFC 2606: reserved, so our UIDs never collide with a real host
@@ -66,6 +68,16 @@ class TargetReset(AdapterError):
 class PreconditionFailed(AdapterError):
     """The event changed since it was read (ETag mismatch, HTTP 412): re-read, let the engine
     decide; it may be the athlete's own move."""
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant local ``day`` begins in ``zone``, reckoned as the planner reckons race day
+    (``planner.race``): an all-day event read back from any calendar (a DATE value, or Google's
+    ``{"date": ...}``) must give the very start and end liftrun wrote, or it would look moved by
+    hand. On a DST-change day the day is 23 or 25 hours long; where midnight falls in a
+    spring-forward gap, the day begins when the gap ends.
+    """
+    return resolve(day, time(0), zone).astimezone(zone)
 
 
 def placed_value(start: datetime, end: datetime) -> str:

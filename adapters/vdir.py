@@ -22,7 +22,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from adapters.protocol import (
     PreconditionFailed,
     SourceRead,
     SourceUnavailable,
+    day_start,
     parse_placed,
     session_id_of,
     session_uid,
@@ -250,6 +251,9 @@ class VdirTarget:
             end_value = start_value
         else:
             end_value = start_value + timedelta(days=1)
+        if not isinstance(start_value, datetime) and not isinstance(end_value, datetime):
+            # some clients write an all-day event's DTEND equal to its DTSTART: one day
+            end_value = max(end_value, start_value + timedelta(days=1))
         start, end = self._aware(start_value), self._aware(end_value)
         if end < start:
             raise ValueError(f"it ends ({end.isoformat()}) before it starts ({start.isoformat()})")
@@ -259,7 +263,7 @@ class VdirTarget:
         if isinstance(value, datetime):
             return value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
         if isinstance(value, date):
-            return datetime.combine(value, time(), tzinfo=self.zone)
+            return day_start(value, self.zone)
         raise TypeError(f"not a date or date-time: {value!r}")
 
     def _read_current(self, fname: str, current: OwnedEvent) -> _Item:
@@ -285,11 +289,14 @@ class VdirTarget:
         The VTIMEZONE spans the year before to the year after the session, not just its day:
         khal keeps it when the athlete moves the event, and readers that trust it (or, like
         vobject, cache the first VTIMEZONE seen per TZID for every later file) would otherwise
-        put a session moved across a DST switch an hour off.
+        put a session moved across a DST switch an hour off. An all-day session (race day) has
+        DATE values, which name no zone: it gets no VTIMEZONE.
         """
         year = session.date.year
         cal = new_calendar(
-            timezone=self.timezone, first=date(year - 1, 1, 2), last=date(year + 1, 12, 30)
+            timezone=self.timezone,
+            first=None if session.all_day else date(year - 1, 1, 2),
+            last=None if session.all_day else date(year + 1, 12, 30),
         )
         for prop in _FEED_ONLY:
             cal.pop(prop, None)

@@ -168,8 +168,14 @@ def test_ics_output_parses_with_two_independent_parsers(tmp_path: Path) -> None:
     assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
     parsed = vobject.readOne(out)
     assert len(parsed.vevent_list) == len(sessions)
-    first = min(parsed.vevent_list, key=lambda e: e.dtstart.value)
+    timed = [e for e in parsed.vevent_list if isinstance(e.dtstart.value, datetime)]
+    first = min(timed, key=lambda e: e.dtstart.value)
     assert first.dtstart.value.isoformat() == sessions[0]["start"]
+    # race day (P4) is the one all-day event: a DATE, the exclusive end the next day
+    (race,) = [s for s in sessions if s["kind"] == "race"]
+    (day,) = [e for e in parsed.vevent_list if not isinstance(e.dtstart.value, datetime)]
+    assert day.dtstart.value.isoformat() == race["date"]
+    assert (day.dtend.value - day.dtstart.value).days == 1
 
 
 def test_table_is_the_default(tmp_path: Path) -> None:

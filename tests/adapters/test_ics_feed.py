@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -23,6 +24,7 @@ from planner.plan import build_plan
 from tests.conftest import make_settings
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
 FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 
 
@@ -268,9 +270,9 @@ def test_the_fast_reader_agrees_with_icalendar_on_liftruns_own_feed(tmp_path: Pa
     push(feed(path, now=NOW + timedelta(days=1)), items[3:])  # three cancelled entries
     raw = path.read_bytes()
     blocks = _event_blocks(raw)
-    fast = read_fast(raw, blocks)
+    fast = read_fast(raw, blocks, BERLIN)
     assert fast is not None and len(fast) == len(items)
-    slow = [from_icalendar(e) for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")]
+    slow = [from_icalendar(e, BERLIN) for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")]
     assert sorted(fast, key=lambda e: e.uid) == sorted(slow, key=lambda e: e.uid)
     assert sum(e.cancelled for e in fast) == 3
 
@@ -279,6 +281,6 @@ def test_a_feed_in_another_shape_is_read_by_icalendar(tmp_path: Path) -> None:
     path = tmp_path / "feed.ics"
     push(feed(path), sessions())
     raw = path.read_bytes().replace(b"\r\n", b"\n")  # an editor rewrote the line endings
-    assert read_fast(raw, _event_blocks(raw)) is None
+    assert read_fast(raw, _event_blocks(raw), BERLIN) is None
     path.write_bytes(raw)
     assert len(feed(path).list_owned(*FAR)) == len(sessions())
