@@ -40,10 +40,11 @@ from adapters.protocol import (
     PreconditionFailed,
     SourceRead,
     TargetReset,
+    day_start,
 )
 from config.models import Settings
 from planner.busy import BusyInterval
-from planner.model import Plan, Session, Unplaced
+from planner.model import Kind, Plan, Session, Unplaced
 from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import build_plan, default_span
 from sync.state import EventRow, Pin, StateStore, Tombstone
@@ -320,13 +321,17 @@ def _place(
             "nothing new is placed and nothing is cancelled until it can"
         )
     scope_ids = {s.id for s in scope}
+    pinned = {k: (p.start, p.end) for k, p in pins.items() if k in scope_ids}
+    for i, s in enumerate(scope):
+        if s.kind is Kind.RACE and s.id in pinned:  # race day moved by hand: its own times
+            scope[i] = _race_where_pinned(s, pinned.pop(s.id), settings)
     result = place(
         scope,
         PlaceRules.from_settings(settings),
         busy,
         now=now,
         previous={k: v for k, v in previous.items() if k in scope_ids},
-        pinned={k: (p.start, p.end) for k, p in pins.items() if k in scope_ids},
+        pinned=pinned,
         freeze_until=freeze_until,
     )
     final = apply_placement(replace(plan, sessions=tuple(scope), unplaced=()), result)
@@ -334,6 +339,33 @@ def _place(
     report.unplaced = [{"id": k, "reason": v} for k, v in unplaced.items()]
     report.warnings.extend(final.warnings)
     return {s.id: s for s in final.sessions if s.start is not None}, unplaced
+
+
+def _race_where_pinned(
+    race: Session, pin: tuple[datetime, datetime], settings: Settings
+) -> Session:
+    """Race day as the athlete left it after moving it by hand (S9), like any pinned session.
+
+    Placement keeps race day at the session's own times (P4) and takes no pin for it, so the
+    athlete's time becomes the session's (and the pin is not passed on as well, which would
+    only warn that the race breaks P4 with itself and lies outside the training windows):
+    every other target then shows the day they chose, and P4 keeps the other sessions off that
+    day. Whole local days stay an all-day event; a time they gave it makes it a timed one.
+    """
+    zone = settings.zone
+    start, end = pin[0].astimezone(zone), pin[1].astimezone(zone)
+    length = end.astimezone(UTC) - start.astimezone(UTC)  # in UTC: not by wall clock
+    whole_days = end > start and all(
+        t.astimezone(UTC) == day_start(t.date(), zone).astimezone(UTC) for t in (start, end)
+    )
+    return replace(
+        race,
+        date=start.date(),
+        start=start,
+        end=end,
+        all_day=whole_days,
+        duration_minutes=round(length / timedelta(minutes=1)),
+    )
 
 
 @dataclass(frozen=True)
