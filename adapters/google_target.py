@@ -61,7 +61,7 @@ from google.auth.credentials import Credentials
 
 from adapters.atomic import atomic_write
 from adapters.google_client import ApiFailure, GoogleClient, Json, Unreachable
-from adapters.ics_render import description
+from adapters.ics_render import all_day_dates, description
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -73,6 +73,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     TargetReset,
+    day_start,
     parse_placed,
     placed_value,
 )
@@ -125,9 +126,8 @@ def _when(value: Any, tz: ZoneInfo) -> datetime | None:
         if isinstance(value.get("dateTime"), str):
             moment = datetime.fromisoformat(value["dateTime"])
             return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
-        if isinstance(value.get("date"), str):  # the athlete made it an all-day event
-            day = date.fromisoformat(value["date"])
-            return datetime(day.year, day.month, day.day, tzinfo=tz)
+        if isinstance(value.get("date"), str):  # race day, or the athlete made it all day
+            return day_start(date.fromisoformat(value["date"]), tz)
     except ValueError:
         return None
     return None
@@ -457,19 +457,44 @@ class GoogleTarget:
 
     # -- writing -----------------------------------------------------------------------------
     def body(self, session: Session, content_hash: str) -> Json:
-        """The event as liftrun writes it (without the id)."""
+        """The event as liftrun writes it (without the id).
+
+        An all-day session (race day) is ``{"date": ...}`` with the exclusive end date, as
+        Google writes all-day events; a timed one ``{"dateTime": ..., "timeZone": ...}``. The
+        other field is sent as null because ``events.patch`` merges ``start`` and ``end``
+        field by field: without the null, a race given a start time (or losing it) would carry
+        both a date and a dateTime, which Google refuses. As in the ICS rendering, an all-day
+        event gets no reminder (it would ring at 23:30 on the eve of the race) and stays
+        opaque: race day is busy."""
         assert session.start is not None and session.end is not None
         zone = getattr(session.start.tzinfo, "key", None) or self.timezone
         overrides = (
             [{"method": "popup", "minutes": self.alarm_minutes}]
-            if self.alarm_minutes is not None
+            if self.alarm_minutes is not None and not session.all_day
             else []
         )
+        start: Json
+        end: Json
+        if session.all_day:
+            first, after = all_day_dates(session)
+            start = {"date": first.isoformat(), "dateTime": None, "timeZone": None}
+            end = {"date": after.isoformat(), "dateTime": None, "timeZone": None}
+        else:
+            start = {
+                "dateTime": session.start.isoformat(timespec="seconds"),
+                "timeZone": zone,
+                "date": None,
+            }
+            end = {
+                "dateTime": session.end.isoformat(timespec="seconds"),
+                "timeZone": zone,
+                "date": None,
+            }
         body: Json = {
             "summary": session.title,
             "description": description(session),
-            "start": {"dateTime": session.start.isoformat(timespec="seconds"), "timeZone": zone},
-            "end": {"dateTime": session.end.isoformat(timespec="seconds"), "timeZone": zone},
+            "start": start,
+            "end": end,
             "reminders": {"useDefault": False, "overrides": overrides},
             "transparency": "opaque",
             "extendedProperties": {

@@ -121,10 +121,14 @@ def get(calendar: Calendar, event_id: str) -> Json:
 
 
 def _merge(target: Json, patch: Json) -> None:
+    """Patch semantics: objects are merged field by field, a null removes the field. ``start``
+    and ``end`` too, as Google does: patching an all-day event with only a ``dateTime`` leaves
+    its ``date`` in place, and the result (both set) is refused with 400; the client has to send
+    ``"date": null`` (and the reverse for a timed event made all-day)."""
     for key, value in patch.items():
         if value is None:
             target.pop(key, None)
-        elif key in ("start", "end", "originalStartTime") or not isinstance(value, dict):
+        elif key == "originalStartTime" or not isinstance(value, dict):
             target[key] = copy.deepcopy(value)
         else:
             existing = target.get(key)

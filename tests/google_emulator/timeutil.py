@@ -82,7 +82,7 @@ def normalize_when(when: Json, field: str, calendar_tz: str, *, recurring: bool)
         raise bad_request(f"Invalid {field} time.", "invalid", field)
     if not has_date and not has_time:
         raise ApiError(400, "required", f"Missing {field} time.", location=field)
-    out: Json = dict(when)
+    out: Json = {k: v for k, v in when.items() if v is not None}  # null means unset
     if has_date:
         parse_date(str(when["date"]))
         out.pop("dateTime", None)
