@@ -24,7 +24,6 @@ from adapters.ics_render import render_calendar
 from config.loader import LoadedConfig, load
 from planner.busy import BusyInterval
 from planner.explain import explain
-from planner.phases import timeline
 from planner.placement import PlaceRules, apply_placement, place
 from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
@@ -150,7 +149,7 @@ def plan(
     else:
         width = shutil.get_terminal_size((160, 40)).columns if sys.stdout.isatty() else 160
         console = Console(width=max(width, 120), soft_wrap=False)
-        print_plan(result, timeline(settings.goal).race_date, console)
+        print_plan(result, console)
 
 
 @main.command()

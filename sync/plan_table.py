@@ -23,11 +23,23 @@ PHASE_STYLE = {
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _race(s: Session) -> Text:
+    """Race day from the race session itself (P4): its title and its start time, or "all day"."""
+    text = Text("RACE DAY", style="bold red")
+    text.append(f"\n  {s.title.removeprefix('Race: ')}", style="red")
+    when = "all day" if s.all_day or s.start is None else s.start.strftime("%H:%M")
+    text.append(f"\n  {when}", style="dim")
+    return text
+
+
 def _cell(sessions: list[Session]) -> Text:
     text = Text()
     for i, s in enumerate(sessions):
         if i:
             text.append("\n")
+        if s.kind is Kind.RACE:
+            text.append_text(_race(s))
+            continue
         icon = "L" if s.kind is Kind.LIFT else "R"
         label = s.focus.value.replace("optional_easy", "opt. easy")
         start = s.start.strftime("%H:%M") if s.start else "--:--"
@@ -36,7 +48,7 @@ def _cell(sessions: list[Session]) -> Text:
     return text
 
 
-def render(plan: Plan, race_date: date | None) -> Group:
+def render(plan: Plan) -> Group:
     by_day: dict[date, list[Session]] = defaultdict(list)
     for s in plan.sessions:
         by_day[s.date].append(s)
@@ -56,9 +68,7 @@ def render(plan: Plan, race_date: date | None) -> Group:
         for k in range(7):
             day = monday + timedelta(days=k)
             cell = _cell(by_day.get(day, []))
-            if race_date == day:
-                cell = Text("RACE DAY", style="bold red")
-            elif not by_day.get(day):
+            if not by_day.get(day):
                 cell = Text("rest", style="dim")
             cells.append(cell)
         table.add_row(
@@ -75,5 +85,5 @@ def render(plan: Plan, race_date: date | None) -> Group:
     return Group(*parts)
 
 
-def print_plan(plan: Plan, race_date: date | None, console: Console) -> None:
-    console.print(render(plan, race_date))
+def print_plan(plan: Plan, console: Console) -> None:
+    console.print(render(plan))
