@@ -16,7 +16,8 @@ from pathlib import Path
 
 from adapters.ics_feed import IcsFeedTarget, content_hash
 from config.models import Settings
-from planner.placement import PlaceRules, apply_placement, place
+from planner.constraints import RuleBook
+from planner.placement import apply_placement, place
 from planner.plan import build_plan
 
 BUDGET_S = 0.050
@@ -32,7 +33,7 @@ def year_of_sessions() -> tuple:  # type: ignore[type-arg]
         | {"sat": ["07:00-12:00"], "sun": ["08:00-11:00"]},
     )
     plan = build_plan(settings, date(2027, 1, 4), 52)
-    result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
+    result = place(plan.sessions, RuleBook.from_settings(settings), [], now=NOW)
     return apply_placement(plan, result).sessions
 
 

@@ -29,7 +29,8 @@ from adapters.feed_token import FeedToken
 from adapters.ics_feed import IcsFeedTarget, content_hash
 from config.loader import load
 from config.models import Goal, Race
-from planner.placement import PlaceRules, apply_placement, place
+from planner.constraints import RuleBook
+from planner.placement import apply_placement, place
 from planner.plan import build_plan
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "samples" / "default.toml"
@@ -61,9 +62,7 @@ def feed_bytes() -> bytes:
     )
     plan = build_plan(settings, date(2027, 1, 4), 52)
     now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    placed = apply_placement(
-        plan, place(plan.sessions, PlaceRules.from_settings(settings), now=now)
-    )
+    placed = apply_placement(plan, place(plan.sessions, RuleBook.from_settings(settings), now=now))
     with tempfile.TemporaryDirectory() as tmp:
         target = IcsFeedTarget(
             Path(tmp) / "f.ics", name="bench", timezone=settings.timezone, now=now

@@ -38,10 +38,11 @@ from zoneinfo import ZoneInfo
 
 from config.models import Settings
 from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.freetime import BusyIndex
 from planner.model import Session
 from planner.phases import monday_of
-from planner.placement import PlacementResult, PlaceRules, Status, place
+from planner.placement import PlacementResult, Status, place
 from planner.plan import build_plan
 
 BUDGET_FULL = 1.0  # seconds, budget 1
@@ -232,7 +233,7 @@ def _header(title: str) -> None:
 @dataclass(frozen=True)
 class FullYear:
     sessions: list[Session]
-    rules: PlaceRules
+    rules: RuleBook
     result: PlacementResult
     index: Timing  # BusyIndex.build alone
     place: Timing  # place() with the index built beforehand
@@ -242,7 +243,7 @@ class FullYear:
 def full_year(label: str, settings: Settings, busy: list[BusyInterval]) -> FullYear:
     """Budget 1: index build, place with a built index, and both together."""
     sessions = list(build_plan(settings, START, WEEKS).sessions)
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     t_index, index = timed(partial(BusyIndex.build, busy), RUNS)
     t_place, result = timed(partial(place, sessions, rules, index, now=NOW), RUNS)
     t_both, _ = timed(partial(place, sessions, rules, busy, now=NOW), RUNS)
@@ -262,7 +263,7 @@ def full_year(label: str, settings: Settings, busy: list[BusyInterval]) -> FullY
 
 
 def replan(
-    sessions: list[Session], rules: PlaceRules, busy: list[BusyInterval], first: PlacementResult
+    sessions: list[Session], rules: RuleBook, busy: list[BusyInterval], first: PlacementResult
 ) -> tuple[Timing, int]:
     """Budget 2: one new busy event on top of a placed session in one week."""
     monday = START + timedelta(weeks=REPLAN_WEEK - 1)
@@ -322,7 +323,7 @@ def replan(
 
 def growth(settings: Settings, first: Timing) -> None:
     """How the 52-week time grows with busy events, and with weeks at 10,000 events."""
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     _header(f"Growth (no race), best of {SCALE_RUNS}; place() with the index built beforehand")
     plan52 = list(build_plan(settings, START, WEEKS).sessions)
     for total in (1_000, 5_000, 10_000, 20_000):
@@ -354,7 +355,7 @@ def profile(settings: Settings, busy: list[BusyInterval]) -> None:
     import pstats  # noqa: PLC0415
 
     sessions = list(build_plan(settings, START, WEEKS).sessions)
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     index = BusyIndex.build(busy)
     profiler = cProfile.Profile()
     profiler.runcall(place, sessions, rules, index, now=NOW)

@@ -1,8 +1,10 @@
 """The phase timeline of a goal (rules P1, P2, P5).
 
 Phases are aligned to Monday-to-Sunday weeks, because the week templates (R2, R5) are weekly:
-a ``plan_start`` in mid-week starts the block on that week's Monday. The only week shared by two
-phases is race week: ``race`` up to race day, ``recovery`` after it (P5).
+a ``plan_start`` in mid-week starts the block on that week's Monday. The exception is race week
+(P3): always the seven days that end on race day, whatever weekday the race is on, so a Wednesday
+race's race week runs Thursday to Wednesday and the calendar weeks around it hold two phases
+(taper, then race; race, then recovery).
 
 Marathon, race on Sunday 2027-10-10, defaults (peak 8, taper 3, recovery 2 weeks)::
 
@@ -10,6 +12,8 @@ Marathon, race on Sunday 2027-10-10, defaults (peak 8, taper 3, recovery 2 weeks
     | recovery 10-11 .. 10-24 | base 10-25 ...
 
 "Peak starts 8 weeks before race day" counts race week as the 8th; the 3-week taper likewise.
+A block more than twice the distance's usual length starts with base weeks, so the build keeps
+its usual length (``build_start``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,19 @@ class Timeline:
     segments: tuple[Phase, ...]
     race_date: date | None
     plan_start: date | None
+    build_start: date | None = None  # later than plan_start only for a block over twice usual
+
+    @property
+    def race_week_start(self) -> date | None:
+        """P3: race week is the seven days that end on race day."""
+        return None if self.race_date is None else self.race_date - timedelta(days=6)
+
+    @property
+    def block_weeks(self) -> int | None:
+        """Weeks from plan start through race week (None without a race)."""
+        if self.race_date is None or self.plan_start is None:
+            return None
+        return (monday_of(self.race_date) - self.plan_start).days // 7 + 1
 
     def phase_on(self, day: date) -> Phase:
         for seg in self.segments:
@@ -84,7 +101,11 @@ def timeline(goal: Goal) -> Timeline:
     plan_start = default_plan_start(goal)
     assert plan_start is not None
     race_week = monday_of(race_day)
+    race_start = race_day - timedelta(days=6)  # P3
     day = timedelta(days=1)
+    build_start = plan_start
+    if (race_week - plan_start).days // 7 + 1 > 2 * d.block_weeks:
+        build_start = race_week - timedelta(weeks=d.block_weeks - 1)  # base weeks first
     if goal.race.is_long:
         peak_start = race_week - timedelta(weeks=d.peak_weeks - 1)
         taper_start = race_week - timedelta(weeks=d.taper_weeks - 1)
@@ -93,11 +114,11 @@ def timeline(goal: Goal) -> Timeline:
     recovery_end = sunday_of(race_day) + timedelta(weeks=d.recovery_weeks)
 
     raw = [
-        (PhaseName.BASE, _FAR_PAST, plan_start - day),
-        (PhaseName.BUILD, plan_start, peak_start - day),
-        (PhaseName.PEAK, max(peak_start, plan_start), taper_start - day),
-        (PhaseName.TAPER, max(taper_start, plan_start), race_week - day),
-        (PhaseName.RACE, min(race_week, race_day), race_day),
+        (PhaseName.BASE, _FAR_PAST, build_start - day),
+        (PhaseName.BUILD, build_start, min(peak_start, race_start) - day),
+        (PhaseName.PEAK, max(peak_start, plan_start), min(taper_start, race_start) - day),
+        (PhaseName.TAPER, max(taper_start, plan_start), race_start - day),
+        (PhaseName.RACE, race_start, race_day),
         (PhaseName.RECOVERY, race_day + day, recovery_end),
         (PhaseName.BASE, recovery_end + day, _FAR_FUTURE),
     ]
@@ -109,4 +130,4 @@ def timeline(goal: Goal) -> Timeline:
             continue
         segments.append(Phase(name, start, end))
         cursor = end + day
-    return Timeline(tuple(segments), race_day, plan_start)
+    return Timeline(tuple(segments), race_day, plan_start, build_start)

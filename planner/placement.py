@@ -21,31 +21,35 @@ The objective is lexicographic, as S10 asks:
    proved feasible or infeasible exhaustively before the next);
 2. move as few previously placed sessions as possible (a session that still fits keeps its exact
    time, because any move costs more than every other preference together);
-3. move each displaced session as little as possible: same day first, then the nearest day of
+3. share as few days as possible that the plan kept apart (S7: a two-a-day only when needed,
+   and then a warning names it);
+4. move each displaced session as little as possible: same day first, then the nearest day of
    the same week, then the smallest shift of the clock;
-4. new sessions go to the planner's day and time, as early as the window allows.
+5. new sessions go to the planner's day and time, as early as the window allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from config.models import Priority, Settings
 from planner.busy import BusyInterval
+from planner.constraints import Facts, RuleBook, Timed, near_days, share_day, timed_clash
 from planner.drops import drop_order, drop_sets
 from planner.freetime import BusyIndex, DayFree, day_free
-from planner.model import Focus, Kind, PhaseName, Plan, Session, Unplaced
+from planner.model import Focus, Kind, Plan, Session, Unplaced
 from planner.phases import monday_of
 from planner.rules import sorted_ids
 
 GRID = timedelta(minutes=15)
-COST_MOVE = 25_000  # above the day and clock distance of ten sessions (10 x 2,087)
+COST_MOVE = 50_000  # above ten sessions' day and clock distance (10 x 2,087) and 7 pairs
 COST_DAY = 300  # one day of distance; above any clock shift (at most 287 five-minute steps)
+COST_PAIR = 3_000  # S7: a day shared that the plan did not pair; above one session's distance,
+# and seven of them below one move, so fewer moves still comes first
 COST_DROP = 10**8  # times 2**rank in S10 order: one more important drop outweighs all others
 NODE_LIMIT = 20_000  # per drop set; hitting it is reported as a warning
 
@@ -57,53 +61,6 @@ class Status(StrEnum):
     PINNED = "pinned"  # moved by the athlete: fixed (S9)
     FROZEN = "frozen"  # in the past or inside the freeze horizon: fixed (S9)
     FIXED = "fixed"  # race day (P4): its date is the goal's, never the placement's
-
-
-@dataclass(frozen=True)
-class PlaceRules:
-    """The rule numbers the placement needs, resolved from the settings once."""
-
-    zone: ZoneInfo
-    windows: tuple[tuple[tuple[time, time], ...], ...]
-    buffer: timedelta
-    strength_priority: bool
-    run_first_phases: frozenset[PhaseName]
-    same_day_gap: timedelta
-    back_to_back_run_minutes: int
-    hard_gap: timedelta
-    region_gap_days: int
-    rest_days: int
-    max_per_day: int
-    run_on_lift_day_max: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PlaceRules:
-        r = settings.rules
-        endurance = settings.athlete.priority is Priority.ENDURANCE
-        run_first: frozenset[PhaseName] = frozenset()
-        if endurance and settings.goal.race.is_long:
-            run_first = frozenset({PhaseName.BUILD, PhaseName.PEAK})  # S2
-        return cls(
-            zone=settings.zone,
-            windows=tuple(settings.availability.windows(d) for d in range(7)),
-            buffer=timedelta(minutes=settings.availability.buffer_minutes),
-            strength_priority=not endurance,
-            run_first_phases=run_first,
-            same_day_gap=timedelta(
-                hours=r.endurance_gap_hours if endurance else r.same_day_gap_hours
-            ),
-            back_to_back_run_minutes=r.endurance_back_to_back_run_minutes if endurance else 0,
-            hard_gap=timedelta(hours=r.hard_run_lower_lift_gap_hours),
-            region_gap_days=r.region_gap_days,
-            rest_days=r.rest_days_per_week,
-            max_per_day=r.max_sessions_per_day,
-            run_on_lift_day_max=r.run_on_lift_day_max_minutes,
-        )
-
-    @property
-    def reach_days(self) -> int:
-        """How many days apart two sessions can still constrain each other (S4, S5)."""
-        return max(1, self.region_gap_days - 1, ceil(self.hard_gap / timedelta(days=1)) + 1)
 
 
 @dataclass(frozen=True, order=True)
@@ -147,69 +104,15 @@ class _Item:
     candidates: list[tuple[int, Slot]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """The rule facts of one session, looked up once (the search asks them very often)."""
-
-    lift: bool
-    lower: bool
-    upper: bool
-    hard: bool
-    easy: bool
-    minutes: int
-    run_first: bool
-    race: bool = False
+def _facts(session: Session, rules: RuleBook) -> Facts:
+    return Facts.of(session.focus, session.duration_minutes, session.phase, rules)
 
 
-def _facts(session: Session, rules: PlaceRules) -> _Facts:
-    f = session.focus
-    return _Facts(
-        lift=f.kind is Kind.LIFT,
-        lower=f.loads_lower,
-        upper=f.loads_upper,
-        hard=f.is_hard_run,
-        easy=f.is_easy_run,
-        minutes=session.duration_minutes,
-        run_first=session.phase in rules.run_first_phases,
-        race=session.kind is Kind.RACE,
+def clash(a: Facts, sa: Slot, b: Facts, sb: Slot, rules: RuleBook) -> str | None:
+    """The rule id two placed sessions break together, or None (``planner.constraints``)."""
+    return timed_clash(
+        Timed(a, sa.start, sa.end, sa.day), Timed(b, sb.start, sb.end, sb.day), rules
     )
-
-
-def clash(a: _Facts, sa: Slot, b: _Facts, sb: Slot, rules: PlaceRules) -> str | None:
-    """The rule id two placed sessions break together, or None (S2, S3, S4, S5, S7, R3, P4)."""
-    if a.race or b.race:
-        return "P4" if sa.day == sb.day else None  # race day holds nothing else
-    if sa.day == sb.day:
-        if a.lift == b.lift or rules.max_per_day < 2:
-            return "S7"
-        lift, run = (a, b) if a.lift else (b, a)
-        s_lift, s_run = (sa, sb) if a.lift else (sb, sa)
-        if rules.strength_priority and (not run.easy or run.minutes > rules.run_on_lift_day_max):
-            return "R3"
-        if (a.lower and b.hard) or (a.hard and b.lower):
-            return "S4"  # never an interval or tempo day that is also a leg day
-        first, second = (s_run, s_lift) if run.run_first else (s_lift, s_run)
-        if second.start < first.end:
-            return "S2"
-        b2b = rules.back_to_back_run_minutes
-        gap = timedelta(0) if b2b and run.minutes < b2b else rules.same_day_gap
-        if second.start < first.end + gap:
-            return "S3"
-        del lift
-    elif sa.start < sb.end and sb.start < sa.end:
-        return "S7"
-    if (a.lower and b.hard) or (a.hard and b.lower):
-        gap = rules.hard_gap
-        if not (sb.start >= sa.end + gap or sa.start >= sb.end + gap):
-            return "S4"
-    if (
-        a.lift
-        and b.lift
-        and ((a.lower and b.lower) or (a.upper and b.upper))
-        and abs((sa.day - sb.day).days) < rules.region_gap_days
-    ):
-        return "S5"
-    return None
 
 
 def _local_minutes(instant: datetime, zone: ZoneInfo) -> int:
@@ -232,9 +135,9 @@ class _Week:
     def __init__(
         self,
         movable: list[_Item],
-        fixed: list[tuple[_Facts, Slot]],
+        fixed: list[tuple[Facts, Slot]],
         week_days: list[date],
-        rules: PlaceRules,
+        rules: RuleBook,
         labels: list[str] | None = None,
     ) -> None:
         self.items = movable
@@ -299,36 +202,40 @@ class _Week:
         self._days_dfs(open_, {}, 0, first_only=first_only)
 
     def _day_clash(self, i: int, day: date, chosen: Mapping[int, date]) -> bool:
-        """Day-level rules against the days already chosen and the fixed sessions (S4 same day,
-        S5, S7, R3); the slot search checks the rest to the minute."""
+        """Day-level rules against the days already chosen and the fixed sessions (S5, S7, R3,
+        S4 on one day, L3, G5, P4); the slot search checks the rest to the minute."""
         f = self.facts[i]
-        gap = self.rules.region_gap_days
         others = [(self.facts[j], d) for j, d in chosen.items()]
         others += [(g, s.day) for g, s in self.fixed]
         if sum(d == day for _, d in others) >= self.rules.max_per_day:
             return True  # S7 counts pins and past sessions too
         for g, d in others:
             if d == day:
-                if f.lift == g.lift or self.rules.max_per_day < 2:
+                if share_day(f, g, self.rules, may_cap=False) is not None:
                     return True
-                if (f.lower and g.hard) or (f.hard and g.lower):
-                    return True
-                run = g if f.lift else f
-                if self.rules.strength_priority and (
-                    not run.easy or run.minutes > self.rules.run_on_lift_day_max
-                ):
-                    return True
-            if (
-                f.lift
-                and g.lift
-                and ((f.lower and g.lower) or (f.upper and g.upper))
-                and abs((d - day).days) < gap
-            ):
+            elif near_days(f, g, (day - d).days, self.rules) is not None:
                 return True
         return False
 
+    def _pair_cost(self, i: int, day: date, chosen: Mapping[int, date]) -> int:
+        """S7: sharing a day the planner did not pair costs ``COST_PAIR``."""
+        others = [j for j, d in chosen.items() if d == day]
+        fixed = any(s.day == day for _, s in self.fixed)
+        if not others and not fixed:
+            return 0
+        planned = self.items[i].session.date == day and all(
+            self.items[j].session.date == day for j in others
+        )
+        return 0 if planned else COST_PAIR
+
     def _days_dfs(
-        self, open_: list[int], chosen: dict[int, date], cost: int, *, first_only: bool
+        self,
+        open_: list[int],
+        chosen: dict[int, date],
+        cost: int,
+        *,
+        first_only: bool,
+        pairs: int = 0,
     ) -> bool:
         self.nodes += 1
         if self.nodes > self.limit:
@@ -347,31 +254,34 @@ class _Week:
             if not days:
                 return False
             options.append((len(days), i, days))
-        bound = cost + sum(days[0][0] for _, _, days in options)
+        bound = cost + pairs + sum(days[0][0] for _, _, days in options)
         if self.best is not None and bound >= self.best[0]:
             return False
         if not options:
-            return self._slots(chosen, first_only=first_only)
+            return self._slots(chosen, first_only=first_only, base=pairs)
         _, i, days = min(options, key=lambda o: (o[0], not self.facts[o[1]].lift, o[1]))
         rest = [k for k in open_ if k != i]
         found = False
         for day_cost, day in days:
-            if self.best is not None and cost + day_cost >= self.best[0]:
+            if self.best is not None and cost + pairs + day_cost >= self.best[0]:
                 break
+            extra = self._pair_cost(i, day, chosen)
             chosen[i] = day
-            if self._days_dfs(rest, chosen, cost + day_cost, first_only=first_only):
+            if self._days_dfs(
+                rest, chosen, cost + day_cost, first_only=first_only, pairs=pairs + extra
+            ):
                 found = True
             del chosen[i]
             if (found and first_only) or self.gave_up:
                 return found
         return found
 
-    def _slots(self, chosen: dict[int, date], *, first_only: bool) -> bool:
+    def _slots(self, chosen: dict[int, date], *, first_only: bool, base: int) -> bool:
         domains = [0] * len(self.items)
         for i, day in chosen.items():
             domains[i] = self.day_bits[i][day]
         assign: list[Slot | None] = [None] * len(self.items)
-        return self._dfs(assign, sorted(chosen), domains, cost=0, first_only=first_only)
+        return self._dfs(assign, sorted(chosen), domains, cost=base, first_only=first_only)
 
     def _dfs(
         self,
@@ -429,7 +339,7 @@ class _Week:
 class _Days:
     """Free time per local day, computed once per day."""
 
-    def __init__(self, rules: PlaceRules, busy: BusyIndex, not_before: datetime) -> None:
+    def __init__(self, rules: RuleBook, busy: BusyIndex, not_before: datetime) -> None:
         self.rules = rules
         self.busy = busy
         self.not_before = not_before
@@ -469,7 +379,7 @@ def _candidates(
     item: _Item,
     week: list[date],
     days: _Days,
-    rules: PlaceRules,
+    rules: RuleBook,
     fixed: Sequence[Slot] = (),
 ) -> None:
     """Slots for ``item``: the grid and span edges, its previous and planned starts, and the
@@ -515,14 +425,14 @@ def _cost(slot: Slot, previous: Slot | None, planned: Slot | None, zone: ZoneInf
 class _Run:
     """What one call of ``place`` accumulates week by week."""
 
-    rules: PlaceRules
+    rules: RuleBook
     days: _Days
     now: datetime
     prev: dict[str, tuple[datetime, datetime]]
     pins: dict[str, tuple[datetime, datetime]]
     frozen_before: datetime
     placed: dict[str, Placement] = field(default_factory=dict)
-    context: list[tuple[_Facts, Slot, Session]] = field(default_factory=list)
+    context: list[tuple[Facts, Slot, Session]] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
@@ -531,7 +441,7 @@ class _Run:
 
 def place(
     sessions: Sequence[Session],
-    rules: PlaceRules,
+    rules: RuleBook,
     busy: Sequence[BusyInterval] | BusyIndex = (),
     *,
     now: datetime,
@@ -570,6 +480,7 @@ def place(
         if s_id in run.placed:
             run.warnings.extend(_pin_warnings(run.placed[s_id], sessions, run.placed, index, rules))
     run.warnings.extend(_rest_day_warnings(run.placed, rules))
+    run.warnings.extend(_two_a_day_warnings(sessions, run.placed, rules))
     ordered = tuple(
         sorted(run.placed.values(), key=lambda p: (p.start.astimezone(UTC), p.session_id))
     )
@@ -642,9 +553,9 @@ def _label(s: Session, pins: Mapping[str, tuple[datetime, datetime]]) -> str:
 
 def _solve(
     movable: list[_Item],
-    near: list[tuple[_Facts, Slot]],
+    near: list[tuple[Facts, Slot]],
     week_days: list[date],
-    rules: PlaceRules,
+    rules: RuleBook,
     labels: list[str] | None = None,
 ) -> _Solved:
     week = _Week(movable, near, week_days, rules, labels)
@@ -703,6 +614,9 @@ _RULE_WORDS = {
     "S5": "S5 keeps two days from",
     "S7": "S7 allows no second session of its kind beside",
     "R3": "R3 allows only a short easy run beside",
+    "G5": "G5 keeps a day between hard runs, away from",
+    "L3": "L3 keeps plyometrics off a day that starts with",
+    "P4": "P4 keeps race day clear of",
 }
 
 
@@ -728,9 +642,7 @@ def _assigned(solved: _Solved, skip: int) -> dict[int, Slot]:
     return {j: s for j, s in enumerate(solved.slots) if s is not None and j != skip}
 
 
-def _placement(
-    item: _Item, slot: Slot, solved: _Solved, days: _Days, rules: PlaceRules
-) -> Placement:
+def _placement(item: _Item, slot: Slot, solved: _Solved, days: _Days, rules: RuleBook) -> Placement:
     zone = rules.zone
     s = item.session
     assigned = _assigned(solved, item.index)
@@ -807,7 +719,7 @@ def _fixed_placement(
 
 
 def _explain_unplaced(
-    item: _Item, solved: _Solved, days: _Days, rules: PlaceRules, now: datetime
+    item: _Item, solved: _Solved, days: _Days, rules: RuleBook, now: datetime
 ) -> Unplaced:
     s = item.session
     zone = rules.zone
@@ -849,9 +761,9 @@ def _explain_unplaced(
 @dataclass(frozen=True)
 class _Problem:
     movable: list[_Item]
-    near: list[tuple[_Facts, Slot]]
+    near: list[tuple[Facts, Slot]]
     week_days: list[date]
-    rules: PlaceRules
+    rules: RuleBook
     labels: list[str]
     days: _Days
 
@@ -894,7 +806,7 @@ def _pin_warnings(
     sessions: Sequence[Session],
     placed: Mapping[str, Placement],
     busy: BusyIndex,
-    rules: PlaceRules,
+    rules: RuleBook,
 ) -> list[str]:
     """A pinned session stays even when it breaks a rule (S9); say which rule it breaks."""
     by_id = {s.id: s for s in sessions}
@@ -941,7 +853,7 @@ def _pin_warnings(
     return out
 
 
-def _rest_day_warnings(placed: Mapping[str, Placement], rules: PlaceRules) -> list[str]:
+def _rest_day_warnings(placed: Mapping[str, Placement], rules: RuleBook) -> list[str]:
     """S6 over whole weeks: only pins can break it (the search keeps it for everything else)."""
     weeks: dict[date, set[date]] = {}
     pinned_weeks: set[date] = set()
@@ -956,6 +868,29 @@ def _rest_day_warnings(placed: Mapping[str, Placement], rules: PlaceRules) -> li
         for monday, days in sorted(weeks.items())
         if monday in pinned_weeks and 7 - len(days) < rules.rest_days
     ]
+
+
+def _two_a_day_warnings(
+    sessions: Sequence[Session], placed: Mapping[str, Placement], rules: RuleBook
+) -> list[str]:
+    """S7: a day that now holds two sessions the plan had on different days (busy time left no
+    other room) is named, as the planner names its own compromises."""
+    planned = {s.id: s.date for s in sessions}
+    by_day: dict[date, list[Placement]] = {}
+    for p in placed.values():
+        by_day.setdefault(p.start.astimezone(rules.zone).date(), []).append(p)
+    out = []
+    for day, items in sorted(by_day.items()):
+        if len(items) < 2 or all(planned.get(p.session_id) == day for p in items):
+            continue
+        if all(p.status in (Status.PINNED, Status.FROZEN) for p in items):
+            continue
+        names = " and ".join(p.session_id for p in sorted(items, key=lambda p: p.session_id))
+        out.append(
+            f"week of {monday_of(day)}: {day:%a} holds {names}: busy time left no other day "
+            "for them (S7)"
+        )
+    return out
 
 
 def apply_placement(plan: Plan, result: PlacementResult) -> Plan:

@@ -1,29 +1,54 @@
 """The plan: phases, then week by week the session mix, its days and day-level times.
 
 Weeks are solved in order because rules reach across the week boundary (S5's two days between
-same-region lifts, S4's 8 hours): each week sees the previous week's sessions as fixed. The week
-before ``start`` is solved too, as context only, so a plan asked from week 9 lays out week 9
-exactly as the plan from week 1 does.
+same-region lifts, S4's 8 hours) and because run volume grows from what the last full week held
+(G2): each week sees the previous week's sessions as fixed and its run minutes as the baseline.
+Weeks from the plan's first week (``goal.plan_start``) up to ``start`` are solved too, as context
+only, so a plan asked from week 9 lays out week 9 exactly as the plan from week 1 does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from config.models import Priority, Settings
-from planner.daytimes import SameDayRule
-from planner.model import Kind, Phase, PhaseName, Plan, Session, Unplaced
+from config.models import Priority, Race, Settings
+from planner.constraints import RuleBook
+from planner.fixes import week_fixes
+from planner.model import (
+    Exercise,
+    ExerciseKind,
+    Kind,
+    Load,
+    Phase,
+    PhaseName,
+    Plan,
+    Segment,
+    Session,
+    Unplaced,
+    WeekSummary,
+)
 from planner.nutrition import protein_range, summarise
 from planner.phases import Timeline, monday_of, timeline
-from planner.prescription import run_text
-from planner.race import race_session
+from planner.prescription import BIG_LIFTS, lift_exercises, lift_minutes
+from planner.race import RACE_NAMES, race_session
 from planner.rules import sorted_ids
-from planner.sessions import Planned, Soreness, WeekMix, run_first, week_mix
+from planner.runs import drills_text, segments, text
+from planner.sessions import (
+    PLYO_SESSIONS,
+    Planned,
+    Soreness,
+    WeekMix,
+    maintenance_warning,
+    week_mix,
+)
+from planner.volume import RunState, after_week, initial_state
 from planner.week import DAY_NAMES, Fixed, Placed, WeekLayout, WeekRules, solve_week
 
 MAX_WEEKS = 156
+MAX_CONTEXT_WEEKS = 160  # weeks solved before ``start`` for run volume and last week's tail
+SHORT_BLOCK = 2 / 3  # of the distance's usual block: shorter is warned about (P2, L6, G2)
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,10 @@ class WeekPlan:
     layout: WeekLayout
     sessions: tuple[Session, ...]
     unplaced: tuple[Unplaced, ...]
+    warnings: tuple[str, ...]
+    suggestions: tuple[str, ...]
+    summary: WeekSummary
+    state: RunState
 
 
 def default_span(settings: Settings, today: date) -> tuple[date, int]:
@@ -48,50 +77,59 @@ def default_span(settings: Settings, today: date) -> tuple[date, int]:
     return monday_of(today), 12
 
 
-def week_rules(
-    settings: Settings, monday: date, phase_mix: WeekMix, fixed: tuple[Fixed, ...]
-) -> WeekRules:
-    r = settings.rules
-    endurance = settings.athlete.priority is Priority.ENDURANCE
-    same_day = SameDayRule(
-        run_first=run_first(settings, phase_mix.phase),
-        gap_hours=r.endurance_gap_hours if endurance else r.same_day_gap_hours,
-        back_to_back_run_minutes=r.endurance_back_to_back_run_minutes if endurance else 0,
-    )
-    return WeekRules(
-        monday=monday,
-        windows=tuple(settings.availability.windows(d) for d in range(7)),
-        zone=settings.zone,
-        same_day=same_day,
-        strength_priority=not endurance,
-        hard_days_hard=settings.athlete.hard_days_hard and endurance,
-        region_gap_days=r.region_gap_days,
-        rest_days=r.rest_days_per_week,
-        max_per_day=r.max_sessions_per_day,
-        run_on_lift_day_max=r.run_on_lift_day_max_minutes,
-        hard_run_gap_hours=r.hard_run_lower_lift_gap_hours,
-        fixed=fixed,
-    )
+_LIFT_NAMES = {"lower": "Lower-body", "upper": "Upper-body", "full": "Full-body"}
+_RUN_NAMES = {
+    "easy": "Easy run",
+    "tempo": "Tempo run",
+    "intervals": "Intervals",
+    "long": "Long run",
+    "optional_easy": "Optional easy run",
+}
+_LOAD_WORDS = {
+    Load.WORKING: "working weight",
+    Load.LIGHTER: "about 10 % under working weight",
+    Load.LIGHT: "light",
+}
 
 
 def _title(p: Planned, minutes: int) -> str:
     focus = p.spec.focus
     if focus.kind is Kind.LIFT:
-        name = {"lower": "Lower-body", "upper": "Upper-body", "full": "Full-body"}[focus.value]
-        return f"{name} lift{' (light)' if p.light else ''} {minutes} min"
-    name = {
-        "easy": "Easy run",
-        "tempo": "Tempo run",
-        "intervals": "Intervals",
-        "long": "Long run",
-        "optional_easy": "Optional easy run",
-    }[focus.value]
-    return f"{name} {minutes} min"
+        return f"{_LIFT_NAMES[focus.value]} lift{' (light)' if p.light else ''} {minutes} min"
+    return f"{_RUN_NAMES[focus.value]} {minutes} min"
 
 
-def _session(p: Planned, placed: Placed, settings: Settings, protein: str) -> Session:
+def exercise_line(e: Exercise) -> str:
+    """One exercise with its load guidance and its note beside it."""
+    if e.kind is ExerciseKind.MOBILITY:
+        line = f"{e.name}: {e.reps}"
+    else:
+        line = f"{e.name}: {e.sets} x {e.reps}"
+        guide = [_LOAD_WORDS[e.load]] if e.kind is ExerciseKind.STRENGTH else []
+        if e.reps_in_reserve:
+            guide.append(f"{e.reps_in_reserve} reps in reserve")
+        if guide:
+            line += ", " + ", ".join(guide)
+    return f"{line}; {e.note}" if e.note else line
+
+
+def _days_text(days: int) -> str:
+    return "the day before the race" if days == 1 else f"{days} days before the race"
+
+
+def _session(
+    p: Planned,
+    placed: Placed,
+    settings: Settings,
+    *,
+    protein: str,
+    plyo: bool,
+    race_day: date | None,
+) -> Session:
+    zone = settings.zone
     rules = set(p.rules) | {"S8"}
     notes: list[str] = []
+    day = placed.start.astimezone(zone).date()
     if placed.shares_day:
         rules |= {"S2", "S3", "S7"}
         if settings.athlete.priority is Priority.STRENGTH:
@@ -99,40 +137,58 @@ def _session(p: Planned, placed: Placed, settings: Settings, protein: str) -> Se
             if p.spec.kind is Kind.RUN:
                 rules.add("R3")
         notes.append("shares the day with a " + ("run" if p.spec.kind is Kind.LIFT else "lift"))
-    if placed.minutes < p.spec.minutes:
+    if placed.minutes < p.spec.minutes and p.spec.kind is Kind.RUN:
         notes.append(f"capped at {placed.minutes} min on a lift day (R3)")
     if placed.weekday != p.spec.preferred:
         notes.append(
             f"on {DAY_NAMES[placed.weekday]} instead of the template's "
             f"{DAY_NAMES[p.spec.preferred]}"
         )
-    reason = p.reason + ("; " + "; ".join(notes) if notes else "")
-    if p.spec.kind is Kind.LIFT:
-        lines = [f"{e.name}: {e.sets} x {e.reps}" for e in p.exercises]
-        notes = list(dict.fromkeys(e.note for e in p.exercises if e.note))  # each note once
-        description = "\n".join([*lines, *notes, protein] if protein else [*lines, *notes])
+    reason = p.reason
+    not_before = not_after = None
+    if p.days_before_race is not None and race_day is not None:
+        days = (race_day - day).days
+        kind = "shake-out" if days == 1 else ("sharpening" if p.spec.focus.is_hard_run else "easy")
+        reason = f"race week: {kind} run, {_days_text(days)}"
+        not_before = not_after = day  # the text names the day: the session keeps it (P3)
+    elif p.light and race_day is not None:
+        reason = f"race week: one light lift, {_days_text((race_day - day).days)}"
+    reason += "; " + "; ".join(notes) if notes else ""
+    exercises: tuple[Exercise, ...] = ()
+    segs: tuple[Segment, ...] = ()
+    if p.dose is not None:
+        exercises = lift_exercises(replace(p.dose, plyometrics=plyo))
+        if plyo:
+            rules.add("L3")
+        minutes = min(placed.minutes, lift_minutes(exercises, BIG_LIFTS))
+        lines = [exercise_line(e) for e in exercises]
+        description = "\n".join([*lines, protein] if protein else lines)
     else:
-        description = run_text(p.spec.focus, placed.minutes, race_week=p.race_week)
-        if p.exercises:
-            description += "\nWarm-up: " + ", ".join(
-                f"{e.name} {e.sets} x {e.reps}" for e in p.exercises
-            )
+        minutes = placed.minutes
+        segs = segments(p.spec.focus, minutes, p.shape)
+        description = text(p.spec.focus, minutes, segs, p.shape)
+        if p.drills:
+            description += "\n" + drills_text(p.drills)
+        exercises = p.drills
+    start = placed.start.astimezone(zone)
     return Session(
         id=p.spec.key,
-        date=placed.start.astimezone(settings.zone).date(),
+        date=day,
         kind=p.spec.kind,
         focus=p.spec.focus,
         phase=p.phase,
-        duration_minutes=placed.minutes,
-        title=_title(p, placed.minutes),
+        duration_minutes=minutes,
+        title=_title(p, minutes),
         description=description,
         rules=sorted_ids(frozenset(rules)),
         reason=reason,
-        exercises=p.exercises,
-        start=placed.start.astimezone(settings.zone),
-        end=placed.end.astimezone(settings.zone),
+        exercises=exercises,
+        start=start,
+        end=(placed.start + timedelta(minutes=minutes)).astimezone(zone),
         rank=p.spec.importance,
-        not_after=_not_after(p),
+        not_after=not_after or _not_after(p),
+        not_before=not_before,
+        segments=segs,
     )
 
 
@@ -144,28 +200,159 @@ def _not_after(p: Planned) -> date | None:
     return monday + timedelta(days=max(p.spec.allowed, default=-1))
 
 
+def _fresh_legs(layout: WeekLayout, book: RuleBook) -> dict[str, bool]:
+    """L3: a lift is on fresh legs unless a run comes before it on the same day (S2)."""
+    runs_first = {
+        pl.weekday
+        for pl in layout.placed
+        if pl.spec.kind is Kind.RUN and pl.spec.phase in book.run_first_phases
+    }
+    return {
+        pl.spec.key: not (pl.shares_day and pl.weekday in runs_first)
+        for pl in layout.placed
+        if pl.spec.kind is Kind.LIFT
+    }
+
+
+def _plyometrics(mix: WeekMix, layout: WeekLayout, book: RuleBook) -> tuple[set[str], str]:
+    """L3: which placed lifts hold the week's plyometrics (one in base, two in build), chosen
+    among lifts on fresh legs, leg days first; and a warning when none can."""
+    by_key = {p.spec.key: p for p in mix.planned}
+    fresh = _fresh_legs(layout, book)
+    lifts = [
+        pl for pl in layout.placed if pl.spec.kind is Kind.LIFT and not by_key[pl.spec.key].light
+    ]
+    want = max((PLYO_SESSIONS.get(by_key[pl.spec.key].phase, 0) for pl in lifts), default=0)
+    if not want:
+        return set(), ""
+    ordered = sorted(
+        (pl for pl in lifts if fresh[pl.spec.key]),
+        key=lambda pl: (not pl.spec.focus.loads_lower, pl.spec.importance),
+    )
+    chosen = {pl.spec.key for pl in ordered[:want]}
+    if chosen:
+        return chosen, ""
+    return set(), (
+        f"week of {mix.monday}: every lift follows a run on its day, so none holds "
+        "plyometrics (L3 needs fresh legs)"
+    )
+
+
+def _two_a_day_warnings(layout: WeekLayout, book: RuleBook, monday: date) -> list[str]:
+    """S7: a shared day that hard_days_hard did not ask for is a compromise; say so."""
+    by_day: dict[int, list[Placed]] = {}
+    for pl in layout.placed:
+        by_day.setdefault(pl.weekday, []).append(pl)
+    out = []
+    quality = {"tempo", "intervals", "long"}
+    for wd, items in sorted(by_day.items()):
+        if len(items) < 2:
+            continue
+        as_template = all(pl.spec.preferred == wd for pl in items)
+        endorsed = book.hard_days_hard and (
+            as_template or any(pl.spec.focus.value in quality for pl in items)
+        )
+        if endorsed:
+            continue
+        names = " and ".join(
+            f"the {pl.spec.focus.value.replace('_', ' ')} {pl.spec.kind}" for pl in items
+        )
+        out.append(
+            f"week of {monday}: {DAY_NAMES[wd]} holds {names}: the available days cannot "
+            "hold the week otherwise (S7)"
+        )
+    return out
+
+
 def plan_week(
     settings: Settings,
     tl: Timeline,
+    book: RuleBook,
     monday: date,
     *,
     anchor: date,
+    state: RunState,
     soreness: Soreness,
     fixed: tuple[Fixed, ...],
     protein: str,
 ) -> WeekPlan:
-    mix = week_mix(settings, tl, monday, anchor, soreness)
+    mix = week_mix(settings, tl, monday, anchor, state, soreness=soreness)
     specs = tuple(p.spec for p in mix.planned)
-    layout = solve_week(specs, week_rules(settings, monday, mix, fixed))
+    rules = WeekRules(monday=monday, book=book, fixed=fixed)
+    layout = solve_week(specs, rules)
     by_key = {p.spec.key: p for p in mix.planned}
+    plyo, plyo_warning = _plyometrics(mix, layout, book)
     sessions = tuple(
         sorted(
-            (_session(by_key[pl.spec.key], pl, settings, protein) for pl in layout.placed),
+            (
+                _session(
+                    by_key[pl.spec.key],
+                    pl,
+                    settings,
+                    protein=protein,
+                    plyo=pl.spec.key in plyo,
+                    race_day=tl.race_date,
+                )
+                for pl in layout.placed
+            ),
             key=lambda s: (s.start, s.id),
         )
     )
     unplaced = tuple(Unplaced(d.spec.key, d.reason, d.rules) for d in layout.dropped)
-    return WeekPlan(mix, layout, sessions, unplaced)
+    warnings = [*layout.warnings, *_two_a_day_warnings(layout, book, monday)]
+    if plyo_warning:
+        warnings.append(plyo_warning)
+    suggestions = week_fixes(specs, rules, layout) if layout.dropped else ()
+    runs = [s for s in sessions if s.kind is Kind.RUN and s.phase is not PhaseName.RACE]
+    run_minutes = sum(s.duration_minutes for s in runs)
+    longest = max((s.duration_minutes for s in runs), default=0)
+    summary = WeekSummary(
+        start=monday,
+        phase=mix.phase,
+        run_minutes=sum(s.duration_minutes for s in sessions if s.kind is Kind.RUN),
+        long_run_minutes=longest,
+        lift_sets=sum(
+            e.sets for s in sessions for e in s.exercises if e.kind is ExerciseKind.STRENGTH
+        ),
+        hard_runs=sum(1 for s in sessions if s.focus.is_hard_run),
+        cutback=bool(mix.volume and mix.volume.cutback),
+    )
+    after_race = tl.race_date is not None and monday > tl.race_date
+    new_state = state
+    if mix.volume is not None:
+        new_state = after_week(state, mix.volume, run_minutes, longest, after_race=after_race)
+    return WeekPlan(
+        mix, layout, sessions, unplaced, tuple(warnings), tuple(suggestions), summary, new_state
+    )
+
+
+def plan_warnings(settings: Settings, tl: Timeline) -> list[str]:
+    """Plan-level compromises a coach would name before the first session."""
+    out: list[str] = []
+    goal = settings.goal
+    blocks = tl.block_weeks
+    if goal.race is not Race.NONE and blocks is not None:
+        usual = goal.defaults().block_weeks
+        name = RACE_NAMES[goal.race]
+        weekly, long = settings.athlete.run_volume
+        if blocks < usual * SHORT_BLOCK:
+            out.append(
+                f"the block is {blocks} weeks; a {name} is usually built over {usual}. "
+                f"Running grows from your {weekly} min a week and {long}-min long run by at "
+                "most 10 % and 10 min a week (G2) and lifting eases in (L6), so race day may "
+                "come before the long run is where it should be: a later race or a shorter "
+                "distance would be safer (P2)"
+            )
+        if blocks > 2 * usual:
+            out.append(
+                f"the block is {blocks} weeks, more than twice the usual {usual} for a {name}: "
+                f"the first {blocks - usual} weeks are base (strength building, G2 growth) "
+                f"and the build starts {tl.build_start} (P2)"
+            )
+    warning = maintenance_warning(settings)
+    if warning:
+        out.append(warning)
+    return out
 
 
 def build_plan(
@@ -183,6 +370,7 @@ def build_plan(
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
     reports = soreness or {}
     tl = timeline(settings.goal)
+    book = RuleBook.from_settings(settings)
     first = monday_of(start)
     anchor = tl.plan_start or first
     nutrition_note = ""
@@ -191,31 +379,49 @@ def build_plan(
         low, high = protein_range(lb, settings.rules)
         nutrition_note = f"Protein today: {low}-{high} g (N1)"
 
+    context_from = first - timedelta(weeks=1)
+    if tl.plan_start is not None and tl.plan_start < context_from:
+        context_from = max(tl.plan_start, first - timedelta(weeks=MAX_CONTEXT_WEEKS))
     fixed: tuple[Fixed, ...] = ()
+    state = initial_state(settings)
     sessions: list[Session] = []
     unplaced: list[Unplaced] = []
-    warnings: list[str] = []
+    warnings: list[str] = plan_warnings(settings, tl)
+    suggestions: list[str] = []
+    summaries: list[WeekSummary] = []
     run_minutes: list[int] = []
-    for k in range(-1, weeks):
-        monday = first + timedelta(weeks=k)
+    monday = context_from
+    end = first + timedelta(weeks=weeks) - timedelta(days=1)
+    while monday <= end:
         sore = reports.get(monday - timedelta(weeks=1), Soreness.NONE)
+        if tl.plan_start is not None and monday <= tl.plan_start:
+            state = initial_state(settings)  # G1: volume starts at the plan's first week
         week = plan_week(
-            settings, tl, monday, anchor=anchor, soreness=sore, fixed=fixed, protein=nutrition_note
+            settings,
+            tl,
+            book,
+            monday,
+            anchor=anchor,
+            state=state,
+            soreness=sore,
+            fixed=fixed,
+            protein=nutrition_note,
         )
+        state = week.state
         fixed = tuple(
-            Fixed(s.date, s.focus, s.start, s.end)
+            Fixed(s.date, s.focus, s.start, s.end, s.phase)
             for s in week.sessions
             if s.start is not None and s.end is not None
         )
-        if k < 0:
-            continue
-        sessions.extend(week.sessions)
-        unplaced.extend(week.unplaced)
-        warnings.extend(week.layout.warnings)
-        minutes = sum(s.duration_minutes for s in week.sessions if s.kind is Kind.RUN)
-        if minutes:
-            run_minutes.append(minutes)
-    end = first + timedelta(weeks=weeks) - timedelta(days=1)
+        if monday >= first:
+            sessions.extend(week.sessions)
+            unplaced.extend(week.unplaced)
+            warnings.extend(week.warnings)
+            suggestions.extend(week.suggestions)
+            summaries.append(week.summary)
+            if week.summary.run_minutes:
+                run_minutes.append(week.summary.run_minutes)
+        monday += timedelta(weeks=1)
     race = race_session(settings)
     if race is not None and first <= race.date <= end:
         sessions.append(race)
@@ -230,5 +436,7 @@ def build_plan(
         sessions=tuple(sessions),
         unplaced=tuple(unplaced),
         nutrition=summarise(lb, avg_run, settings.rules),
-        warnings=tuple(warnings),
+        warnings=tuple(dict.fromkeys(warnings)),
+        suggestions=tuple(dict.fromkeys(suggestions)),
+        weeks=tuple(summaries),
     )

@@ -25,9 +25,28 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "status": s.status,
         "placement": s.placement,
         "exercises": [
-            {"name": e.name, "sets": e.sets, "reps": e.reps, "kind": e.kind.value, "note": e.note}
+            {
+                "name": e.name,
+                "sets": e.sets,
+                "reps": e.reps,
+                "kind": e.kind.value,
+                "note": e.note,
+                "load": e.load.value,
+                "reps_in_reserve": e.reps_in_reserve,
+                "per_leg": e.per_leg,
+            }
             for e in s.exercises
         ],
+        "segments": [
+            {
+                "kind": seg.kind.value,
+                "minutes": seg.minutes,
+                "effort": seg.effort.value,
+                "repeat": seg.repeat,
+            }
+            for seg in s.segments
+        ],
+        "all_day": s.all_day,
     }
 
 
@@ -55,4 +74,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "warnings": list(plan.warnings),
         "suggestions": list(plan.suggestions),
+        "weeks": [
+            {
+                "start": w.start.isoformat(),
+                "phase": w.phase.value,
+                "run_minutes": w.run_minutes,
+                "long_run_minutes": w.long_run_minutes,
+                "lift_sets": w.lift_sets,
+                "hard_runs": w.hard_runs,
+                "cutback": w.cutback,
+            }
+            for w in plan.weeks
+        ],
     }

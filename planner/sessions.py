@@ -1,9 +1,14 @@
-"""A week's sessions before they have days: how many, which kind, how much (P3-P5, L1-L8, R1-R5).
+"""A week's sessions before they have days: how many, which kind, how much (P3-P5, L1-L8, R1-R5,
+G1-G5).
 
 Each ``Planned`` carries everything needed to become a ``Session`` once the week search has
 given it a day, and the rule ids that decided its existence and its dose. Ids come from the
 week's Monday and the session's role ("20270104-lift-lower-1"), never from its day, so the sync
 engine sees a moved session as the same session.
+
+Race week (P3) is the seven days ending on race day, so a calendar week may hold the end of the
+taper and the start of race week: the taper's sessions are then scaled to the days before race
+week and kept off it, and the race-week runs are put on their exact days.
 """
 
 from __future__ import annotations
@@ -12,16 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from config.models import Priority, Race, Settings
+from config.models import Experience, Priority, Race, Settings, StrengthMode
 from planner import templates as T
 from planner.model import Exercise, Focus, PhaseName
 from planner.phases import Timeline, monday_of
-from planner.prescription import (
-    PEAK_WARMUP_DRILLS,
-    LiftDose,
-    lift_exercises,
-    run_minutes,
-)
+from planner.prescription import PEAK_WARMUP_DRILLS, LiftDose
+from planner.runs import RunShape
+from planner.volume import RunState, WeekVolume, race_week_minutes, week_runs, week_volume
 from planner.week import Spec
 
 
@@ -34,6 +36,15 @@ class Soreness(StrEnum):
 
 
 SORENESS_SET_DELTA = {Soreness.NONE: 0, Soreness.MODERATE: -1, Soreness.SEVERE: -2}
+PLYO_SESSIONS = {PhaseName.BASE: 1, PhaseName.BUILD: 2}  # L3: build preferably two
+
+# race week (P4): (focus for a long race, for a short race, days before the race, minutes,
+# share of the last full week's minutes); the first ``run_days`` of them are run
+RACE_WEEK_RUNS = (
+    (Focus.EASY, Focus.EASY, 5, 30, 0.3),
+    (Focus.EASY, Focus.EASY, 1, 20, 0.2),
+    (Focus.EASY, Focus.TEMPO, 3, 25, 0.25),
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,10 @@ class Planned:
     phase: PhaseName
     rules: frozenset[str]
     reason: str
-    exercises: tuple[Exercise, ...] = ()
-    notes: tuple[str, ...] = ()
-    race_week: bool = False
+    dose: LiftDose | None = None  # lifts: exercises are made once the day is known (L3)
+    drills: tuple[Exercise, ...] = ()  # peak hard runs: the plyometrics of L4
+    shape: RunShape = field(default_factory=RunShape)
+    days_before_race: int | None = None  # race-week runs sit on their exact day (P3)
     light: bool = False
 
 
@@ -54,6 +66,9 @@ class WeekMix:
     phase: PhaseName
     planned: tuple[Planned, ...]
     notes: tuple[str, ...] = field(default=())
+    volume: WeekVolume | None = None
+    set_delta: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def phase_rule(phase: PhaseName, race: Race) -> str:
@@ -62,15 +77,6 @@ def phase_rule(phase: PhaseName, race: Race) -> str:
     if race is Race.NONE:
         return "P1"
     return "P2" if race.is_long else "P3"
-
-
-def run_first(settings: Settings, phase: PhaseName) -> bool:
-    """S2: endurance priority runs first during a half/full build and peak; otherwise lift first."""
-    return (
-        settings.athlete.priority is Priority.ENDURANCE
-        and settings.goal.race.is_long
-        and phase in (PhaseName.BUILD, PhaseName.PEAK)
-    )
 
 
 def _lift_count(settings: Settings, phase: PhaseName) -> tuple[int, str]:
@@ -104,22 +110,25 @@ class Load:
 
     set_delta: int
     lighter: bool
+    easing_in: bool
     rules: frozenset[str]
     notes: tuple[str, ...]
 
 
 def _ease_in(settings: Settings, tl: Timeline, monday: date, anchor: date) -> tuple[int, str]:
-    """L6: beginners from the plan's first week, everyone in the first weeks after the race."""
+    """L6: beginners, athletes not lifting regularly yet (``lifting_now = false``) and everyone
+    back after the race break start under target volume and load, and ramp up week by week."""
     weeks = settings.rules.ease_in_weeks
     if not weeks:
         return 0, ""
+    a = settings.athlete
     after_break = tl.race_date is not None and monday > tl.race_date
     if after_break and tl.phase_on(monday).name is PhaseName.BASE:
         k = tl.weeks_into(monday)
         why = "back after the race break: start lighter"
-    elif settings.athlete.experience.value == "beginner":
-        k = (monday - monday_of(anchor)).days // 7
-        why = "beginner ease-in"
+    elif a.experience is Experience.BEGINNER or not a.lifting_now:
+        k = max(0, (monday - monday_of(anchor)).days // 7)
+        why = "beginner ease-in" if a.experience is Experience.BEGINNER else "easing in"
     else:
         return 0, ""
     step = -max(0, weeks - 1 - k)
@@ -133,31 +142,34 @@ def week_load(
     anchor: date,
     *,
     soreness: Soreness,
-    runs: list[tuple[Focus, int]],
+    runs: list[tuple[Focus, int, frozenset[str]]],
     lifts: int,
     phase: PhaseName,
+    cutback: bool,
 ) -> Load:
-    delta, lighter = 0, False
+    delta, lighter, easing = 0, False, False
     rules: set[str] = set()
     notes: list[str] = []
     step, why = _ease_in(settings, tl, monday, anchor)
     if step:
         delta += step
+        lighter = easing = True
         rules.add("L6")
-        notes.append(f"{why} ({step} sets)")
+        notes.append(f"{why} ({step} sets, lighter weights, more reps in reserve)")
     if soreness is not Soreness.NONE:
         delta += SORENESS_SET_DELTA[soreness]
-        lighter = soreness is Soreness.SEVERE
+        lighter = lighter or soreness is Soreness.SEVERE
         rules.add("L6")
         notes.append(
-            f"last week's {soreness} soreness: fewer sets" + (", lighter" if lighter else "")
+            f"last week's {soreness} soreness: fewer sets, plyometrics too"
+            + (", lighter" if soreness is Soreness.SEVERE else "")
         )
     strength = settings.athlete.priority is Priority.STRENGTH
     if strength and len(runs) >= 3 and lifts >= 3:
         delta -= 1
         rules.add("R4")
         notes.append(f"{len(runs)} runs with {lifts} lifts: one working set fewer per lift")
-    long_runs = sum(1 for _, m in runs if m >= settings.rules.long_run_minutes)
+    long_runs = sum(1 for _, m, _ in runs if m >= settings.rules.long_run_minutes)
     if long_runs >= settings.rules.long_runs_for_maintenance and phase in (
         PhaseName.BASE,
         PhaseName.BUILD,
@@ -165,114 +177,27 @@ def week_load(
         delta -= 2
         rules.add("L8")
         notes.append(f"{long_runs} runs of 60+ min: maintenance volume, same weights")
-    return Load(delta, lighter, frozenset(rules), tuple(notes))
+    if cutback:
+        delta -= 1
+        rules.add("G3")
+        notes.append("cutback week: one set fewer per exercise")
+    return Load(delta, lighter, easing, frozenset(rules), tuple(notes))
 
 
-def _progress(settings: Settings, tl: Timeline, monday: date) -> float:
-    """0 at plan start, 1 in the last peak week: drives the long run's growth."""
-    race = tl.race_date
-    if race is None or tl.plan_start is None:
-        return 0.0
-    peak_end = monday_of(race) - timedelta(weeks=settings.goal.defaults().taper_weeks)
-    span = (peak_end - tl.plan_start).days // 7
-    return 1.0 if span <= 0 else (monday - tl.plan_start).days / 7 / span
-
-
-def _taper_factor(settings: Settings, tl: Timeline, monday: date) -> float:
-    if tl.phase_on(monday).name is not PhaseName.TAPER:
-        return 1.0
-    weeks = settings.goal.defaults().taper_weeks - 1
-    k = tl.weeks_into(monday)
-    return 0.7 if weeks <= 1 else 0.8 - 0.2 * k / (weeks - 1)
-
-
-@dataclass
-class _Week:
-    """What every session of one week shares while the mix is assembled."""
-
-    settings: Settings
-    tl: Timeline
-    monday: date
-    phase: PhaseName
-    phase_rule: str
-    template_rule: str
-    n_lifts: int
-    lift_rule: str
-    load: Load
-    counts: dict[Focus, int] = field(default_factory=dict)
-
-    @property
-    def strength(self) -> bool:
-        return self.settings.athlete.priority is Priority.STRENGTH
-
-    def key(self, focus: Focus) -> str:
-        return _session_key(self.monday, focus, self.counts)
-
-
-def week_mix(
-    settings: Settings,
-    tl: Timeline,
-    monday: date,
-    anchor: date,
-    soreness: Soreness = Soreness.NONE,
-) -> WeekMix:
-    """The sessions of the week starting ``monday`` (before days are chosen)."""
-    phase = tl.phase_on(monday).name
-    race_day = tl.race_date
-    if race_day is not None and monday <= race_day <= monday + timedelta(days=6):
-        return _race_week(settings, monday, race_day)
-    if phase is PhaseName.RECOVERY:
-        return WeekMix(monday, phase, (), ("fully off after the race (P5)",))
-
-    race = settings.goal.race
-    prule = phase_rule(phase, race)
-    if phase is PhaseName.BASE and race_day is not None and monday > race_day:
-        prule = "P5"
-    n_lifts, lift_rule = _lift_count(settings, phase)
-    lift_t, run_t = _templates(settings, phase, n_lifts)
-    strength = settings.athlete.priority is Priority.STRENGTH
-    progress = _progress(settings, tl, monday)
-    taper = _taper_factor(settings, tl, monday)
-
-    runs: list[tuple[Focus, int]] = []
-    for focus, _ in run_t[: settings.athlete.run_days]:
-        minutes = run_minutes(race, focus, phase, progress, taper)
-        if strength and n_lifts >= 4:
-            minutes = min(minutes, settings.rules.four_lift_week_run_minutes)  # R4
-        runs.append((focus, minutes))
-    load = week_load(
-        settings, tl, monday, anchor, soreness=soreness, runs=runs, lifts=n_lifts, phase=phase
-    )
-    week = _Week(
-        settings=settings,
-        tl=tl,
-        monday=monday,
-        phase=phase,
-        phase_rule=prule,
-        template_rule="R2" if strength else "R5",
-        n_lifts=n_lifts,
-        lift_rule=lift_rule,
-        load=load,
-    )
-    notes = list(load.notes)
-    lift_allowed = _lift_days_before_race(settings, tl, monday)
-    if not lift_allowed:
-        lift_t = ()
-        notes.append(
-            f"no lifting in the {settings.goal.defaults().no_lift_days_before_race} days "
-            "before the race (P4)"
-        )
-    planned = [*_lifts(week, lift_t, lift_allowed), *_runs(week, run_t, runs, taper)]
-    return WeekMix(monday, phase, tuple(planned), tuple(notes))
-
-
-def _peak_sets(week: _Week) -> int:
+def _peak_sets(tl: Timeline, monday: date, phase: PhaseName) -> int:
     """L4: sets step down through the peak, 4 in its first half and 3 in its second."""
-    if week.phase is not PhaseName.PEAK:
+    if phase is not PhaseName.PEAK:
         return 4
-    seg = week.tl.phase_on(week.monday)
+    seg = tl.phase_on(monday)
     length = (seg.end - seg.start).days // 7 + 1
-    return 4 if week.tl.weeks_into(week.monday) < (length + 1) // 2 else 3
+    return 4 if tl.weeks_into(monday) < (length + 1) // 2 else 3
+
+
+def _built(settings: Settings, tl: Timeline, monday: date, anchor: date) -> bool:
+    """L6: "keep the build weight" only after enough weeks of lifting in this plan."""
+    seg = tl.phase_on(monday)
+    start = monday_of(seg.start)
+    return (start - monday_of(anchor)).days // 7 >= max(1, settings.rules.ease_in_weeks)
 
 
 _LIFT_STYLE = {
@@ -282,73 +207,231 @@ _LIFT_STYLE = {
 }
 
 
-def _lifts(week: _Week, lift_t: T.Template, allowed: frozenset[int]) -> list[Planned]:
-    phase = week.phase
-    plyo_sessions = {PhaseName.BASE: 1, PhaseName.BUILD: 2}.get(phase, 0)  # L3
-    plyo_targets = [f for f, _ in lift_t if f.loads_lower][:plyo_sessions]
+def lift_style(phase: PhaseName, settings: Settings) -> str:
+    if phase is PhaseName.PEAK and settings.athlete.peak_style.value == "endurance":
+        return "lighter weights, 3 x 10-15 for muscular endurance"
+    return _LIFT_STYLE.get(phase, "heavy strength building")
+
+
+@dataclass
+class _Week:
+    """What every session of one week shares while the mix is assembled."""
+
+    settings: Settings
+    tl: Timeline
+    monday: date
+    anchor: date
+    phase: PhaseName
+    counts: dict[Focus, int] = field(default_factory=dict)
+
+    @property
+    def strength(self) -> bool:
+        return self.settings.athlete.priority is Priority.STRENGTH
+
+    def key(self, focus: Focus) -> str:
+        return _session_key(self.monday, focus, self.counts)
+
+    def day(self, wd: int) -> date:
+        return self.monday + timedelta(days=wd)
+
+
+def week_mix(
+    settings: Settings,
+    tl: Timeline,
+    monday: date,
+    anchor: date,
+    state: RunState,
+    *,
+    soreness: Soreness = Soreness.NONE,
+) -> WeekMix:
+    """The sessions of the week starting ``monday`` (before days are chosen)."""
+    phase = tl.phase_on(monday).name
+    race_day = tl.race_date
+    race_start = tl.race_week_start
+    week = _Week(settings, tl, monday, anchor, phase)
+    if race_day is not None and race_start is not None and monday <= race_day:
+        # the days of this week before race week hold the week's own phase (P3)
+        normal = frozenset(wd for wd in range(7) if week.day(wd) < race_start)
+    else:
+        normal = frozenset(range(7))
+    planned: list[Planned] = []
+    notes: list[str] = []
+    volume: WeekVolume | None = None
+    delta = 0
+    if phase is PhaseName.RECOVERY:
+        notes.append("fully off after the race (P5)")
+    elif normal:
+        mix = _normal_week(week, normal, state, soreness)
+        planned += mix.planned
+        notes += mix.notes
+        volume, delta = mix.volume, mix.set_delta
+    if race_day is not None and race_start is not None and monday <= race_day:
+        race_days = [wd for wd in range(7) if race_start <= week.day(wd) < race_day]
+        if race_days:
+            planned += _race_week(week, race_days, state)
+            notes.append(
+                "race week: no weights (P4)"
+                if settings.goal.race.is_long
+                else "race week: at most one light lift (P4)"
+            )
+            if not normal:
+                phase = PhaseName.RACE
+    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume, delta)
+
+
+def _normal_week(week: _Week, days: frozenset[int], state: RunState, soreness: Soreness) -> WeekMix:
+    settings, tl, monday, phase = week.settings, week.tl, week.monday, week.phase
+    race = settings.goal.race
+    prule = phase_rule(phase, race)
+    after_race = tl.race_date is not None and monday > tl.race_date
+    if phase is PhaseName.BASE and after_race:
+        prule = "P5"
+    n_lifts, lift_rule = _lift_count(settings, phase)
+    lift_t, run_t = _templates(settings, phase, n_lifts)
+    n_runs = settings.athlete.run_days
+    share = len(days) / 7
+    if share < 1:  # the week's share before race week (P3): fewer sessions, the most important
+        n_lifts_here, n_runs = _partial_counts(settings, n_lifts, n_runs, len(days))
+        lift_t = lift_t[:n_lifts_here]
+    grows = tl.plan_start is not None
+    volume = week_volume(settings, tl, monday, state, phase=phase, grows=grows)
+    if share < 1:
+        volume = WeekVolume(
+            round(volume.target_minutes * share),
+            volume.long_minutes,
+            volume.cutback,
+            volume.rules,
+            volume.note,
+            full=False,
+        )
+    four = week.strength and n_lifts >= 4
+    runs = week_runs(settings, [f for f, _ in run_t[:n_runs]], volume, four_lifts=four)
+    load = week_load(
+        settings,
+        tl,
+        monday,
+        week.anchor,
+        soreness=soreness,
+        runs=runs,
+        lifts=n_lifts,
+        phase=phase,
+        cutback=volume.cutback,
+    )
+    notes = list(load.notes)
+    if volume.note and volume.note not in notes:
+        notes.append(volume.note)
+    lift_days = _lift_days_before_race(settings, tl, monday) & days
+    if not lift_days and lift_t:
+        lift_t = ()
+        notes.append(
+            f"no lifting in the {settings.goal.defaults().no_lift_days_before_race} days "
+            "before the race (P4)"
+        )
+    common = {prule, "R2" if week.strength else "R5"}
+    planned = [
+        *_lifts(week, lift_t, lift_days, load=load, common=common | {lift_rule}, n_lifts=n_lifts),
+        *_runs(week, run_t, runs, days=days, volume=volume, common=common),
+    ]
+    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume, load.set_delta)
+
+
+def _lifts(
+    week: _Week,
+    lift_t: T.Template,
+    allowed: frozenset[int],
+    *,
+    load: Load,
+    common: set[str],
+    n_lifts: int,
+) -> list[Planned]:
+    settings, phase = week.settings, week.phase
     out: list[Planned] = []
+    full_seen = 0
     for rank, (focus, day) in enumerate(lift_t):
-        plyo = focus in plyo_targets
-        if plyo:
-            plyo_targets.remove(focus)
+        variant = full_seen % 2 if n_lifts > 1 else (week.monday.toordinal() // 7) % 2
+        if focus is Focus.FULL:
+            full_seen += 1
         dose = LiftDose(
             phase=phase,
             focus=focus,
-            set_delta=week.load.set_delta,
-            lighter=week.load.lighter,
-            plyometrics=plyo,
-            peak_sets=_peak_sets(week),
-            peak_style=week.settings.athlete.peak_style,
+            set_delta=load.set_delta,
+            lighter=load.lighter,
+            simple_plyometrics=load.easing_in,
+            peak_sets=_peak_sets(week.tl, week.monday, phase),
+            peak_style=settings.athlete.peak_style,
+            built=_built(settings, week.tl, week.monday, week.anchor),
+            variant=variant if focus is Focus.FULL else 0,
         )
-        rules = {week.phase_rule, week.lift_rule, week.template_rule, "S5", "S6", "N1"}
-        rules |= week.load.rules
+        rules = common | {"S5", "S6", "N1"} | load.rules
         rules.add({PhaseName.PEAK: "L4", PhaseName.TAPER: "L5"}.get(phase, "L2"))
-        if week.n_lifts >= 3 or (week.strength and week.n_lifts >= 2):
+        if phase in (PhaseName.BASE, PhaseName.BUILD, PhaseName.MAINTENANCE):
+            rules.add("G7")
+        if n_lifts >= 3 or (week.strength and n_lifts >= 2):
             rules.add("L7")
-        if plyo:
-            rules.add("L3")
         if len(allowed) < 7:
             rules.add("P4")
-        style = _LIFT_STYLE.get(phase, "heavy strength building")
-        reason = f"{phase} week, {focus}-body lift {rank + 1} of {week.n_lifts}: {style}"
-        if week.load.notes:
-            reason += "; " + "; ".join(week.load.notes)
+        reason = (
+            f"{phase} week, {focus}-body lift {rank + 1} of {len(lift_t)}: "
+            f"{lift_style(phase, settings)}"
+        )
+        if load.notes:
+            reason += "; " + "; ".join(load.notes)
         spec = Spec(
             key=week.key(focus),
             focus=focus,
-            minutes=_lift_minutes(week.settings, phase),
+            minutes=settings.rules.lift_minutes,  # the longest it can be; plan.py fits it
             preferred=day,
             importance=rank,
             allowed=allowed,
+            phase=phase,
         )
-        out.append(Planned(spec, phase, frozenset(rules), reason, lift_exercises(dose)))
+        out.append(Planned(spec, phase, frozenset(rules), reason, dose=dose))
     return out
 
 
 def _runs(
-    week: _Week, run_t: T.Template, runs: list[tuple[Focus, int]], taper: float
+    week: _Week,
+    run_t: T.Template,
+    runs: list[tuple[Focus, int, frozenset[str]]],
+    *,
+    days: frozenset[int],
+    volume: WeekVolume,
+    common: set[str],
 ) -> list[Planned]:
-    phase = week.phase
+    settings, phase = week.settings, week.phase
+    race = settings.goal.race
+    fuel_from = settings.rules.fuelling_min_minutes
     out: list[Planned] = []
-    for rank, ((focus, day), (_, minutes)) in enumerate(zip(run_t, runs, strict=False)):
-        rules = {week.phase_rule, week.template_rule, "R1", "S6"}
-        if week.strength and week.n_lifts >= 4:
-            rules.add("R4")
+    for rank, ((_, day), (focus, minutes, ids)) in enumerate(zip(run_t, runs, strict=False)):
+        rules = common | {"R1", "S6", "G6"} | ids | volume.rules
         if focus.is_hard_run:
-            rules.add("S4")
+            rules |= {"S4", "G5"}
         drills: tuple[Exercise, ...] = ()
-        if phase is PhaseName.PEAK and focus in (Focus.TEMPO, Focus.INTERVALS):
+        if phase is PhaseName.PEAK and focus.is_hard_run:
             drills = PEAK_WARMUP_DRILLS
             rules.add("L4")
         if focus is Focus.OPTIONAL_EASY:
             rules.add("S10")
-        reason = f"{phase} week, run {rank + 1} of {len(runs)}: {focus.replace('_', ' ')}"
-        if taper < 1:
-            reason += f", taper at {round(taper * 100)} % volume"
+        fuel = focus is Focus.LONG and race.is_long and minutes >= fuel_from
+        what = focus.replace("_", " ")
+        if "R3" in ids:
+            what = "easy (the long run, at 45 min or less, is an easy run: R3)"
+        if "G5" in ids:
+            what = "easy (G5 allows fewer hard runs this week)"
+        reason = f"{phase} week, run {rank + 1} of {len(runs)}: {what}"
+        if volume.note:
+            reason += f"; {volume.note}"
         spec = Spec(
-            key=week.key(focus), focus=focus, minutes=minutes, preferred=day, importance=rank
+            key=week.key(focus),
+            focus=focus,
+            minutes=minutes,
+            preferred=day if day in days else max(days),
+            importance=rank,
+            allowed=days,
+            phase=phase,
         )
-        out.append(Planned(spec, phase, frozenset(rules), reason, drills))
+        shape = RunShape(drills=bool(drills), fuel=fuel)
+        out.append(Planned(spec, phase, frozenset(rules), reason, drills=drills, shape=shape))
     return out
 
 
@@ -362,77 +445,117 @@ def _lift_days_before_race(settings: Settings, tl: Timeline, monday: date) -> fr
     )
 
 
-def _lift_minutes(settings: Settings, phase: PhaseName) -> int:
-    full = settings.rules.lift_minutes
-    if phase is PhaseName.TAPER:
-        return max(30, round(full * 0.67))
-    if phase in (PhaseName.PEAK, PhaseName.MAINTENANCE):
-        return max(30, round(full * 0.75))
-    return full
-
-
-def _race_week(settings: Settings, monday: date, race_day: date) -> WeekMix:
-    """P4: half/marathon no weights; 5K/10K at most one light lift; short runs, none on race day."""
+def _race_week(week: _Week, race_days: list[int], state: RunState) -> list[Planned]:
+    """P4: half/marathon no weights; 5K/10K at most one light lift; short runs on their exact
+    days, none on race day. Only the race-week days that fall in this calendar week are here."""
+    settings = week.settings
     race = settings.goal.race
-    counts: dict[Focus, int] = {}
-    planned: list[Planned] = []
-    days_before = (race_day - monday).days  # weekdays available before race day
+    race_day = week.tl.race_date
+    assert race_day is not None
+    out: list[Planned] = []
     no_lift = settings.goal.defaults().no_lift_days_before_race
-    lift_allowed = frozenset(
-        wd
-        for wd in range(days_before)
-        if monday + timedelta(days=wd) < race_day - timedelta(no_lift)
+    lift_days = frozenset(
+        wd for wd in race_days if week.day(wd) < race_day - timedelta(days=no_lift)
     )
-    if not race.is_long and lift_allowed and settings.athlete.weekly_lifts:
+    race_start = race_day - timedelta(days=6)
+    if not race.is_long and lift_days and light_lift_week(settings, week.tl) == week.monday:
         dose = LiftDose(phase=PhaseName.RACE, focus=Focus.FULL, light=True)
-        planned.append(
+        out.append(
             Planned(
                 spec=Spec(
-                    key=_session_key(monday, Focus.FULL, counts),
+                    key=week.key(Focus.FULL),
                     focus=Focus.FULL,
-                    minutes=30,
-                    preferred=min(lift_allowed),
+                    minutes=35,
+                    preferred=min(lift_days),
                     importance=0,
-                    allowed=lift_allowed,
+                    allowed=lift_days,
+                    phase=PhaseName.RACE,
                 ),
                 phase=PhaseName.RACE,
                 rules=frozenset({"P3", "P4", "S5", "S6", "N1"}),
-                reason=f"race week: one light lift, at least {no_lift} days before the race",
-                exercises=lift_exercises(dose),
+                reason=(f"race week: one light lift, at least {no_lift} days before the race"),
+                dose=dose,
                 light=True,
             )
         )
-    shape = (
-        (Focus.EASY, 5),
-        (Focus.EASY, 1),
-        (Focus.EASY if race.is_long else Focus.TEMPO, 3),
-    )
-    run_allowed = frozenset(range(days_before))
-    picks = [(f, off) for f, off in shape][: min(settings.athlete.run_days, 3, days_before)]
-    minutes = {5: 30, 3: 25, 1: 20}
-    for rank, (focus, offset) in enumerate(picks):
-        preferred = max(0, days_before - offset)
-        rules = {"P4", "R1", "S6"}
+    for rank, (long_focus, short_focus, offset, minutes, share) in enumerate(
+        RACE_WEEK_RUNS[: min(settings.athlete.run_days, len(RACE_WEEK_RUNS))]
+    ):
+        day = race_day - timedelta(days=offset)
+        if monday_of(day) != week.monday or day < race_start:
+            continue
+        focus = long_focus if race.is_long else short_focus
+        wd = day.weekday()
+        rules = {"P3", "P4", "R1", "S6", "G4", "G6"}
         if focus.is_hard_run:
-            rules.add("S4")
-        planned.append(
+            rules |= {"S4", "G5"}
+        out.append(
             Planned(
                 spec=Spec(
-                    key=_session_key(monday, focus, counts),
+                    key=week.key(focus),
                     focus=focus,
-                    minutes=minutes[offset],
-                    preferred=preferred,
+                    minutes=race_week_minutes(state, minutes, share),
+                    preferred=wd,
                     importance=rank,
-                    allowed=run_allowed,
+                    allowed=frozenset(
+                        d for d in (wd - 1, wd, wd + 1) if d in race_days and 0 <= d < 7
+                    ),
+                    phase=PhaseName.RACE,
                 ),
                 phase=PhaseName.RACE,
                 rules=frozenset(rules),
-                reason=(
-                    f"race week: {'shake-out' if offset == 1 else 'short sharpening'} run, "
-                    f"{offset} day{'s' if offset > 1 else ''} before the race"
-                ),
-                race_week=True,
+                reason="race week",
+                shape=RunShape(race_week=True, sharpen=focus.is_hard_run),
+                days_before_race=offset,
             )
         )
-    note = "race week: no weights (P4)" if race.is_long else "race week: one light lift (P4)"
-    return WeekMix(monday, PhaseName.RACE, tuple(planned), (note,))
+    return out
+
+
+def _partial_counts(settings: Settings, lifts: int, runs: int, days: int) -> tuple[int, int]:
+    """The lifts and runs of a week cut short by race week (P3): each scaled to the days left,
+    and no more sessions than days, the accessory modality giving way first (S1, S10)."""
+    share = days / 7
+    n_lifts = min(lifts, round(lifts * share))
+    n_runs = min(runs, round(runs * share))
+    while n_lifts + n_runs > days:
+        if (settings.athlete.priority is Priority.STRENGTH and n_runs) or not n_lifts:
+            n_runs -= 1
+        else:
+            n_lifts -= 1
+    return n_lifts, n_runs
+
+
+def _normal_lifts(settings: Settings, tl: Timeline, monday: date) -> int:
+    """How many of its own phase's lifts a calendar week holds before race week (P3)."""
+    start = tl.race_week_start
+    days = sum(1 for k in range(7) if start is None or monday + timedelta(days=k) < start)
+    if tl.phase_on(monday).name is PhaseName.RECOVERY:
+        return 0
+    n, _ = _lift_count(settings, tl.phase_on(monday).name)
+    return n if days == 7 else _partial_counts(settings, n, settings.athlete.run_days, days)[0]
+
+
+def light_lift_week(settings: Settings, tl: Timeline) -> date | None:
+    """P4: the calendar week that holds race week's one light lift (5K/10K): the first with an
+    allowed day whose own lifts leave room under the athlete's lift days (L1)."""
+    race_day, start = tl.race_date, tl.race_week_start
+    if race_day is None or start is None or not settings.athlete.weekly_lifts:
+        return None
+    last = race_day - timedelta(days=settings.goal.defaults().no_lift_days_before_race + 1)
+    weeks = sorted({monday_of(start + timedelta(days=k)) for k in range((last - start).days + 1)})
+    for monday in weeks:
+        if _normal_lifts(settings, tl, monday) < settings.athlete.weekly_lifts:
+            return monday
+    return None
+
+
+def maintenance_warning(settings: Settings) -> str | None:
+    """P1/L1: maintenance holds two lift days; say so when the athlete asked for more."""
+    wanted = settings.athlete.weekly_lifts
+    if settings.goal.strength_mode is StrengthMode.MAINTENANCE and wanted > 2:
+        return (
+            f"maintenance mode: 2 lift days a week instead of your {wanted} "
+            '(athlete.lift_days); set goal.strength_mode = "building" to keep them (P1, L1)'
+        )
+    return None

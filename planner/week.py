@@ -24,15 +24,23 @@ Weeks repeat within a phase, so results are memoised by a week-relative signatur
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from config.models import WEEKDAYS
+from planner.constraints import (
+    Facts,
+    RuleBook,
+    hard_near_lower,
+    near_days,
+    share_day,
+    shared_run_minutes,
+)
 from planner.daytimes import SameDayRule, Slot, day_times
 from planner.drops import drop_order, drop_sets
-from planner.model import Focus, Kind
+from planner.model import Focus, Kind, PhaseName
 from planner.rules import sorted_ids
 
 NODE_LIMIT = 50_000  # feasibility, per drop set; see solve_week's warning
@@ -41,7 +49,7 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # soft-rule penalties; hard rules are never priced
 COST_OFF_TEMPLATE = 2  # plus one per day of distance
-COST_TWO_A_DAY = 30  # S7
+COST_TWO_A_DAY = 10_000  # S7: above every other preference, so a day is shared only when needed
 COST_SHARED_STRENGTH = 100  # S1
 COST_ADJACENT_HARD_RUNS = 8  # spread the hard runs (R5/R2 templates do)
 DROP = -1
@@ -57,6 +65,7 @@ class Spec:
     preferred: int  # weekday, 0 = Monday
     importance: int  # 0 = most important; S10 drops the highest first within a modality
     allowed: frozenset[int] = frozenset(range(7))
+    phase: PhaseName = PhaseName.BASE  # S2's order on a shared day depends on it
 
     @property
     def kind(self) -> Kind:
@@ -71,22 +80,43 @@ class Fixed:
     focus: Focus
     start: datetime
     end: datetime
+    phase: PhaseName = PhaseName.BASE
 
 
 @dataclass(frozen=True)
 class WeekRules:
+    """The week being solved: its Monday, the athlete's rule book and last week's tail."""
+
     monday: date
-    windows: tuple[tuple[tuple[time, time], ...], ...]  # per weekday, parsed windows
-    zone: ZoneInfo
-    same_day: SameDayRule
-    strength_priority: bool
-    hard_days_hard: bool
-    region_gap_days: int
-    rest_days: int
-    max_per_day: int
-    run_on_lift_day_max: int
-    hard_run_gap_hours: float
+    book: RuleBook
     fixed: tuple[Fixed, ...] = ()
+
+    @property
+    def windows(self) -> tuple[tuple[tuple[time, time], ...], ...]:
+        return self.book.windows
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.book.zone
+
+    @property
+    def strength_priority(self) -> bool:
+        return self.book.strength_priority
+
+    @property
+    def rest_days(self) -> int:
+        return self.book.rest_days
+
+    @property
+    def max_per_day(self) -> int:
+        return self.book.max_per_day
+
+    @property
+    def run_on_lift_day_max(self) -> int:
+        return self.book.run_on_lift_day_max
+
+    def same_day(self, phase: PhaseName) -> SameDayRule:
+        return self.book.same_day(phase)
 
 
 @dataclass(frozen=True)
@@ -115,14 +145,6 @@ class WeekLayout:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _regions_clash(a: Focus, b: Focus) -> bool:
-    return (a.loads_lower and b.loads_lower) or (a.loads_upper and b.loads_upper)
-
-
-def _lower_vs_hard(a: Focus, b: Focus) -> bool:
-    return (a.loads_lower and b.is_hard_run) or (b.loads_lower and a.is_hard_run)
-
-
 class _Search:
     """One week's search state: ``days[wd]`` lists the spec indexes placed on weekday ``wd``."""
 
@@ -137,22 +159,23 @@ class _Search:
         self.days: list[list[int]] = [[] for _ in range(7)]
         self.best: tuple[int, tuple[int, ...]] | None = None
         self.nodes = 0
-        self.prev_lifts = [
-            ((f.day - rules.monday).days, f.focus) for f in rules.fixed if f.focus.kind is Kind.LIFT
+        book = rules.book
+        self.book = book
+        self.facts = [Facts.of(s.focus, s.minutes, s.phase, book) for s in specs]
+        self.prev = [
+            ((f.day - rules.monday).days, Facts.of(f.focus, 0, f.phase, book)) for f in rules.fixed
         ]
-        self.hard_gap = timedelta(hours=rules.hard_run_gap_hours)
+        self.hard_gap = book.hard_gap
         week_start = datetime.combine(rules.monday, time(0), rules.zone)
         self.fixed_near = [
             (f.focus.loads_lower, f.focus.is_hard_run, f.start, f.end)
             for f in rules.fixed
             if f.end + self.hard_gap > week_start and (f.focus.loads_lower or f.focus.is_hard_run)
         ]
-        # the foci's rule facts, looked up once: the search asks them millions of times
-        self.is_lift = [s.kind is Kind.LIFT for s in specs]
-        self.lower = [s.focus.loads_lower for s in specs]
-        self.upper = [s.focus.loads_upper for s in specs]
-        self.hard = [s.focus.is_hard_run for s in specs]
-        self.easy = [s.focus.is_easy_run for s in specs]
+        # the rule facts as flat lists: the search asks them millions of times
+        self.is_lift = [f.lift for f in self.facts]
+        self.lower = [f.lower for f in self.facts]
+        self.hard = [f.hard for f in self.facts]
         self.quality = [s.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG) for s in specs]
         self._timed_cache: dict[
             tuple[int, tuple[int, ...]], list[tuple[bool, bool, datetime, datetime]]
@@ -160,19 +183,15 @@ class _Search:
         self._times: dict[
             tuple[int, tuple[int, ...]], tuple[tuple[datetime, datetime], ...] | None
         ] = {}
-        self.dead: set[tuple[tuple[tuple[Focus, int, frozenset[int]], ...], ...]] = set()
+        self.dead: set[tuple[tuple[tuple[Focus, int, frozenset[int], PhaseName], ...], ...]] = set()
         self.gave_up = False
         self.limit = NODE_LIMIT
 
     # -- day-level facts ------------------------------------------------------------------
     def _minutes(self, i: int, day_members: Iterable[int]) -> int:
         spec = self.specs[i]
-        if (
-            self.r.strength_priority
-            and spec.kind is Kind.RUN
-            and any(self.specs[j].kind is Kind.LIFT for j in day_members if j != i)
-        ):
-            return min(spec.minutes, self.r.run_on_lift_day_max)  # R3
+        if spec.kind is Kind.RUN and any(self.is_lift[j] for j in day_members if j != i):
+            return shared_run_minutes(spec.minutes, self.book)  # R3
         return spec.minutes
 
     def slots(self, wd: int, members: list[int]) -> tuple[Slot, ...]:
@@ -181,11 +200,13 @@ class _Search:
     def times(self, wd: int, members: list[int]) -> tuple[tuple[datetime, datetime], ...] | None:
         key = (wd, tuple(members))
         if key not in self._times:
+            phases = {self.specs[i].phase for i in members}
+            phase = PhaseName.BUILD if phases & self.book.run_first_phases else PhaseName.BASE
             self._times[key] = _day_times_cached(
                 self.r.monday + timedelta(days=wd),
                 self.r.windows[wd],
                 self.slots(wd, members),
-                self.r.same_day,
+                self.book.same_day(phase),
                 self.r.zone,
             )
         return self._times[key]
@@ -200,26 +221,23 @@ class _Search:
             return "S8", "no availability window"
         if len(members) >= self.r.max_per_day:
             return "S7", f"already {len(members)} sessions"
-        lift = self.is_lift[i]
+        f = self.facts[i]
         for j in members:
-            if self.is_lift[j] == lift:
-                return "S7", f"already has a {self.specs[j].kind} session"
-            if (self.lower[j] and self.hard[i]) or (self.lower[i] and self.hard[j]):
-                return "S4", f"{self.specs[j].focus} and {spec.focus} on one day"
-            if self.r.strength_priority and not (self.easy[i] or self.easy[j]):
-                run = spec.focus if not lift else self.specs[j].focus
-                return "R3", f"a {run} run cannot share a day with a lift"
-        if lift:
-            gap = self.r.region_gap_days
-            for d in range(max(0, wd - gap + 1), min(7, wd + gap)):
-                for j in self.days[d]:
-                    if self.is_lift[j] and (
-                        (self.lower[i] and self.lower[j]) or (self.upper[i] and self.upper[j])
-                    ):
-                        return "S5", f"{self.specs[j].focus} lift on {DAY_NAMES[d]}"
-            for d, f in self.prev_lifts:
-                if wd - d < gap and _regions_clash(f, spec.focus):
-                    return "S5", f"{f} lift on last {DAY_NAMES[d % 7]}"
+            rule = share_day(f, self.facts[j], self.book, may_cap=True)
+            if rule is not None:
+                return rule, _SHARE_WORDS[rule].format(self.specs[j].focus, spec.focus)
+        reach = self.book.reach_days
+        for d in range(max(0, wd - reach), min(7, wd + reach + 1)):
+            if d == wd:
+                continue
+            for j in self.days[d]:
+                rule = near_days(f, self.facts[j], wd - d, self.book)
+                if rule is not None:
+                    return rule, f"{self.specs[j].focus} on {DAY_NAMES[d]}"
+        for d, g in self.prev:
+            rule = near_days(f, g, wd - d, self.book)
+            if rule is not None:
+                return rule, f"last week's {DAY_NAMES[d % 7]}"
         if not members and self._busy_days() >= 7 - self.r.rest_days:
             return "S6", "would leave no rest day"
         if self.times(wd, [*members, i]) is None:
@@ -271,15 +289,19 @@ class _Search:
     def _busy_days(self) -> int:
         return sum(1 for d in self.days if d)
 
+    def endorsed_pair(self, i: int, j: int, wd: int) -> bool:
+        """S7: hard_days_hard puts the lift on a hard-run day (and keeps R5's own pairs); any
+        other pair is a compromise."""
+        as_template = wd == self.specs[i].preferred == self.specs[j].preferred
+        return self.book.hard_days_hard and (self.quality[i] or self.quality[j] or as_template)
+
     def step_cost(self, i: int, wd: int) -> int:
         spec = self.specs[i]
         cost = 0
         if wd != spec.preferred:
             cost += COST_OFF_TEMPLATE + abs(wd - spec.preferred)
         for j in self.days[wd]:
-            pair_hard = self.quality[i] or self.quality[j]
-            as_template = wd == spec.preferred == self.specs[j].preferred
-            if not (as_template or (self.r.hard_days_hard and pair_hard)):
+            if not self.endorsed_pair(i, j, wd):
                 cost += COST_TWO_A_DAY
             if self.r.strength_priority:
                 cost += COST_SHARED_STRENGTH
@@ -314,11 +336,16 @@ class _Search:
             self.dead.add(state)  # same sessions on the same days: fails again, whoever they are
         return found
 
-    def _state(self) -> tuple[tuple[tuple[Focus, int, frozenset[int]], ...], ...]:
+    def _state(self) -> tuple[tuple[tuple[Focus, int, frozenset[int], PhaseName], ...], ...]:
         return tuple(
             tuple(
                 sorted(
-                    (self.specs[j].focus, self.specs[j].minutes, self.specs[j].allowed)
+                    (
+                        self.specs[j].focus,
+                        self.specs[j].minutes,
+                        self.specs[j].allowed,
+                        self.specs[j].phase,
+                    )
                     for j in members
                 )
             )
@@ -363,10 +390,12 @@ class _Search:
         """Admissible: step costs only grow as a week fills, and sessions beyond the days still
         free must share one, which costs S1's penalty under strength priority."""
         bound = cost + sum(min(step for step, _ in days) for _, _, days in options)
+        free = min(7 - self.r.rest_days, sum(1 for w in self.r.windows if w))
+        forced = max(0, n_open - max(0, free - self._busy_days()))
         if self.r.strength_priority:
-            free = min(7 - self.r.rest_days, sum(1 for w in self.r.windows if w))
-            forced = n_open - max(0, free - self._busy_days())
-            bound += max(0, forced) * COST_SHARED_STRENGTH
+            bound += forced * COST_SHARED_STRENGTH
+        if not self.book.hard_days_hard:
+            bound += forced * COST_TWO_A_DAY
         return bound
 
     def rest_ok(self) -> bool:
@@ -387,14 +416,14 @@ class _Search:
     def hard_gaps_ok(self) -> bool:
         """S4 at minute level, also against the previous week's tail."""
         times = self.placed_times()
-        items = [(self.specs[j].focus, s, e) for j, (s, e, _) in times.items()]
-        items += [(f.focus, f.start, f.end) for f in self.r.fixed]
-        gap = timedelta(hours=self.r.hard_run_gap_hours)
-        for a_focus, a_start, a_end in items:
-            if not a_focus.is_hard_run:
+        items = [(self.facts[j], s, e) for j, (s, e, _) in times.items()]
+        items += [(g, f.start, f.end) for (_, g), f in zip(self.prev, self.r.fixed, strict=True)]
+        gap = self.hard_gap
+        for a, a_start, a_end in items:
+            if not a.hard:
                 continue
-            for b_focus, b_start, b_end in items:
-                if b_focus.loads_lower and not (b_start >= a_end + gap or a_start >= b_end + gap):
+            for b, b_start, b_end in items:
+                if hard_near_lower(a, b) and not (b_start >= a_end + gap or a_start >= b_end + gap):
                     return False
         return True
 
@@ -410,19 +439,22 @@ def _day_times_cached(
     return day_times(day, windows, slots, rule, zone)
 
 
-def _can_share(lift: Focus, run: Focus, rules: WeekRules) -> bool:
-    if _lower_vs_hard(lift, run):
-        return False  # S4
-    return run.is_easy_run or not rules.strength_priority  # R3
+_SHARE_WORDS = {
+    "P4": "race day holds nothing else ({} and {})",
+    "S7": "already has a {} session, no second {}",
+    "R3": "a {1} run cannot share a day with a lift",
+    "S4": "{} and {} on one day",
+    "L3": "plyometrics need fresh legs: {} after {}",
+}
 
 
-def _max_pairs(lifts: list[Focus], runs: list[Focus], rules: WeekRules) -> int:
+def _max_pairs(lifts: list[Facts], runs: list[Facts], rules: WeekRules) -> int:
     """Maximum matching of lifts to runs that may share a day (augmenting paths; tiny graph)."""
     match: dict[int, int] = {}
 
     def augment(li: int, seen: set[int]) -> bool:
         for ri, run in enumerate(runs):
-            if ri in seen or not _can_share(lifts[li], run, rules):
+            if ri in seen or share_day(lifts[li], run, rules.book, may_cap=True) is not None:
                 continue
             seen.add(ri)
             if ri not in match or augment(match[ri], seen):
@@ -439,8 +471,8 @@ def _could_fit(specs: tuple[Spec, ...], rules: WeekRules, excluded: frozenset[in
     open_days = [wd for wd in range(7) if rules.windows[wd]]
     kept = [s for i, s in enumerate(specs) if i not in excluded]
     usable = min(len(open_days), 7 - rules.rest_days)
-    lifts = [s.focus for s in kept if s.kind is Kind.LIFT]
-    runs = [s.focus for s in kept if s.kind is Kind.RUN]
+    lifts = [Facts.of(s.focus, s.minutes, s.phase, rules.book) for s in kept if s.kind is Kind.LIFT]
+    runs = [Facts.of(s.focus, s.minutes, s.phase, rules.book) for s in kept if s.kind is Kind.RUN]
     if len(lifts) > usable or len(runs) > usable:
         return False
     shared = _max_pairs(lifts, runs, rules) if rules.max_per_day > 1 else 0
@@ -460,11 +492,13 @@ def _week_signature(specs: tuple[Spec, ...], rules: WeekRules) -> Hashable:
     )
     origin = datetime.combine(rules.monday, time(0), zone)
     fixed = tuple(
-        ((f.day - rules.monday).days, f.focus, f.start - origin, f.end - origin)
+        ((f.day - rules.monday).days, f.focus, f.phase, f.start - origin, f.end - origin)
         for f in rules.fixed
     )
-    shape = tuple((s.focus, s.minutes, s.preferred, s.importance, s.allowed) for s in specs)
-    return (shape, replace(rules, monday=date.min, fixed=()), offsets, fixed)
+    shape = tuple(
+        (s.focus, s.minutes, s.preferred, s.importance, s.allowed, s.phase) for s in specs
+    )
+    return (shape, rules.book, offsets, fixed)
 
 
 _LAYOUTS: dict[Hashable, tuple[tuple[int, ...], int, int, bool]] = {}

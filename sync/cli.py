@@ -23,8 +23,9 @@ from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
 from config.loader import LoadedConfig, load
 from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.explain import explain
-from planner.placement import PlaceRules, apply_placement, place
+from planner.placement import apply_placement, place
 from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
@@ -130,7 +131,7 @@ def plan(
         fail(str(exc))
     planned = build_plan(settings, first, weeks or default_weeks, reports)
     busy, busy_warnings = _read_busy(busy_files, settings.zone, planned.start, planned.end)
-    placement = place(planned.sessions, PlaceRules.from_settings(settings), busy, now=now)
+    placement = place(planned.sessions, RuleBook.from_settings(settings), busy, now=now)
     result = apply_placement(planned, placement)
     if busy_warnings:
         result = replace(result, warnings=result.warnings + busy_warnings)

@@ -44,8 +44,9 @@ from adapters.protocol import (
 )
 from config.models import Settings
 from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
-from planner.placement import PlaceRules, apply_placement, place
+from planner.placement import apply_placement, place
 from planner.plan import build_plan, default_span
 from sync.state import EventRow, Pin, StateStore, Tombstone
 
@@ -327,7 +328,7 @@ def _place(
             scope[i] = _race_where_pinned(s, pinned.pop(s.id), settings)
     result = place(
         scope,
-        PlaceRules.from_settings(settings),
+        RuleBook.from_settings(settings),
         busy,
         now=now,
         previous={k: v for k, v in previous.items() if k in scope_ids},

@@ -18,8 +18,9 @@ from adapters.feed_reader import from_icalendar, read_fast
 from adapters.ics_feed import IcsFeedTarget, _event_blocks, content_hash
 from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
 from adapters.protocol import AdapterError
+from planner.constraints import RuleBook
 from planner.model import Session
-from planner.placement import PlaceRules, apply_placement, place
+from planner.placement import apply_placement, place
 from planner.plan import build_plan
 from tests.conftest import make_settings
 
@@ -31,7 +32,7 @@ FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 def sessions(weeks: int = 2, **kw: object) -> tuple[Session, ...]:
     settings = make_settings(**kw)
     plan = build_plan(settings, date(2027, 1, 4), weeks)
-    result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
+    result = place(plan.sessions, RuleBook.from_settings(settings), [], now=NOW)
     return apply_placement(plan, result).sessions
 
 

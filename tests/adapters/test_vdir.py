@@ -31,8 +31,9 @@ from adapters.protocol import (
     session_uid,
 )
 from adapters.vdir import VdirSource, VdirTarget, file_etag, file_name
+from planner.constraints import RuleBook
 from planner.model import Session
-from planner.placement import PlaceRules, apply_placement, place
+from planner.placement import apply_placement, place
 from planner.plan import build_plan
 from tests.conftest import make_settings
 
@@ -53,7 +54,7 @@ def sessions() -> tuple[Session, ...]:
     """Two weeks around the spring DST switch (2027-03-28): offsets +01:00 and +02:00."""
     settings = make_settings()
     plan = build_plan(settings, date(2027, 3, 22), 2)
-    result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
+    result = place(plan.sessions, RuleBook.from_settings(settings), [], now=NOW)
     return apply_placement(plan, result).sessions
 
 

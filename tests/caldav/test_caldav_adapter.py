@@ -27,8 +27,9 @@ from adapters.protocol import (
     PreconditionFailed,
     SourceUnavailable,
 )
+from planner.constraints import RuleBook
 from planner.model import Session
-from planner.placement import PlaceRules, apply_placement, place
+from planner.placement import apply_placement, place
 from planner.plan import build_plan
 from tests.caldav.servers import (
     PASSWORD,
@@ -51,7 +52,7 @@ NO_WAIT: dict[str, Any] = {"retry_wait": lambda n: 0.0, "sleep": lambda s: None}
 def sessions(weeks: int = 1) -> tuple[Session, ...]:
     settings = make_settings()
     plan = build_plan(settings, date(2027, 1, 4), weeks)
-    result = place(plan.sessions, PlaceRules.from_settings(settings), [], now=NOW)
+    result = place(plan.sessions, RuleBook.from_settings(settings), [], now=NOW)
     placed: tuple[Session, ...] = apply_placement(plan, result).sessions
     return placed
 

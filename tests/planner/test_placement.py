@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from config.models import Settings
 from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.model import Kind, Session
-from planner.placement import PlacementResult, PlaceRules, Status, apply_placement, place
+from planner.placement import PlacementResult, Status, apply_placement, place
 from planner.plan import build_plan
 from planner.serialize import plan_to_dict
 from tests.conftest import ALL_WEEK, make_settings
@@ -32,10 +33,10 @@ def busy(day: date, a: tuple[int, int], b: tuple[int, int], what: str = "busy") 
     return BusyInterval(at(day, *a), at(day, *b), what)
 
 
-def setup(weeks: int = 1, **kw: object) -> tuple[Settings, list[Session], PlaceRules]:
+def setup(weeks: int = 1, **kw: object) -> tuple[Settings, list[Session], RuleBook]:
     settings = make_settings(**kw)
     plan = build_plan(settings, MON, weeks)
-    return settings, list(plan.sessions), PlaceRules.from_settings(settings)
+    return settings, list(plan.sessions), RuleBook.from_settings(settings)
 
 
 def planned_times(sessions: list[Session]) -> dict[str, tuple[datetime, datetime]]:
@@ -111,7 +112,9 @@ def test_removing_busy_time_moves_nothing() -> None:
     first = place(sessions, rules, blocked, now=NOW)
     previous = {p.session_id: (p.start, p.end) for p in first.placements}
     again = place(sessions, rules, [], now=NOW, previous=previous)
-    assert all(p.status is Status.KEPT for p in again.placements)
+    assert all(p.status is Status.KEPT for p in again.placements), [
+        (p.session_id, p.explanation) for p in again.placements if p.status is not Status.KEPT
+    ]
 
 
 def test_pinned_session_stays_and_the_others_reflow() -> None:
@@ -164,7 +167,7 @@ def test_nothing_before_now_for_new_sessions() -> None:
 
 def test_infeasible_week_reports_rule_and_suggestion() -> None:
     settings = make_settings(
-        athlete={"lift_days": 3, "run_days": 2, "bodyweight_kg": 70},
+        athlete={"lift_days": 3, "run_days": 2, "bodyweight_kg": 70, "weekly_run_minutes": 65},
         availability={
             "mon": ["06:00-08:00"],
             "tue": ["06:00-08:00"],
@@ -174,7 +177,7 @@ def test_infeasible_week_reports_rule_and_suggestion() -> None:
         },
     )
     plan = build_plan(settings, MON, 1)
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     tue, thu = MON + timedelta(days=1), MON + timedelta(days=3)
     # each leaves 07:30-08:00: room for the 30 min easy run, not for the 35 min tempo run
     blocked = [busy(tue, (6, 0), (7, 15), "School run"), busy(thu, (6, 0), (7, 15), "Dentist")]
@@ -202,7 +205,7 @@ def test_dst_weeks_keep_wall_clock_windows(zone: str, switch: date) -> None:
     settings = make_settings(timezone=zone, availability={d: ["06:00-08:00"] for d in ALL_WEEK})
     monday = switch - timedelta(days=switch.weekday())
     plan = build_plan(settings, monday - timedelta(weeks=1), 3)
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     # a 06:00-06:30 meeting every day, in the plan's zone
     meetings = [
         BusyInterval(
@@ -278,7 +281,7 @@ def test_random_busy_calendars_keep_every_rule(
         athlete={"priority": priority, "lift_days": lifts, "run_days": runs, "bodyweight_kg": 70}
     )
     plan = build_plan(settings, MON, 2)
-    rules = PlaceRules.from_settings(settings)
+    rules = RuleBook.from_settings(settings)
     result = place(plan.sessions, rules, events, now=NOW)
     final = apply_placement(plan, result)
     assert check_all(plan_to_dict(final), settings) == []
@@ -289,7 +292,9 @@ def test_random_busy_calendars_keep_every_rule(
     # stability: replanning the same input from its own output moves nothing
     previous = {p.session_id: (p.start, p.end) for p in result.placements}
     again = place(plan.sessions, rules, events, now=NOW, previous=previous)
-    assert all(p.status is Status.KEPT for p in again.placements)
+    assert all(p.status is Status.KEPT for p in again.placements), [
+        (p.session_id, p.explanation) for p in again.placements if p.status is not Status.KEPT
+    ]
     assert {u.id for u in again.unplaced} == {u.id for u in result.unplaced}
     # a busy event that touches no placed session (with buffer) moves nothing
     quiet = BusyInterval(at(MON, 1), at(MON, 2), "night")

@@ -37,8 +37,9 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.model import Focus, Kind, PhaseName, Session
-from planner.placement import PlacementResult, PlaceRules, Status, place
+from planner.placement import PlacementResult, Status, place
 from tests.conftest import make_settings
 
 # -- the numbers of DOMAIN.md (defaults of config.models.RuleNumbers) ----------------------------
@@ -100,7 +101,7 @@ class Week:
     def strength(self) -> bool:
         return self.mode == "strength"
 
-    def place_rules(self) -> PlaceRules:
+    def place_rules(self) -> RuleBook:
         athlete = {"priority": "strength" if self.strength else "endurance"}
         goal: dict[str, str] = {"race": "none"}
         if self.mode == "endurance_long":
@@ -118,7 +119,7 @@ class Week:
             availability=availability,
             rules={"rest_days_per_week": self.rest_days},
         )
-        return PlaceRules.from_settings(config)
+        return RuleBook.from_settings(config)
 
     def run(self, **changes: object) -> PlacementResult:
         """The engine on this week, or on a copy with ``changes`` (busy, previous, ...)."""
@@ -210,7 +211,7 @@ def unary_rules(week: Week, s: Session, x: Spot) -> list[str]:
 
 
 def pair_rules(week: Week, a: Session, x: Spot, b: Session, y: Spot) -> list[str]:
-    """Rules two placed sessions break together (S2, S3, S4, S5, S7, R3)."""
+    """Rules two placed sessions break together (S2, S3, S4, S5, S7, R3, G5)."""
     out: list[str] = []
     a_lift, b_lift = a.focus in LIFTS, b.focus in LIFTS
     if x.start < y.end and y.start < x.end:
@@ -254,6 +255,9 @@ def pair_rules(week: Week, a: Session, x: Spot, b: Session, y: Spot) -> list[str
         and abs((x.day - y.day).days) < REGION_DAYS
     ):
         out.append("S5")
+    both_hard = a.focus in HARD_RUNS and b.focus in HARD_RUNS
+    if both_hard and abs((x.day - y.day).days) == 1:
+        out.append("G5")  # hard runs never on consecutive days
     return out
 
 
@@ -593,7 +597,9 @@ def weeks(
         return datetime.combine(day, time(m // 60, m % 60)).replace(tzinfo=zone)
 
     n = draw(st.integers(*sessions))
-    foci = draw(st.lists(st.sampled_from(list(Focus)), min_size=n, max_size=n))
+    foci = draw(
+        st.lists(st.sampled_from([f for f in Focus if f is not Focus.RACE]), min_size=n, max_size=n)
+    )
     out: list[Session] = []
     previous: dict[str, tuple[datetime, datetime]] = {}
     for k, focus in enumerate(foci):
@@ -678,14 +684,14 @@ def pinned_weeks(
 
 # -- tests: the checker and the oracle themselves ----------------------------------------------
 def test_checker_numbers_are_the_config_defaults() -> None:
-    strength = PlaceRules.from_settings(make_settings())
+    strength = RuleBook.from_settings(make_settings())
     assert strength.same_day_gap == timedelta(minutes=STRENGTH_GAP)
     assert strength.hard_gap == timedelta(minutes=HARD_GAP)
     assert strength.region_gap_days == REGION_DAYS
     assert strength.max_per_day == PER_DAY
     assert strength.run_on_lift_day_max == RUN_ON_LIFT_DAY
     assert strength.rest_days == 1 and strength.buffer == timedelta(minutes=15)
-    endurance = PlaceRules.from_settings(
+    endurance = RuleBook.from_settings(
         make_settings(
             athlete={"priority": "endurance"}, goal={"race": "marathon", "race_date": "2027-09-26"}
         )

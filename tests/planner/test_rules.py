@@ -11,7 +11,7 @@ import pytest
 
 from planner.daytimes import SameDayRule, Slot, day_times
 from planner.localtime import resolve
-from planner.model import ExerciseKind, Focus, Kind, PhaseName, Session
+from planner.model import ExerciseKind, Focus, Kind, Load, PhaseName, Session
 from planner.phases import timeline
 from planner.plan import build_plan
 from planner.sessions import Soreness
@@ -90,8 +90,10 @@ def test_p4_no_weights_in_long_race_week(race: str) -> None:
     settings = make_settings(goal={"race": race, "race_date": "2027-04-18"})
     plan = build_plan(settings, date(2027, 4, 12), 1)
     assert lifts(plan.sessions) == []
-    assert all(s.date < date(2027, 4, 18) for s in plan.sessions)
+    assert all(s.date < date(2027, 4, 18) for s in plan.sessions if s.kind is not Kind.RACE)
     assert all("P4" in s.rules for s in plan.sessions)
+    (race_day,) = [s for s in plan.sessions if s.date == date(2027, 4, 18)]
+    assert race_day.kind is Kind.RACE and race_day.all_day
 
 
 def test_p4_marathon_option_fourteen_days() -> None:
@@ -140,12 +142,15 @@ def test_l1_lift_days_as_configured(n: int) -> None:
 
 
 def test_l2_base_is_heavy_with_5x5_for_big_lifts() -> None:
-    plan = build_plan(make_settings(), MON + timedelta(weeks=6), 1)
+    settings = make_settings(rules={"cutback_every_weeks": 0})
+    plan = build_plan(settings, MON + timedelta(weeks=6), 1)
     lower = next(s for s in plan.sessions if s.focus is Focus.LOWER)
     by_name = {e.name: e for e in lower.exercises}
     assert (by_name["Back squat"].sets, by_name["Back squat"].reps) == (5, "5")
     assert (by_name["Romanian deadlift"].sets, by_name["Romanian deadlift"].reps) == (4, "6-8")
-    assert "reps short of failure" in by_name["Romanian deadlift"].note
+    rdl = by_name["Romanian deadlift"]
+    assert rdl.reps_in_reserve == "1-2" and rdl.load is Load.WORKING
+    assert "3 s lowering (L2)" in rdl.note and "add weight next time (G7)" in rdl.note
 
 
 def test_l3_plyometrics_first_once_in_base_twice_in_build() -> None:
@@ -178,7 +183,9 @@ def test_l4_peak_styles() -> None:
     ]
     assert sets_by_week == sorted(sets_by_week, reverse=True) and sets_by_week[0] > sets_by_week[-1]
     assert all(
-        e.reps == "10-15" and e.sets == 3 for s in lifts(light.sessions) for e in s.exercises
+        e.reps.startswith("10-15") and e.sets == 3
+        for s in lifts(light.sessions)
+        for e in s.exercises
     )
 
 
@@ -189,13 +196,16 @@ def test_l5_taper_one_lift_2x5_with_mobility() -> None:
     for k in range(2):
         (lift,) = lifts(week(plan.sessions, date(2027, 3, 29) + timedelta(weeks=k)))
         strength = [e for e in lift.exercises if e.kind is ExerciseKind.STRENGTH]
-        assert all((e.sets, e.reps) == (2, "5") for e in strength)
+        assert all((e.sets, e.reps.split()[0]) == (2, "5") for e in strength)
         assert any(e.kind is ExerciseKind.MOBILITY for e in lift.exercises)
 
 
 def test_l6_beginner_ramps_up() -> None:
     goal = {"race": "none", "plan_start": "2027-01-04"}
-    plan = build_plan(make_settings(athlete={"experience": "beginner"}, goal=goal), MON, 4)
+    rules = {"cutback_every_weeks": 0}
+    plan = build_plan(
+        make_settings(athlete={"experience": "beginner"}, goal=goal, rules=rules), MON, 4
+    )
     totals = [
         sum(strength_sets(s) for s in lifts(week(plan.sessions, MON + timedelta(weeks=k))))
         for k in range(4)
@@ -213,7 +223,7 @@ def test_l6_soreness_lowers_next_week_only() -> None:
     assert sum(map(strength_sets, lifts(week(sore.sessions, w1)))) < sum(
         map(strength_sets, lifts(week(plain.sessions, w1)))
     )
-    assert "lighter" in lifts(week(sore.sessions, w1))[0].exercises[-1].note
+    assert lifts(week(sore.sessions, w1))[0].exercises[-1].load is Load.LIGHTER
     w2 = MON + timedelta(weeks=2)
     assert week(plain.sessions, w2) == week(sore.sessions, w2)
 
