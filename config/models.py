@@ -12,7 +12,7 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -196,6 +196,11 @@ class Goal(Strict):
             return self
         if self.race_date is None:
             raise ValueError(f'race = "{self.race}" needs race_date (YYYY-MM-DD)')
+        if self.strength_mode is StrengthMode.MAINTENANCE:
+            raise ValueError(
+                f'strength_mode = "maintenance" is for training without a race (P1), but '
+                f'race = "{self.race}": drop strength_mode, or set race = "none"'
+            )
         if self.plan_start is not None and self.race_date <= self.plan_start:
             raise ValueError(
                 f"race_date {self.race_date} is not after plan_start {self.plan_start}"
@@ -214,6 +219,19 @@ class Goal(Strict):
             if taper >= peak:
                 raise ValueError(f"taper_weeks {taper} must be less than peak_weeks {peak}")
         return self
+
+    def past_race(self, today: date) -> str | None:
+        """A race date before ``today``: the words for it, or None. While the race's recovery
+        weeks (P5) last it is the plan's present, not a mistake, so only later is it named."""
+        if self.race_date is None or self.race_date >= today:
+            return None
+        recovery_end = self.race_date + timedelta(weeks=self.defaults().recovery_weeks)
+        if today <= recovery_end:
+            return None
+        return (
+            f"goal.race_date = {self.race_date} is before today ({today}): set your next race, "
+            'or race = "none" to keep building strength'
+        )
 
     def defaults(self) -> DistanceDefaults:
         """The distance's defaults with the athlete's overrides applied (numbers, never rules)."""

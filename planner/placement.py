@@ -41,7 +41,7 @@ from planner.busy import BusyInterval
 from planner.constraints import Facts, RuleBook, Timed, near_days, share_day, timed_clash
 from planner.drops import drop_order, drop_sets
 from planner.freetime import BusyIndex, DayFree, day_free
-from planner.model import Focus, Kind, Plan, Session, Unplaced
+from planner.model import ExerciseKind, Focus, Kind, Plan, Session, Unplaced
 from planner.phases import monday_of
 from planner.rules import sorted_ids
 
@@ -105,7 +105,8 @@ class _Item:
 
 
 def _facts(session: Session, rules: RuleBook) -> Facts:
-    return Facts.of(session.focus, session.duration_minutes, session.phase, rules)
+    plyo = any(e.kind is ExerciseKind.PLYOMETRIC for e in session.exercises)
+    return Facts.of(session.focus, session.duration_minutes, session.phase, rules, plyo=plyo)
 
 
 def clash(a: Facts, sa: Slot, b: Facts, sb: Slot, rules: RuleBook) -> str | None:
@@ -707,6 +708,7 @@ def _fixed_placement(
         Status.FIXED: "race day (P4)",
     }.get(status, "already under way or past (S9)")
     rule = "P4" if status is Status.FIXED else "S9"
+    at = f"on {slot.day:%a %d %b}" if s.all_day else f"at {_clock(slot.start, zone)}"
     return Placement(
         s.id,
         slot.start.astimezone(zone),
@@ -714,7 +716,7 @@ def _fixed_placement(
         status,
         previous,
         sorted_ids(frozenset(set(s.rules) | {rule})),
-        f"stays at {_clock(slot.start, zone)}: {what}",
+        f"stays {at}: {what}",
     )
 
 

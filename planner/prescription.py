@@ -64,6 +64,7 @@ class LiftDose:
     focus: Focus
     set_delta: int = 0  # <= 0; sum of L6 ease-in, soreness, R4, L8 and G3 reductions
     lighter: bool = False  # L6: ease-in or soreness asks for lighter weights
+    lightest: bool = False  # L6: severe soreness on top of an ease-in: light weights only
     plyometrics: bool = False  # L3 decided by the week, placed first
     simple_plyometrics: bool = False  # L6: easing in, plyometrics simpler and fewer
     peak_sets: int = 4  # L4: 4 early in the peak, 3 later
@@ -125,7 +126,7 @@ def lift_exercises(dose: LiftDose) -> tuple[Exercise, ...]:
         )
         out.append(Exercise("Hip and ankle mobility", 1, "8 min", ExerciseKind.MOBILITY))
         return tuple(out)
-    load = Load.LIGHTER if dose.lighter else Load.WORKING
+    load = Load.LIGHT if dose.lightest else Load.LIGHTER if dose.lighter else Load.WORKING
     if phase is PhaseName.TAPER:
         weight = "same heavy weight as your last weeks" if dose.built else "a weight you own"
         out.extend(
@@ -185,7 +186,7 @@ def lift_exercises(dose: LiftDose) -> tuple[Exercise, ...]:
         return tuple(out)
     # base, build, maintenance: heavy, slow eccentrics, 1-2 reps in reserve (L2)
     maintenance = phase is PhaseName.MAINTENANCE
-    rir = "3-4" if dose.lighter else "1-2"
+    rir = "4+" if dose.lightest else "3-4" if dose.lighter else "1-2"
     for lift in lifts:
         base_sets = 5 if lift.big else 4
         reps = "5" if lift.big else "6-8"

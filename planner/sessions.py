@@ -113,6 +113,7 @@ class Load:
     easing_in: bool
     rules: frozenset[str]
     notes: tuple[str, ...]
+    lightest: bool = False
 
 
 def _ease_in(settings: Settings, tl: Timeline, monday: date, anchor: date) -> tuple[int, str]:
@@ -156,8 +157,10 @@ def week_load(
         lighter = easing = True
         rules.add("L6")
         notes.append(f"{why} ({step} sets, lighter weights, more reps in reserve)")
+    lightest = False
     if soreness is not Soreness.NONE:
         delta += SORENESS_SET_DELTA[soreness]
+        lightest = lighter and soreness is Soreness.SEVERE  # already lighter: lighter still
         lighter = lighter or soreness is Soreness.SEVERE
         rules.add("L6")
         notes.append(
@@ -181,7 +184,7 @@ def week_load(
         delta -= 1
         rules.add("G3")
         notes.append("cutback week: one set fewer per exercise")
-    return Load(delta, lighter, easing, frozenset(rules), tuple(notes))
+    return Load(delta, lighter, easing, frozenset(rules), tuple(notes), lightest)
 
 
 def _peak_sets(tl: Timeline, monday: date, phase: PhaseName) -> int:
@@ -356,6 +359,7 @@ def _lifts(
             focus=focus,
             set_delta=load.set_delta,
             lighter=load.lighter,
+            lightest=load.lightest,
             simple_plyometrics=load.easing_in,
             peak_sets=_peak_sets(week.tl, week.monday, phase),
             peak_style=settings.athlete.peak_style,

@@ -41,11 +41,13 @@ STRENGTH_RUNS_LONG_RACE: Template = (
     (F.INTERVALS, SUN),
     (F.OPTIONAL_EASY, FRI),
 )
+# A 5K/10K runner still needs a long run once there are three runs (G2: it is where beginners
+# and advanced runners differ most); speed comes fourth.
 STRENGTH_RUNS_SHORT_RACE: Template = (
     (F.EASY, TUE),
     (F.TEMPO, THU),
-    (F.INTERVALS, SAT),
-    (F.LONG, SUN),
+    (F.LONG, SAT),
+    (F.INTERVALS, SUN),
     (F.EASY, WED),
     (F.OPTIONAL_EASY, FRI),
 )

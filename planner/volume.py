@@ -26,6 +26,7 @@ RUN_BOUNDS: dict[Focus, tuple[int, int]] = {
 LONG_MIN = 50  # R3: a "long" run is longer than 45 minutes
 EASY_MAX_FOR_LONG = 45  # R3: a long run capped to this or less is an easy run
 SHARES = {Focus.EASY: 1.0, Focus.OPTIONAL_EASY: 0.7, Focus.TEMPO: 1.0, Focus.INTERVALS: 1.0}
+LONG_SHARE = (1.0, 0.65, 0.5, 0.45, 0.4, 0.4)  # of the week's minutes, by runs a week
 TAPER_STEPS = (0.8, 0.65, 0.5, 0.4, 0.35, 0.3)  # G4: of the last full week, week by week
 
 
@@ -206,11 +207,16 @@ def week_runs(
 
 
 def _share(settings: Settings, foci: list[Focus], volume: WeekVolume) -> list[int]:
-    """The long run takes the week's long-run minutes; the others share the rest in 5-minute
-    steps within their bounds, hard runs first to take a step that does not divide evenly."""
+    """The other runs share what the long run leaves of the week, in 5-minute steps within
+    their bounds (hard runs first to take a step that does not divide evenly); the long run
+    then takes the rest up to its own step (G2). The long run is planned at its share of the
+    week at most (``LONG_SHARE``) so the other runs are never cut to feed it, except that the
+    athlete's own long run stays (G1)."""
     strength = settings.athlete.priority is Priority.STRENGTH
+    week = volume.target_minutes
     has_long = Focus.LONG in foci
-    rest = volume.target_minutes - (volume.long_minutes if has_long else 0)
+    share = LONG_SHARE[min(len(foci), len(LONG_SHARE)) - 1] if foci else 1.0
+    rest = week - round5(share * week) if has_long else week
     bounds: dict[int, tuple[int, int]] = {}
     for i, focus in enumerate(foci):
         if focus is not Focus.LONG:
@@ -219,7 +225,7 @@ def _share(settings: Settings, foci: list[Focus], volume: WeekVolume) -> list[in
                 hi = min(hi, settings.rules.run_on_lift_day_max_minutes)
             bounds[i] = (lo, hi)
     weight = sum(SHARES[foci[i]] for i in bounds) or 1.0
-    out = [volume.long_minutes if f is Focus.LONG else 0 for f in foci]
+    out = [0 for _ in foci]
     for i, (lo, hi) in bounds.items():
         out[i] = min(hi, max(lo, round5(rest * SHARES[foci[i]] / weight)))
     order = sorted(bounds, key=lambda i: (not foci[i].is_hard_run, i))
@@ -233,6 +239,10 @@ def _share(settings: Settings, foci: list[Focus], volume: WeekVolume) -> list[in
                 grown = True
         if not grown:
             break
+    if has_long:
+        _, start_long = settings.athlete.run_volume
+        room = max(week - sum(out[i] for i in bounds), min(start_long, volume.long_minutes))
+        out[foci.index(Focus.LONG)] = min(volume.long_minutes, room)
     return out
 
 

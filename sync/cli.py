@@ -130,6 +130,10 @@ def plan(
     except soreness_store.SorenessStoreError as exc:
         fail(str(exc))
     planned = build_plan(settings, first, weeks or default_weeks, reports)
+    past = settings.goal.past_race(now.astimezone(settings.zone).date())
+    if past:
+        click.echo(f"liftrun: warning: {past}", err=True)
+        planned = replace(planned, warnings=(past, *planned.warnings))
     busy, busy_warnings = _read_busy(busy_files, settings.zone, planned.start, planned.end)
     placement = place(planned.sessions, RuleBook.from_settings(settings), busy, now=now)
     result = apply_placement(planned, placement)
@@ -252,6 +256,10 @@ def sync(
     loaded = load_config(config_path)
     if now_text and not once:
         fail("--now needs --once (the loop follows the clock)")
+    today = _now(now_text, loaded.settings.zone).astimezone(loaded.settings.zone).date()
+    past = loaded.settings.goal.past_race(today)
+    if past:
+        fail(f"config error: {loaded.source}: {past}")
     stop = threading.Event()
     loop.install_stop_handlers(stop)
     store = _open_store(loaded)

@@ -9,7 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from planner.model import Kind, PhaseName, Plan, Session
+from planner.model import Kind, PhaseName, Plan, Session, WeekSummary
 
 PHASE_STYLE = {
     PhaseName.BASE: "cyan",
@@ -48,6 +48,21 @@ def _cell(sessions: list[Session]) -> Text:
     return text
 
 
+def _volume(week: WeekSummary | None) -> Text:
+    """The week's volume as a coach reads it first (G1-G4): run and long-run minutes, sets."""
+    if week is None:
+        return Text("")
+    text = Text(f"run {week.run_minutes}'")
+    if week.long_run_minutes:
+        text.append(f"\nlong {week.long_run_minutes}'")
+    text.append(f"\n{week.lift_sets} sets", style="bold")
+    if week.hard_runs:
+        text.append(f"\n{week.hard_runs} hard")
+    if week.cutback:
+        text.append("\ncutback", style="dim")
+    return text
+
+
 def render(plan: Plan) -> Group:
     by_day: dict[date, list[Session]] = defaultdict(list)
     for s in plan.sessions:
@@ -55,15 +70,18 @@ def render(plan: Plan) -> Group:
     table = Table(title=f"liftrun plan ({plan.timezone})", show_lines=True, expand=False)
     table.add_column("Week of", no_wrap=True)
     table.add_column("Phase", no_wrap=True)
+    table.add_column("Volume", no_wrap=True)
     for d in DAYS:
         table.add_column(d, no_wrap=True)
+    summaries = {w.start: w for w in plan.weeks}
     monday = plan.start
     while monday <= plan.end:
-        phase = next(
-            (p for p in plan.phases if p.start <= monday + timedelta(days=6) and p.end >= monday),
-            None,
-        )
-        name = phase.name if phase else PhaseName.BASE
+        names = [
+            p.name for p in plan.phases if p.start <= monday + timedelta(days=6) and p.end >= monday
+        ] or [PhaseName.BASE]
+        phase_text = Text()
+        for i, name in enumerate(dict.fromkeys(names)):
+            phase_text.append(("\n" if i else "") + name.value, style=PHASE_STYLE[name])
         cells: list[Text] = []
         for k in range(7):
             day = monday + timedelta(days=k)
@@ -72,7 +90,7 @@ def render(plan: Plan) -> Group:
                 cell = Text("rest", style="dim")
             cells.append(cell)
         table.add_row(
-            monday.strftime("%d %b %Y"), Text(name.value, style=PHASE_STYLE[name]), *cells
+            monday.strftime("%d %b %Y"), phase_text, _volume(summaries.get(monday)), *cells
         )
         monday += timedelta(days=7)
     parts: list[Table | Text] = [table]
@@ -82,6 +100,8 @@ def render(plan: Plan) -> Group:
         parts.append(Text(f"Unplaced {u.id}: {u.reason}", style="yellow"))
     for w in plan.warnings:
         parts.append(Text(f"Warning: {w}", style="yellow"))
+    for s in plan.suggestions:
+        parts.append(Text(f"Suggestion: {s}", style="cyan"))
     return Group(*parts)
 
 

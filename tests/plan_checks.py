@@ -188,15 +188,13 @@ def _check_lift(
         if "mobility" not in kinds:
             errors.append(f"L5: {where} has no mobility")
     if phase in ("peak", "taper") and "keep the build weight" in s["description"]:
-        start = settings.goal.plan_start or date.min
-        weeks = max(1, settings.rules.ease_in_weeks)
-        built = any(
-            p["name"] == "build"
-            and (date.fromisoformat(p["end"]) - max(date.fromisoformat(p["start"]), start)).days
-            >= 7 * weeks - 1
-            for p in phases
+        # built: enough weeks of this plan's own lifting before the peak began
+        start = _plan_start(settings)
+        first = min(
+            (date.fromisoformat(p["start"]) for p in phases if p["name"] in ("peak", "taper")),
+            default=s["_date"],
         )
-        if not built:
+        if start is None or (first - start).days < 7 * max(1, settings.rules.ease_in_weeks):
             errors.append(f"L6: {where} says 'keep the build weight' without a build")
     # L6: a session's length follows the work it holds
     work = 8 + sum(
@@ -210,6 +208,17 @@ def _check_lift(
     if s["duration_minutes"] > max(20, work * 1.6 + 10):
         errors.append(f"L6: {where} lasts {s['duration_minutes']} min for {work} min of work")
     return errors
+
+
+def _plan_start(settings: Settings) -> date | None:
+    """The plan's first Monday: goal.plan_start, or the distance's usual block before the race
+    (the config's own defaults)."""
+    goal = settings.goal
+    if goal.plan_start is not None:
+        return _monday(goal.plan_start)
+    if goal.race_date is None:
+        return None
+    return _monday(goal.race_date) - timedelta(weeks=goal.defaults().block_weeks - 1)
 
 
 def _check_run(s: dict[str, Any], settings: Settings, where: str) -> list[str]:
@@ -412,7 +421,8 @@ def _check_volume(
                     f"G2: long run {w['long_run_minutes']} min in the week of {monday} "
                     f"after {last_full['long_run_minutes']}"
                 )
-        if w["cutback"] and last_full is not None and w["run_minutes"] > last_full["run_minutes"]:
+        cut = w["cutback"] and last_full is not None
+        if cut and w["run_minutes"] > max(last_full["run_minutes"], floor):
             errors.append(f"G3: cutback week of {monday} runs more than the last full week")
         if full:
             last_full = w

@@ -38,7 +38,7 @@ def test_race_day_shows_the_race_session(race_time: str | None, when: str) -> No
     lines = grid(race_time=race_time) if race_time else grid()
     text = "\n".join(lines)
     assert text.count("RACE DAY") == 1 and "half marathon" in text
-    sunday = 1 + 1 + 6  # "Week of", "Phase", then Mon..Sun
+    sunday = 1 + 1 + 1 + 6  # "Week of", "Phase", "Volume", then Mon..Sun
     assert column_of(lines, "RACE DAY") == sunday
     assert column_of(lines, "half marathon") == sunday
     race_row = lines.index(next(line for line in lines if "RACE DAY" in line))
