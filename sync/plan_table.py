@@ -100,8 +100,8 @@ def render(plan: Plan) -> Group:
         parts.append(Text(f"Unplaced {u.id}: {u.reason}", style="yellow"))
     for w in plan.warnings:
         parts.append(Text(f"Warning: {w}", style="yellow"))
-    for s in plan.suggestions:
-        parts.append(Text(f"Suggestion: {s}", style="cyan"))
+    for fix in plan.suggestions:
+        parts.append(Text(f"Suggestion: {fix}", style="cyan"))
     return Group(*parts)
 
 

@@ -421,8 +421,11 @@ def _check_volume(
                     f"G2: long run {w['long_run_minutes']} min in the week of {monday} "
                     f"after {last_full['long_run_minutes']}"
                 )
-        cut = w["cutback"] and last_full is not None
-        if cut and w["run_minutes"] > max(last_full["run_minutes"], floor):
+        if (
+            w["cutback"]
+            and last_full is not None
+            and w["run_minutes"] > max(last_full["run_minutes"], floor)
+        ):
             errors.append(f"G3: cutback week of {monday} runs more than the last full week")
         if full:
             last_full = w

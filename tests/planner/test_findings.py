@@ -6,6 +6,7 @@ Each test names the finding it guards; together with the contract checks of ``pl
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -60,7 +61,7 @@ def test_l6_a_marathon_six_weeks_out_eases_in_and_warns() -> None:
         if e.kind is ExerciseKind.STRENGTH
     )
     longest = [w.long_run_minutes for w in plan.weeks if w.phase is PhaseName.PEAK]
-    assert all(b - a <= 10 for a, b in zip(longest, longest[1:], strict=False))  # G2
+    assert all(b - a <= 10 for a, b in itertools.pairwise(longest))  # G2
     assert max(longest) < 120  # no 90 -> 120 -> 150 jump
     assert any("the block is 6 weeks" in w and "marathon" in w for w in plan.warnings)
 
