@@ -163,6 +163,16 @@ class Athlete(Strict):
             raise ValueError("give bodyweight_kg or bodyweight_lb, not both")
         return self
 
+    @model_validator(mode="after")
+    def _long_run_fits_the_week(self) -> Self:
+        weekly, long = self.run_volume
+        if long > weekly:
+            raise ValueError(
+                f"long_run_minutes = {long} is more than weekly_run_minutes = {weekly}: the "
+                "longest run is part of the week's running (G1)"
+            )
+        return self
+
     @property
     def weekly_lifts(self) -> int:
         return self.lift_days if self.lift_days is not None else DEFAULT_LIFT_DAYS[self.experience]

@@ -32,7 +32,7 @@ from planner.drops import drop_order
 from planner.model import Focus, Kind
 from planner.week import Dropped, Spec, WeekLayout, WeekRules, solve_week
 
-MAX_SOLVES = 40  # re-solves per week, all kinds together
+MAX_SOLVES = 24  # re-solves per week, all kinds together (a pathological week solves in ~0.1 s)
 MAX_FIXES = 5
 PER_KIND_FIRST = 2  # the first pass takes at most this many of one kind, so kinds mix
 MAX_PER_KIND = 3  # a kind stops searching after this many verified fixes
@@ -74,10 +74,10 @@ class FixKind(IntEnum):
 
 # solves allowed so far when a kind finishes: unspent solves carry over to the next kind
 _CUMULATIVE_SOLVES = {
-    FixKind.SHORTEN: 14,
-    FixKind.PAIR: 18,
-    FixKind.FEWER_LIFTS: 20,
-    FixKind.ADD_WINDOW: 30,
+    FixKind.SHORTEN: 8,
+    FixKind.PAIR: 11,
+    FixKind.FEWER_LIFTS: 12,
+    FixKind.ADD_WINDOW: 18,
     FixKind.LONGER_WINDOW: MAX_SOLVES,
 }
 

@@ -114,7 +114,7 @@ def timeline(goal: Goal) -> Timeline:
     recovery_end = sunday_of(race_day) + timedelta(weeks=d.recovery_weeks)
 
     raw = [
-        (PhaseName.BASE, _FAR_PAST, build_start - day),
+        (PhaseName.BASE, _FAR_PAST, min(build_start, race_start) - day),  # race week wins (P3)
         (PhaseName.BUILD, build_start, min(peak_start, race_start) - day),
         (PhaseName.PEAK, max(peak_start, plan_start), min(taper_start, race_start) - day),
         (PhaseName.TAPER, max(taper_start, plan_start), race_start - day),

@@ -15,10 +15,11 @@ from datetime import date, timedelta
 
 from config.models import Priority, Race, Settings
 from planner.constraints import RuleBook
-from planner.fixes import week_fixes
+from planner.fixes import find_fixes
 from planner.model import (
     Exercise,
     ExerciseKind,
+    Focus,
     Kind,
     Load,
     Phase,
@@ -275,7 +276,11 @@ def plan_week(
     soreness: Soreness,
     fixed: tuple[Fixed, ...],
     protein: str,
+    known_drops: frozenset[tuple[Focus, PhaseName]] | None = frozenset(),
 ) -> WeekPlan:
+    """One week: its mix, its days, its sessions, and the ranked fixes when it drops a kind of
+    session (focus and phase) not in ``known_drops`` (None: no fixes). A fix search costs up to
+    ``fixes.MAX_SOLVES`` solves of the week, and weeks of a phase drop alike."""
     mix = week_mix(settings, tl, monday, anchor, state, soreness=soreness)
     specs = tuple(p.spec for p in mix.planned)
     rules = WeekRules(monday=monday, book=book, fixed=fixed)
@@ -302,7 +307,13 @@ def plan_week(
     warnings = [*layout.warnings, *_two_a_day_warnings(layout, book, monday)]
     if plyo_warning:
         warnings.append(plyo_warning)
-    suggestions = week_fixes(specs, rules, layout) if layout.dropped else ()
+    drops = {(d.spec.focus, d.spec.phase) for d in layout.dropped}
+    new_drops = known_drops is not None and not drops <= known_drops
+    # each fix names the first session it brings back, so --explain shows it beside that one
+    suggestions = tuple(
+        f"{fix.restored[0]}: {fix.text}" if fix.restored else f"week of {monday}: {fix.text}"
+        for fix in (find_fixes(specs, rules, layout) if new_drops else ())
+    )
     runs = [s for s in sessions if s.kind is Kind.RUN and s.phase is not PhaseName.RACE]
     run_minutes = sum(s.duration_minutes for s in runs)
     longest = max((s.duration_minutes for s in runs), default=0)
@@ -360,11 +371,15 @@ def build_plan(
     start: date,
     weeks: int,
     soreness: Mapping[date, Soreness] | None = None,
+    *,
+    suggest: bool = True,
 ) -> Plan:
     """The plan for ``weeks`` weeks from the Monday of ``start``.
 
     ``soreness`` maps the Monday of a week to what the athlete reported in it (L6); the report
-    lowers the load of the following week.
+    lowers the load of the following week. ``suggest`` computes the ranked fixes of weeks that
+    drop sessions, once per kind of drop (the same sessions of the same kind dropped again in a
+    later week get the same fixes): the sync loop, which reports drops but not fixes, skips it.
     """
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
@@ -388,6 +403,7 @@ def build_plan(
     unplaced: list[Unplaced] = []
     warnings: list[str] = plan_warnings(settings, tl)
     suggestions: list[str] = []
+    seen: set[tuple[Focus, PhaseName]] = set()  # kinds of drop already given their fixes
     summaries: list[WeekSummary] = []
     run_minutes: list[int] = []
     monday = context_from
@@ -406,7 +422,9 @@ def build_plan(
             soreness=sore,
             fixed=fixed,
             protein=nutrition_note,
+            known_drops=frozenset(seen) if suggest and monday >= first else None,
         )
+        seen |= {(d.spec.focus, d.spec.phase) for d in week.layout.dropped}
         state = week.state
         fixed = tuple(
             Fixed(s.date, s.focus, s.start, s.end, s.phase)

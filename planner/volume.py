@@ -53,8 +53,14 @@ class WeekVolume:
     full: bool  # a full week: its actual minutes become the next baseline (G2)
 
 
-def initial_state(settings: Settings) -> RunState:
+def start_volume(settings: Settings) -> tuple[int, int]:
+    """G1: the athlete's weekly and long-run minutes, in the 5-minute steps runs are made of."""
     weekly, long = settings.athlete.run_volume
+    return round5(weekly), round5(long)
+
+
+def initial_state(settings: Settings) -> RunState:
+    weekly, long = start_volume(settings)
     return RunState(weekly, long)
 
 
@@ -62,7 +68,7 @@ def ceilings(settings: Settings) -> tuple[int, int]:
     """G2: where weekly minutes and the long run stop growing (never below where they start)."""
     race = settings.goal.race
     exp = list(Experience).index(settings.athlete.experience)
-    weekly, long = settings.athlete.run_volume
+    weekly, long = start_volume(settings)
     return (
         max(WEEKLY_RUN_CEILING[race][exp], weekly),
         max(settings.rules.long_run_ceiling(race), long),
@@ -95,7 +101,7 @@ def week_volume(
     the athlete's own (G1).
     """
     r = settings.rules
-    start_w, start_l = settings.athlete.run_volume
+    start_w, start_l = start_volume(settings)
     max_w, max_l = ceilings(settings)
     anchor = tl.plan_start
     if not r.run_progression:
@@ -240,7 +246,7 @@ def _share(settings: Settings, foci: list[Focus], volume: WeekVolume) -> list[in
         if not grown:
             break
     if has_long:
-        _, start_long = settings.athlete.run_volume
+        _, start_long = start_volume(settings)
         room = max(week - sum(out[i] for i in bounds), min(start_long, volume.long_minutes))
         out[foci.index(Focus.LONG)] = min(volume.long_minutes, room)
     return out

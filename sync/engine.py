@@ -180,7 +180,7 @@ def _cycle(
 ) -> None:
     zone = settings.zone
     first, weeks = default_span(settings, now.astimezone(zone).date())
-    plan = build_plan(settings, first, weeks, store.soreness())
+    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False)
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 
