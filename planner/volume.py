@@ -86,6 +86,20 @@ def cutback_week(settings: Settings, anchor: date | None, monday: date) -> bool:
     return k > 0 and (k + 1) % n == 0
 
 
+def _scaled(
+    state: RunState, f: float, rule: str, note: str, *, full: bool = False, cutback: bool = False
+) -> WeekVolume:
+    """A week at ``f`` of the last full week (G3's cutback, G4's taper and restart)."""
+    return WeekVolume(
+        round5(state.full_minutes * f),
+        round5(state.full_long * f),
+        cutback,
+        frozenset({rule}),
+        f"{note} ({rule})",
+        full=full,
+    )
+
+
 def week_volume(
     settings: Settings,
     tl: Timeline,
@@ -110,36 +124,17 @@ def week_volume(
     if phase is PhaseName.TAPER:
         k = tl.weeks_into(monday)
         f = TAPER_STEPS[min(k, len(TAPER_STEPS) - 1)]
-        return WeekVolume(
-            round5(state.full_minutes * f),
-            max(30, round5(state.full_long * f)),
-            False,
-            frozenset({"G4"}),
-            f"taper: {round(f * 100)} % of the last full week's running (G4)",
-            full=False,
-        )
+        return _scaled(state, f, "G4", f"taper: {round(f * 100)} % of the last full week's running")
     if after_race and not state.restarted:
         f = r.restart_run_fraction
-        return WeekVolume(
-            round5(state.full_minutes * f),
-            round5(state.full_long * f),
-            False,
-            frozenset({"G4"}),
-            f"back after the race: running restarts at {round(f * 100)} % (G4)",
-            full=True,
-        )
+        note = f"back after the race: running restarts at {round(f * 100)} %"
+        return _scaled(state, f, "G4", note, full=True)
     if phase in (PhaseName.BASE, PhaseName.BUILD) and cutback_week(
         settings, anchor if grows else None, monday
     ):
         f = r.cutback_run_fraction
-        return WeekVolume(
-            round5(state.full_minutes * f),
-            round5(state.full_long * f),
-            True,
-            frozenset({"G3"}),
-            f"cutback week: {round((1 - f) * 100)} % less running, one set fewer (G3)",
-            full=False,
-        )
+        note = f"cutback week: {round((1 - f) * 100)} % less running, one set fewer"
+        return _scaled(state, f, "G3", note, cutback=True)
     if not grows or (anchor is not None and monday <= anchor):
         return WeekVolume(
             start_w, min(start_l, max_l), False, frozenset({"G1"}), "", full=not after_race
