@@ -395,8 +395,10 @@ def _candidates(
     planned = _to_slot(s.start, s.start + item.duration, zone) if s.start is not None else None
     out: list[tuple[int, Slot]] = []
     for day in week:
-        if s.not_after is not None and day > s.not_after:
-            continue
+        if (s.not_after is not None and day > s.not_after) or (
+            s.not_before is not None and day < s.not_before
+        ):
+            continue  # P4's last day; a race-week run's own day (P3)
         for a, b in days(day).free:
             starts = _starts(a, b, item.duration)
             for extra in (anchor, planned):
@@ -736,6 +738,10 @@ def _explain_unplaced(
         if s.not_after is not None and day > s.not_after:
             parts.append(f"{name} P4 (too close to race day)")
             ids.add("P4")
+            continue
+        if s.not_before is not None and day < s.not_before:
+            parts.append(f"{name} P3 (its text names {s.not_before:%a} as the day)")
+            ids.add("P3")
             continue
         options = [slot for _, slot in item.candidates if slot.day == day]
         if not days(day).windows:

@@ -406,8 +406,11 @@ def _check_volume(
             taper.append(w["run_minutes"])
         floor = floors[monday]
         first = settings.goal.plan_start is not None and monday == _monday(settings.goal.plan_start)
-        if first and w["run_minutes"] > max(weekly, floor):  # G1: start where the athlete is
+        whole = len(phases) == 1  # a week cut by race week also holds race-week runs
+        if first and whole and w["run_minutes"] > max(weekly, floor):  # G1: where they are
             errors.append(f"G1: first week runs {w['run_minutes']} min, athlete {weekly}")
+        if first:
+            last_full = None  # G2 counts from the plan's first week, not the weeks before it
         if full and last_full is not None and w["run_minutes"]:
             grow = last_full["run_minutes"] * (1 + r.weekly_run_growth)
             if w["run_minutes"] > max(grow, floor) + 1e-9 and not after_race:

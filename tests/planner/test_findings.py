@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from planner.busy import BusyInterval
+from planner.constraints import RuleBook
 from planner.model import ExerciseKind, Focus, Kind, Load, PhaseName, Plan, Session
+from planner.placement import place
 from planner.plan import build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
@@ -277,3 +280,21 @@ def test_maintenance_warns_about_lift_days_and_keeps_squat_and_bench() -> None:
     assert any("maintenance" in w and "L1" in w for w in plan.warnings)
     names = {e.name for s in lifts(plan) for e in s.exercises}
     assert {"Back squat", "Bench press", "Deadlift"} <= names
+
+
+def test_p3_placement_keeps_a_race_week_run_on_its_named_day() -> None:
+    race = date(2027, 4, 18)
+    settings = make_settings(athlete={"run_days": 3}, goal={"race": "half", "race_date": str(race)})
+    plan = build_plan(settings, date(2027, 4, 12), 1)
+    shake = next(s for s in plan.sessions if "shake-out" in s.reason)
+    assert shake.not_before == shake.not_after == race - timedelta(days=1)
+    assert shake.start is not None and shake.end is not None
+    # the whole day before the race is busy: the shake-out is dropped, never moved to Friday
+    busy = [
+        BusyInterval(shake.start - timedelta(hours=12), shake.end + timedelta(hours=12), "Trip")
+    ]
+    now = shake.start - timedelta(days=6)
+    result = place(plan.sessions, RuleBook.from_settings(settings), busy, now=now)
+    assert shake.id not in result.by_id()
+    (dropped,) = [u for u in result.unplaced if u.id == shake.id]
+    assert "P3" in dropped.rules
