@@ -15,18 +15,18 @@ import vobject
 from ical.calendar_stream import IcsCalendarStream
 
 from adapters.feed_reader import from_icalendar, read_fast
-from adapters.ics_feed import IcsFeedTarget, _event_blocks, content_hash
+from adapters.ics_feed import IcsFeedTarget, _event_blocks
 from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
 from adapters.protocol import AdapterError
 from planner.constraints import RuleBook
 from planner.model import Session
 from planner.placement import apply_placement, place
 from planner.plan import build_plan
+from tests.adapters.feed_push import FAR, push
 from tests.conftest import make_settings
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
-FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 
 
 def sessions(weeks: int = 2, **kw: object) -> tuple[Session, ...]:
@@ -38,21 +38,6 @@ def sessions(weeks: int = 2, **kw: object) -> tuple[Session, ...]:
 
 def feed(path: Path, now: datetime = NOW, **kw: object) -> IcsFeedTarget:
     return IcsFeedTarget(path, name="feed", timezone="Europe/Berlin", now=now, **kw)  # type: ignore[arg-type]
-
-
-def push(target: IcsFeedTarget, items: tuple[Session, ...]) -> int:
-    owned = {o.session_id: o for o in target.list_owned(*FAR)}
-    for s in items:
-        h = content_hash(s, 30)
-        cur = owned.get(s.id)
-        if cur is None or cur.cancelled:
-            target.create(s, h)
-        elif cur.content_hash != h:
-            target.update(s, h, cur)
-    for sid, cur in owned.items():
-        if sid not in {s.id for s in items} and not cur.cancelled:
-            target.cancel(cur)
-    return target.commit()
 
 
 def events_by_uid(raw: bytes) -> dict[str, icalendar.Component]:

@@ -26,11 +26,11 @@ from adapters.vdir import VdirTarget
 from planner.model import Kind, Session
 from planner.plan import build_plan
 from planner.race import race_session
+from tests.adapters.feed_push import FAR, push
 from tests.conftest import make_settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
-FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 DST_SUNDAY = date(2027, 3, 28)  # Europe/Berlin springs forward at 02:00: a 23-hour day
 
 
@@ -169,21 +169,6 @@ def test_all_day_is_part_of_the_content_hash_and_timed_hashes_stay_as_they_were(
 # -- the ICS feed ----------------------------------------------------------------------------
 def feed(path: Path, now: datetime = NOW, **kw: Any) -> IcsFeedTarget:
     return IcsFeedTarget(path, name="feed", timezone="Europe/Berlin", now=now, **kw)
-
-
-def push(target: IcsFeedTarget, items: tuple[Session, ...]) -> int:
-    owned = {o.session_id: o for o in target.list_owned(*FAR)}
-    for s in items:
-        h = content_hash(s, 30)
-        cur = owned.get(s.id)
-        if cur is None or cur.cancelled:
-            target.create(s, h)
-        elif cur.content_hash != h:
-            target.update(s, h, cur)
-    for sid, cur in owned.items():
-        if sid not in {s.id for s in items} and not cur.cancelled:
-            target.cancel(cur)
-    return target.commit()
 
 
 @pytest.mark.parametrize("race_time", [None, "09:30"])
