@@ -485,6 +485,13 @@ def render(a: Answers) -> str:
         "hard_days_hard = false",
         '# L4: peak lifting heavy (2-4 x 3-5, "strength") or 3 x 10-15 ("endurance").',
         'peak_style = "strength"',
+        "# L6: false (the default) eases sets and weights in over the first weeks; set true if",
+        "# you already lift regularly.",
+        "lifting_now = false",
+        "# G1: where your running starts, in minutes a week and your longest run; default by",
+        "# experience (beginner 90/40, intermediate 150/60, advanced 240/90).",
+        "# weekly_run_minutes = 150",
+        "# long_run_minutes = 60",
         "",
         "[goal]",
         "# The race (P1): none, 5k, 10k, half or marathon. Without a race the plan builds",
@@ -500,6 +507,7 @@ def render(a: Answers) -> str:
         block = DISTANCE_DEFAULTS[Race(a.race)].block_weeks
         out += [
             f"race_date = {q(a.race_date.isoformat())}",
+            '# race_time = "09:30"          # P4: race day is an all-day event unless set',
             f'# plan_start = "YYYY-MM-DD"    # default: {block} weeks before race day, on a Monday',
             "# P2-P5 (peak_weeks, taper_weeks, recovery_weeks, no_lift_days_before_race) default",
             "# by distance; see DISTANCE_DEFAULTS in config/models.py.",

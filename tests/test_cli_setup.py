@@ -144,6 +144,7 @@ def test_init_interactive_caldav_with_bad_answers_asked_again(tmp_path: Path) ->
         "bodyweight_kg": 68.5,
         "hard_days_hard": False,
         "peak_style": "strength",
+        "lifting_now": False,
     }
     assert data["goal"] == {"race": "marathon", "race_date": "2027-04-18"}
     availability = data["availability"]
