@@ -193,6 +193,16 @@ def test_embedded_default_needs_no_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert json.loads(out)["timezone"] == "Europe/Berlin"
 
 
+def test_the_embedded_default_still_syncs_after_its_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Quick start must keep working when the sample's race date has passed."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["sync", "--once", "--now", "2027-09-01T08:00"])
+    assert code == 0, err
+    assert "warning: the embedded sample default.toml's goal.race_date" in err
+
+
 def test_soreness_persists_and_lowers_next_week(tmp_path: Path) -> None:
     path = config_file(tmp_path)
     args = [
