@@ -200,8 +200,12 @@ def timed_clash(x: Timed, y: Timed, book: RuleBook, *, may_cap: bool = False) ->
         rule = near_days(a, b, (x.day - y.day).days, book)
         if rule is not None:
             return rule
-    if hard_near_lower(a, b):
-        gap = book.hard_gap
-        if not (y.start >= x.end + gap or x.start >= y.end + gap):
-            return "S4"
-    return None
+    return "S4" if too_close_for_s4(x, y, book) else None
+
+
+def too_close_for_s4(x: Timed, y: Timed, book: RuleBook) -> bool:
+    """S4 to the minute: a hard run and a leg-loading lift less than ``hard_gap`` apart."""
+    if not hard_near_lower(x.facts, y.facts):
+        return False
+    gap = book.hard_gap
+    return not (y.start >= x.end + gap or x.start >= y.end + gap)

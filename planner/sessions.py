@@ -67,8 +67,6 @@ class WeekMix:
     planned: tuple[Planned, ...]
     notes: tuple[str, ...] = field(default=())
     volume: WeekVolume | None = None
-    set_delta: int = 0
-    warnings: tuple[str, ...] = ()
 
 
 def phase_rule(phase: PhaseName, race: Race) -> str:
@@ -260,14 +258,13 @@ def week_mix(
     planned: list[Planned] = []
     notes: list[str] = []
     volume: WeekVolume | None = None
-    delta = 0
     if phase is PhaseName.RECOVERY:
         notes.append("fully off after the race (P5)")
     elif normal:
         mix = _normal_week(week, normal, state, soreness)
         planned += mix.planned
         notes += mix.notes
-        volume, delta = mix.volume, mix.set_delta
+        volume = mix.volume
     if race_day is not None and race_start is not None and monday <= race_day:
         race_days = [wd for wd in range(7) if race_start <= week.day(wd) < race_day]
         if race_days:
@@ -279,7 +276,7 @@ def week_mix(
             )
             if not normal:
                 phase = PhaseName.RACE
-    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume, delta)
+    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume)
 
 
 def _normal_week(week: _Week, days: frozenset[int], state: RunState, soreness: Soreness) -> WeekMix:
@@ -335,7 +332,7 @@ def _normal_week(week: _Week, days: frozenset[int], state: RunState, soreness: S
         *_lifts(week, lift_t, lift_days, load=load, common=common | {lift_rule}, n_lifts=n_lifts),
         *_runs(week, run_t, runs, days=days, volume=volume, common=common),
     ]
-    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume, load.set_delta)
+    return WeekMix(monday, phase, tuple(planned), tuple(notes), volume)
 
 
 def _lifts(

@@ -33,10 +33,11 @@ from config.models import WEEKDAYS
 from planner.constraints import (
     Facts,
     RuleBook,
-    hard_near_lower,
+    Timed,
     near_days,
     share_day,
     shared_run_minutes,
+    too_close_for_s4,
 )
 from planner.daytimes import SameDayRule, Slot, day_times
 from planner.drops import drop_order, drop_sets
@@ -167,19 +168,21 @@ class _Search:
         ]
         self.hard_gap = book.hard_gap
         week_start = datetime.combine(rules.monday, time(0), rules.zone)
+        self.fixed_timed = [
+            Timed(g, f.start, f.end, f.day)
+            for (_, g), f in zip(self.prev, rules.fixed, strict=True)
+        ]
         self.fixed_near = [
-            (f.focus.loads_lower, f.focus.is_hard_run, f.start, f.end)
-            for f in rules.fixed
-            if f.end + self.hard_gap > week_start and (f.focus.loads_lower or f.focus.is_hard_run)
+            x
+            for x in self.fixed_timed
+            if x.end + self.hard_gap > week_start and (x.facts.lower or x.facts.hard)
         ]
         # the rule facts as flat lists: the search asks them millions of times
         self.is_lift = [f.lift for f in self.facts]
         self.lower = [f.lower for f in self.facts]
         self.hard = [f.hard for f in self.facts]
         self.quality = [s.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG) for s in specs]
-        self._timed_cache: dict[
-            tuple[int, tuple[int, ...]], list[tuple[bool, bool, datetime, datetime]]
-        ] = {}
+        self._timed_cache: dict[tuple[int, tuple[int, ...]], list[Timed]] = {}
         self._times: dict[
             tuple[int, tuple[int, ...]], tuple[tuple[datetime, datetime], ...] | None
         ] = {}
@@ -251,8 +254,8 @@ class _Search:
                 return "S4", "within 8 h of a lower-body lift / hard run"
         return None
 
-    def _timed(self, wd: int) -> list[tuple[bool, bool, datetime, datetime]]:
-        """(loads lower, hard run, start, end) of the sessions on ``wd``, memoised per content."""
+    def _timed(self, wd: int) -> list[Timed]:
+        """The sessions on ``wd`` at their day-level times, memoised per content."""
         members = self.days[wd]
         if not members:
             return []
@@ -260,9 +263,9 @@ class _Search:
         found = self._timed_cache.get(key)
         if found is None:
             times = self.times(wd, members) or ()
+            day = self.r.monday + timedelta(days=wd)
             found = [
-                (self.lower[j], self.hard[j], a, b)
-                for j, (a, b) in zip(members, times, strict=False)
+                Timed(self.facts[j], a, b, day) for j, (a, b) in zip(members, times, strict=False)
             ]
             self._timed_cache[key] = found
         return found
@@ -270,21 +273,14 @@ class _Search:
     def _s4_ok_around(self, wd: int) -> bool:
         """S4 at minute level between day ``wd`` and its neighbours (and last week's tail)."""
         here = self._timed(wd)
-        if not any(lower or hard for lower, hard, _, _ in here):
+        if not any(x.facts.lower or x.facts.hard for x in here):
             return True
         near = [*here, *self.fixed_near]
         if wd > 0:
             near += self._timed(wd - 1)
         if wd < 6:
             near += self._timed(wd + 1)
-        gap = self.hard_gap
-        for a_lower, a_hard, a_start, a_end in here:
-            for b_lower, b_hard, b_start, b_end in near:
-                if ((a_lower and b_hard) or (a_hard and b_lower)) and not (
-                    b_start >= a_end + gap or a_start >= b_end + gap
-                ):
-                    return False
-        return True
+        return not any(too_close_for_s4(x, y, self.book) for x in here for y in near)
 
     def _busy_days(self) -> int:
         return sum(1 for d in self.days if d)
@@ -415,17 +411,14 @@ class _Search:
 
     def hard_gaps_ok(self) -> bool:
         """S4 at minute level, also against the previous week's tail."""
-        times = self.placed_times()
-        items = [(self.facts[j], s, e) for j, (s, e, _) in times.items()]
-        items += [(g, f.start, f.end) for (_, g), f in zip(self.prev, self.r.fixed, strict=True)]
-        gap = self.hard_gap
-        for a, a_start, a_end in items:
-            if not a.hard:
-                continue
-            for b, b_start, b_end in items:
-                if hard_near_lower(a, b) and not (b_start >= a_end + gap or a_start >= b_end + gap):
-                    return False
-        return True
+        items = [
+            Timed(self.facts[j], s, e, s.astimezone(self.r.zone).date())
+            for j, (s, e, _) in self.placed_times().items()
+        ]
+        items += self.fixed_timed
+        return not any(
+            too_close_for_s4(x, y, self.book) for x in items if x.facts.hard for y in items
+        )
 
 
 @cache
