@@ -13,7 +13,7 @@ run_days = 2
 [goal]
 race = "half"
 race_date = "{race_date}"
-plan_start = "{plan_start}"
+plan_start = "{plan_start}"{race_time}
 [availability]
 mon = ["06:00-08:00", "17:30-21:30"]
 tue = ["06:00-08:00", "17:30-21:30"]
@@ -27,6 +27,9 @@ path = "state"
 """
 
 
-def athlete_toml(*, race_date: str = "2027-04-18", plan_start: str = "2027-01-04") -> str:
+def athlete_toml(
+    *, race_date: str = "2027-04-18", plan_start: str = "2027-01-04", race_time: str | None = None
+) -> str:
     """The shared athlete as TOML, with no braces left: safe to ``str.format`` the rest."""
-    return ATHLETE.format(race_date=race_date, plan_start=plan_start)
+    time_line = f'\nrace_time = "{race_time}"' if race_time else ""
+    return ATHLETE.format(race_date=race_date, plan_start=plan_start, race_time=time_line)

@@ -14,23 +14,13 @@ import vobject
 from ical.calendar_stream import IcsCalendarStream
 
 from tests.athlete import athlete_toml
-from tests.caldav.servers import PASSWORD, Server, get_event, put_event
-from tests.caldav.test_caldav_adapter import seed_busy
+from tests.caldav.servers import Server, get_event, put_event
 from tests.caldav.test_caldav_sync import BERLIN, cycle, owned
+from tests.caldav.test_caldav_sync import write_config as sync_config
 
 RACE = "20270322-race-1"
 RACE_DAY = date(2027, 3, 28)  # a Sunday, and the night Europe/Berlin springs forward
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # race day is 13 days ahead: in the horizon
-
-CALENDARS = """\
-[[calendars]]
-kind = "caldav"
-name = "training"
-url = "{url}"
-{auth}
-push_to = "Training {unique}"
-busy_from = ["Work {unique}"]
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -40,14 +30,8 @@ def _fresh_vobject_zones(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def write_config(tmp_path: Path, server: Server, unique: str, race_time: str | None) -> Path:
-    seed_busy(server, f"Work {unique}", f"work-{unique}")
-    auth = f'username = "{server.username}"\npassword = "{PASSWORD}"' if server.username else ""
-    toml = athlete_toml(race_date=f"{RACE_DAY}", plan_start="2027-01-04")
-    if race_time is not None:
-        toml = toml.replace("[goal]\n", f'[goal]\nrace_time = "{race_time}"\n')
-    path = tmp_path / "liftrun.toml"
-    path.write_text(toml + CALENDARS.format(url=server.url, auth=auth, unique=unique))
-    return path
+    athlete = athlete_toml(race_date=f"{RACE_DAY}", plan_start="2027-01-04", race_time=race_time)
+    return sync_config(tmp_path, server, unique, athlete=athlete)
 
 
 @pytest.mark.parametrize("race_time", [None, "09:30"])

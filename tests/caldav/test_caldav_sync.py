@@ -29,9 +29,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # the seeded busy weeks, across DST
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = (
-    athlete_toml(race_date="2027-06-20", plan_start="2027-03-08")
-    + """\
+ATHLETE = athlete_toml(race_date="2027-06-20", plan_start="2027-03-08")
+CALENDARS = """\
 [[calendars]]
 kind = "caldav"
 name = "training"
@@ -40,15 +39,23 @@ url = "{url}"
 push_to = "{push_to}"
 busy_from = ["{busy}"]
 """
-)
+CONFIG = ATHLETE + CALENDARS
 
 
-def write_config(tmp_path: Path, server: Server, unique: str, *, password: str = PASSWORD) -> Path:
+def write_config(
+    tmp_path: Path,
+    server: Server,
+    unique: str,
+    *,
+    password: str = PASSWORD,
+    athlete: str = ATHLETE,
+) -> Path:
     seed_busy(server, f"Work {unique}", f"work-{unique}")
     auth = f'username = "{server.username}"\npassword = "{password}"' if server.username else ""
     path = tmp_path / "liftrun.toml"
     path.write_text(
-        CONFIG.format(
+        athlete
+        + CALENDARS.format(
             url=server.url, auth=auth, push_to=f"Training {unique}", busy=f"Work {unique}"
         )
     )

@@ -11,7 +11,6 @@ import logging
 import math
 import stat
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,12 +72,6 @@ class Waits:
 
     def __call__(self, seconds: float) -> None:
         self.slept.append(seconds)
-
-
-@pytest.fixture
-def emu() -> Iterator[RunningEmulator]:
-    with running_emulator() as running:
-        yield running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ field nulled."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,37 +20,16 @@ from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml
 from tests.google.test_google_sync import BERLIN, cycle, events, training
-from tests.google_emulator import RunningEmulator, running_emulator
+from tests.google.test_google_sync import write_config as sync_config
+from tests.google_emulator import RunningEmulator
 
 RACE = "20270322-race-1"
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # race day (Sun 28 Mar 2027) 13 days ahead
 
-CALENDARS = """\
-[sync]
-horizon_days = 28
-[[calendars]]
-kind = "google"
-name = "google"
-auth = "none"
-api_endpoint = "{endpoint}"
-push_to = "Training"
-busy_from = ["primary"]
-"""
-
-
-@pytest.fixture
-def emu() -> Iterator[RunningEmulator]:
-    with running_emulator() as running:
-        yield running
-
 
 def write_config(tmp_path: Path, emu: RunningEmulator, race_time: str | None) -> Path:
-    toml = athlete_toml(race_date="2027-03-28", plan_start="2027-01-04")
-    if race_time is not None:
-        toml = toml.replace("[goal]\n", f'[goal]\nrace_time = "{race_time}"\n')
-    path = tmp_path / "liftrun.toml"
-    path.write_text(toml + CALENDARS.format(endpoint=emu.api_endpoint))
-    return path
+    athlete = athlete_toml(race_date="2027-03-28", plan_start="2027-01-04", race_time=race_time)
+    return sync_config(tmp_path, emu, athlete=athlete)
 
 
 def race_event(emu: RunningEmulator) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)
 ROOT = Path(__file__).resolve().parents[2]
 
-CONFIG = (
-    athlete_toml()
-    + """\
+CALENDARS = """\
 [sync]
 horizon_days = {horizon}
 [[calendars]]
@@ -49,23 +46,21 @@ api_endpoint = "{endpoint}"
 push_to = "Training"
 busy_from = ["primary"]
 """
-)
-
-
-@pytest.fixture
-def emu() -> Iterator[RunningEmulator]:
-    with running_emulator() as running:
-        yield running
+CONFIG = athlete_toml() + CALENDARS
 
 
 def write_config(
-    tmp_path: Path, emu: RunningEmulator, *, horizon: int = 28, auth: str = "none"
+    tmp_path: Path,
+    emu: RunningEmulator,
+    *,
+    horizon: int = 28,
+    auth: str = "none",
+    athlete: str | None = None,
 ) -> Path:
     token = 'token_file = "state/google-token.json"' if auth == "oauth" else ""
     path = tmp_path / "liftrun.toml"
-    path.write_text(
-        CONFIG.format(horizon=horizon, auth=auth, token=token, endpoint=emu.api_endpoint)
-    )
+    calendars = CALENDARS.format(horizon=horizon, auth=auth, token=token, endpoint=emu.api_endpoint)
+    path.write_text((athlete or athlete_toml()) + calendars)
     return path
 
 

@@ -26,9 +26,7 @@ from tests.athlete import athlete_toml
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)  # Monday of the plan's first week
 
-CONFIG = (
-    athlete_toml()
-    + """\
+SYNC_VDIR = """\
 [sync]
 horizon_days = {horizon}
 freeze_hours = 12
@@ -38,7 +36,6 @@ name = "training"
 push_to = "training"
 busy_from = ["busy"]
 """
-)
 
 
 class Crash(Exception):
@@ -68,11 +65,13 @@ def dies_before_recording(k: int) -> Iterator[None]:
 class Rig:
     root: Path
     horizon: int = 28
+    athlete: str = field(default_factory=athlete_toml)
     foreign: dict[str, bytes] = field(default_factory=dict)
     _uids: itertools.count[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
-        (self.root / "liftrun.toml").write_text(CONFIG.format(horizon=self.horizon))
+        config = self.athlete + SYNC_VDIR.format(horizon=self.horizon)
+        (self.root / "liftrun.toml").write_text(config)
         self.training.mkdir(exist_ok=True)
         self.busy.mkdir(exist_ok=True)
 

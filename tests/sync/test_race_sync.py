@@ -23,25 +23,10 @@ RACE = "20270322-race-1"  # the Monday of race week, kind race, first of it
 RACE_DAY = date(2027, 3, 28)  # a Sunday, and the night Europe/Berlin springs forward
 NOW = datetime(2027, 3, 15, 5, 0, tzinfo=BERLIN)  # race day is 13 days ahead: in the horizon
 
-VDIR_ONLY = """\
-[sync]
-horizon_days = 28
-freeze_hours = 12
-[[calendars]]
-kind = "vdir"
-name = "training"
-push_to = "training"
-busy_from = ["busy"]
-"""
-
 
 def race_rig(tmp_path: Path, *, race_time: str | None = None) -> Rig:
-    rig = Rig(tmp_path)
-    toml = athlete_toml(race_date=f"{RACE_DAY}", plan_start="2027-01-04")
-    if race_time is not None:
-        toml = toml.replace("[goal]\n", f'[goal]\nrace_time = "{race_time}"\n')
-    (tmp_path / "liftrun.toml").write_text(toml + VDIR_ONLY)
-    return rig
+    toml = athlete_toml(race_date=f"{RACE_DAY}", plan_start="2027-01-04", race_time=race_time)
+    return Rig(tmp_path, athlete=toml)
 
 
 def categories(ev: icalendar.Component) -> list[str]:
