@@ -28,8 +28,10 @@ from datetime import time
 from enum import IntEnum
 from typing import Any, TypeVar
 
+from planner.constraints import shared_run_minutes
 from planner.drops import drop_order
 from planner.model import Focus, Kind
+from planner.volume import EASY_MAX_FOR_LONG
 from planner.week import Dropped, Spec, WeekLayout, WeekRules, solve_week
 
 MAX_SOLVES = 24  # re-solves per week, all kinds together (a pathological week solves in ~0.1 s)
@@ -38,7 +40,6 @@ PER_KIND_FIRST = 2  # the first pass takes at most this many of one kind, so kin
 MAX_PER_KIND = 3  # a kind stops searching after this many verified fixes
 MIN_RUN_MINUTES = 20
 RUN_STEP = 5
-EASY_MAX_MINUTES = 45  # R3: a run of 45 min or less is an easy run, never a long one
 WINDOW_STEPS = (15, 30, 45, 60)
 DEFAULT_WINDOWS = ((7 * 60, 8 * 60 + 30), (18 * 60, 19 * 60 + 30))  # minutes of the day
 MAX_WINDOW_DAYS = 4  # free days tried for a new window
@@ -360,11 +361,11 @@ def _shorter(spec: Spec) -> list[tuple[int, Focus]]:
     """(minutes, focus) options, longest first: 5-min steps down to 20 min; a long run of 45
     min or less is an easy run (R3), so a long run already that short may just be relabelled."""
     out: list[tuple[int, Focus]] = []
-    if spec.focus is Focus.LONG and spec.minutes <= EASY_MAX_MINUTES:
+    if spec.focus is Focus.LONG and spec.minutes <= EASY_MAX_FOR_LONG:
         out.append((spec.minutes, Focus.EASY))
     top = (spec.minutes - 1) // RUN_STEP * RUN_STEP
     for minutes in range(top, MIN_RUN_MINUTES - 1, -RUN_STEP):
-        long_easy = spec.focus is Focus.LONG and minutes <= EASY_MAX_MINUTES
+        long_easy = spec.focus is Focus.LONG and minutes <= EASY_MAX_FOR_LONG
         out.append((minutes, Focus.EASY if long_easy else spec.focus))
     return out
 
@@ -426,7 +427,7 @@ def _pair(ctx: _Context) -> Iterator[Fix]:
         if spec.focus.is_easy_run or spec.focus is Focus.LONG:
             continue  # easy: already allowed beside a lift; long: shortening covers it (R3)
         if rules.strength_priority:
-            minutes = min(spec.minutes, rules.run_on_lift_day_max)
+            minutes = shared_run_minutes(spec.minutes, rules.book)  # R3
             relaxes: tuple[str, ...] = ("R3", "S7")
         else:
             if not spec.focus.is_hard_run:
