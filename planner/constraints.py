@@ -138,6 +138,16 @@ def share_day(a: Facts, b: Facts, book: RuleBook, *, may_cap: bool) -> str | Non
     return None
 
 
+QUALITY_RUNS = frozenset({Focus.TEMPO, Focus.INTERVALS, Focus.LONG})
+
+
+def endorsed_two_a_day(foci: tuple[Focus, ...], *, as_template: bool, book: RuleBook) -> bool:
+    """S7: ``hard_days_hard`` puts a lift on a hard-run day (tempo, intervals, long) and keeps
+    R5's own pairs (``as_template``: both on the day the template gives them); any other
+    shared day is a compromise the week was forced into."""
+    return book.hard_days_hard and (as_template or any(f in QUALITY_RUNS for f in foci))
+
+
 def shared_run_minutes(minutes: int, book: RuleBook) -> int:
     """R3: how long a run lasts on a day that also has a lift."""
     return min(minutes, book.run_on_lift_day_max) if book.strength_priority else minutes

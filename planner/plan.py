@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from config.models import Priority, Race, Settings
-from planner.constraints import RuleBook
+from planner.constraints import RuleBook, endorsed_two_a_day
 from planner.fixes import find_fixes
 from planner.model import (
     Exercise,
@@ -245,15 +245,10 @@ def _two_a_day_warnings(layout: WeekLayout, book: RuleBook, monday: date) -> lis
     for pl in layout.placed:
         by_day.setdefault(pl.weekday, []).append(pl)
     out = []
-    quality = {"tempo", "intervals", "long"}
     for wd, items in sorted(by_day.items()):
-        if len(items) < 2:
-            continue
         as_template = all(pl.spec.preferred == wd for pl in items)
-        endorsed = book.hard_days_hard and (
-            as_template or any(pl.spec.focus.value in quality for pl in items)
-        )
-        if endorsed:
+        foci = tuple(pl.spec.focus for pl in items)
+        if len(items) < 2 or endorsed_two_a_day(foci, as_template=as_template, book=book):
             continue
         names = " and ".join(
             f"the {pl.spec.focus.value.replace('_', ' ')} {pl.spec.kind}" for pl in items

@@ -31,9 +31,11 @@ from zoneinfo import ZoneInfo
 
 from config.models import WEEKDAYS
 from planner.constraints import (
+    QUALITY_RUNS,
     Facts,
     RuleBook,
     Timed,
+    endorsed_two_a_day,
     near_days,
     share_day,
     shared_run_minutes,
@@ -181,7 +183,7 @@ class _Search:
         self.is_lift = [f.lift for f in self.facts]
         self.lower = [f.lower for f in self.facts]
         self.hard = [f.hard for f in self.facts]
-        self.quality = [s.focus in (Focus.INTERVALS, Focus.TEMPO, Focus.LONG) for s in specs]
+        self.quality = [s.focus in QUALITY_RUNS for s in specs]
         self._timed_cache: dict[tuple[int, tuple[int, ...]], list[Timed]] = {}
         self._times: dict[
             tuple[int, tuple[int, ...]], tuple[tuple[datetime, datetime], ...] | None
@@ -289,7 +291,8 @@ class _Search:
         """S7: hard_days_hard puts the lift on a hard-run day (and keeps R5's own pairs); any
         other pair is a compromise."""
         as_template = wd == self.specs[i].preferred == self.specs[j].preferred
-        return self.book.hard_days_hard and (self.quality[i] or self.quality[j] or as_template)
+        foci = (self.specs[i].focus, self.specs[j].focus)
+        return endorsed_two_a_day(foci, as_template=as_template, book=self.book)
 
     def step_cost(self, i: int, wd: int) -> int:
         spec = self.specs[i]
