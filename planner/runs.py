@@ -108,10 +108,8 @@ def text(focus: Focus, minutes: int, parts: tuple[Segment, ...], shape: RunShape
         if focus is Focus.LONG:
             line = f"{minutes} min long run, {_EASY}"
     else:
-        body = [_part(s) for s in parts]
-        if focus is Focus.LONG:
-            body[0] = f"{minutes} min long run: " + body[0]
-        line = f"{minutes} min: " + ", ".join(body) if focus is not Focus.LONG else ", ".join(body)
+        what = " long run: " if focus is Focus.LONG else ": "
+        line = f"{minutes} min{what}" + ", ".join(_part(s) for s in parts)
     if shape.fuel:
         line += "; practise race fuelling: take a gel or drink every 30-40 min (G6)"
     return line

@@ -458,7 +458,8 @@ def _race_week(week: _Week, race_days: list[int], state: RunState) -> list[Plann
     lift_days = frozenset(
         wd for wd in race_days if week.day(wd) < race_day - timedelta(days=no_lift)
     )
-    race_start = race_day - timedelta(days=6)
+    race_start = week.tl.race_week_start
+    assert race_start is not None
     if not race.is_long and lift_days and light_lift_week(settings, week.tl) == week.monday:
         dose = LiftDose(phase=PhaseName.RACE, focus=Focus.FULL, light=True)
         out.append(
