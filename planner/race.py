@@ -67,7 +67,3 @@ def race_session(settings: Settings) -> Session | None:
         not_before=day,
         not_after=day,
     )
-
-
-def is_race(session: Session) -> bool:
-    return session.kind is Kind.RACE
