@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 import threading
@@ -83,6 +84,9 @@ def _read_busy(
 @click.version_option(package_name="liftrun")
 def main() -> None:
     """liftrun: a phased running + strength plan, placed in your own calendar."""
+    # Everything liftrun writes (state store, journal, tokens, feeds, caches) is the athlete's
+    # private data: busy titles, when they are away, credentials.
+    os.umask(0o077)
 
 
 @main.command()
