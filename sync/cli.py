@@ -30,7 +30,7 @@ from planner.placement import apply_placement, place
 from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
-from sync import logs, loop
+from sync import loop
 from sync import soreness as soreness_store
 from sync import status as status_report
 from sync.cli_auth import auth
@@ -39,6 +39,7 @@ from sync.cli_common import (
     config_option,
     fail,
     load_config,
+    log_options,
 )
 from sync.cli_feed import feed, serve
 from sync.cli_setup import check, init
@@ -90,6 +91,7 @@ def main() -> None:
 
 
 @main.command()
+@log_options
 @config_option
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First week (YYYY-MM-DD).")
 @click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), help="Number of weeks to show.")
@@ -162,6 +164,7 @@ def plan(
 
 
 @main.command()
+@log_options
 @config_option
 @click.argument("level", type=click.Choice([s.value for s in Soreness]))
 @click.option(
@@ -224,16 +227,8 @@ def _print_report(report: CycleReport, fmt: str) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
-log_format_option = click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Log lines for people or JSON lines for log collectors.",
-)
-
-
 @main.command()
+@log_options
 @config_option
 @click.option("--once", is_flag=True, help="Run one cycle and exit (cron, CronJob).")
 @click.option("--dry-run", is_flag=True, help="Print the actions with reasons; write nothing.")
@@ -241,7 +236,6 @@ log_format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--now", "now_text", help="The current time (ISO 8601; --once only).")
-@log_format_option
 def sync(
     *,
     config_path: str | None,
@@ -249,14 +243,12 @@ def sync(
     dry_run: bool,
     fmt: str,
     now_text: str | None,
-    log_format: str,
 ) -> None:
     """Place the plan around every busy source and push the changes to every calendar.
 
     Without --once, runs a cycle every [sync] interval_minutes until SIGTERM or Ctrl-C.
     Exit codes: 0 ok, 2 configuration error, 3 a source or target failed.
     """
-    logs.setup(log_format)
     loaded = load_config(config_path)
     if now_text and not once:
         fail("--now needs --once (the loop follows the clock)")
@@ -298,6 +290,7 @@ def sync(
 
 
 @main.command()
+@log_options
 @config_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -326,6 +319,7 @@ def status(*, config_path: str | None, fmt: str, check: bool) -> None:
 
 
 @main.command()
+@log_options
 @config_option
 @click.argument("session_id")
 def restore(config_path: str | None, session_id: str) -> None:
