@@ -19,12 +19,13 @@ The engine only knows the adapter protocol; it never asks what kind of calendar 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from adapters.ics_feed import content_hash
 from adapters.protocol import (
@@ -184,10 +185,12 @@ def _cycle(
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 
-    busy, blind = _read_sources(wiring.sources, hz, settings.sync.source_timeout_seconds, report)
-    for name, error in wiring.unreadable.items():
-        blind = True
-        report.sources[name] = {"ok": False, "busy_events": 0, "error": error}
+    busy, blind_to = _read_sources(wiring, hz, settings.sync.source_timeout_seconds, report, stop)
+    blind = bool(blind_to)
+    if stop.is_set():  # told to stop while reading: no verdict on anything, nothing written
+        report.stopped = True
+        _record_health(store, report, now)
+        return
     for name, error in wiring.broken.items():
         report.targets[name] = TargetReport(errors=[error])
     owned: dict[str, dict[str, OwnedEvent]] = {}
@@ -207,8 +210,7 @@ def _cycle(
             store, name, events, hz=hz, by_id=by_id, now=now, report=report
         )
 
-    for h_kind, h_name, h_ok, h_error in _health(report):
-        store.set_health(h_kind, h_name, ok=h_ok, at=now, error=h_error)
+    _record_health(store, report, now)
 
     previous = store.placements()
     pins = store.pins()
@@ -222,7 +224,7 @@ def _cycle(
         previous=previous,
         pins=pins,
         tombstones=tombstones,
-        blind=blind,
+        blind_to=blind_to,
         report=report,
     )
 
@@ -294,7 +296,7 @@ def _place(
     previous: dict[str, tuple[datetime, datetime]],
     pins: Mapping[str, Pin],
     tombstones: Mapping[str, Tombstone],
-    blind: bool,
+    blind_to: Sequence[str],
     report: CycleReport,
 ) -> tuple[dict[str, Session], dict[str, str]]:
     """The horizon's sessions at their times, and the ones that found no time (with why)."""
@@ -308,9 +310,9 @@ def _place(
     ]
     freeze_until = now + timedelta(hours=settings.sync.freeze_hours)
     waiting: list[Unplaced] = []
-    if blind:
+    if blind_to:
         freeze_until = FAR_FUTURE
-        blind_names = ", ".join(n for n, r in report.sources.items() if not r["ok"])
+        blind_names = ", ".join(blind_to)
         waiting = [
             Unplaced(s.id, f"waiting for busy source {blind_names}, which could not be read")
             for s in scope
@@ -371,47 +373,206 @@ def _race_where_pinned(
 
 @dataclass(frozen=True)
 class SourceResult:
-    """One source's read, or why there is none (it failed, or gave no answer in time)."""
+    """One source's read, or why there is none (it failed, gave no answer in time, or the
+    process was told to stop first). ``name`` is the source's identity in this cycle: its
+    display name, made unique (see :func:`unique_names`)."""
 
     source: BusySource
     read: SourceRead | None = None
     error: str | None = None
+    name: str = ""
+    stopped: bool = False  # not read because the process is stopping: no verdict on it
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Each name as it is, the second of a kind ``"<name> #2"`` and so on, in order.
+
+    Display names are scrubbed and so can coincide (two secret addresses on one host both show
+    as ``https://calendar.google.com/…/basic.ics``); keyed by the bare name, one source's result
+    would overwrite the other's and a failure would read as ok. The config's order makes the
+    suffix stable from cycle to cycle.
+    """
+    taken: set[str] = set()
+    out: list[str] = []
+    for raw in names:
+        base = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw.strip())
+        base = base or "busy source"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base} #{n}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/\s'\"<>?#]*)[^\s'\"<>]*")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-%+/=]{20,}")
+_MAX_ERROR = 300
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for a source's failure that is safe to report, journal and log.
+
+    Adapter errors are written for people and scrubbed by their adapter. Anything else comes
+    from a library that knows nothing of secrets (a parser's ``OverflowError``, an ``OSError``,
+    an HTTP library quoting the address it was given), so URLs keep only scheme and host and
+    token-like runs are cut, before the line is made printable and kept short.
+    """
+    if isinstance(exc, AdapterError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        text = _URL.sub(lambda m: f"{m.group(0).split(':', 1)[0]}://{m.group(1)}/…", text)
+        text = _TOKEN.sub(
+            lambda m: f"{m.group(0)[:4]}…" if _tokenish(m.group(0)) else m.group(0), text
+        )
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
+
+
+def _tokenish(run: str) -> bool:
+    return any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+
+
+class _Reading:
+    """One read of one source on its own daemon thread: what came back, and when it is done."""
+
+    def __init__(self, source: BusySource, name: str) -> None:
+        self.source = source
+        self.name = name
+        self.read: SourceRead | None = None
+        self.error: str | None = None
+        self.done = threading.Event()
+
+    def run(self, start: datetime, end: datetime) -> None:
+        try:
+            self.read = self.source.read_busy(start, end)
+        except Exception as exc:  # whatever a source holds is its failure, not the cycle's
+            self.error = describe_failure(exc)
+            log.debug("busy source %s failed", self.name, exc_info=True)
+        finally:
+            if self.read is None and self.error is None:
+                self.error = "the read ended without an answer"
+            self.done.set()
+            _SOURCE_THREADS.finished(self.name, threading.current_thread())
+
+
+class SourceThreads:
+    """The source reads still running in this process, by source identity, across cycles.
+
+    A read that outlives its cycle is left to finish on its own (a daemon thread never holds
+    the process at exit); while it is alive that source is not read again, so a source that
+    hangs costs one thread, not one per cycle.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Thread] = {}
+
+    def start(self, reading: _Reading, start: datetime, end: datetime) -> bool:
+        """Start ``reading`` unless the previous read of that source is still alive."""
+        with self._lock:
+            previous = self._running.get(reading.name)
+            if previous is not None and previous.is_alive():
+                return False
+            thread = threading.Thread(
+                target=reading.run, args=(start, end), name=f"source {reading.name}", daemon=True
+            )
+            self._running[reading.name] = thread
+            thread.start()
+            return True
+
+    def finished(self, name: str, thread: threading.Thread) -> None:
+        with self._lock:
+            if self._running.get(name) is thread:
+                del self._running[name]
+
+    def alive(self) -> int:
+        with self._lock:
+            return sum(1 for t in self._running.values() if t.is_alive())
+
+
+_SOURCE_THREADS = SourceThreads()
+POLL_SECONDS = 0.1  # how soon a stop request ends the wait for sources
+
+
+def source_threads_alive() -> int:
+    """Source reads still running in this process (a hanging source counts once)."""
+    return _SOURCE_THREADS.alive()
 
 
 def read_sources(
-    sources: Sequence[BusySource], start: datetime, end: datetime, timeout: float
+    sources: Sequence[BusySource],
+    start: datetime,
+    end: datetime,
+    timeout: float,
+    *,
+    stop: threading.Event | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[SourceResult]:
     """Every source read concurrently, all within ``timeout`` seconds; a source still reading
-    then is left behind and counts as unreadable, never as free."""
-    if not sources:
-        return []
-    pool = ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="source")
-    futures: dict[Future[SourceRead], BusySource] = {
-        pool.submit(src.read_busy, start, end): src for src in sources
-    }
-    done, _ = wait(futures, timeout=timeout)
-    pool.shutdown(wait=False, cancel_futures=True)
+    then is left behind and counts as unreadable, never as free. ``stop`` ends the wait at
+    once: sources not read by then have no verdict (``stopped``)."""
+    names = list(names) if names is not None else unique_names([s.name for s in sources])
+    readings = [_Reading(src, name) for src, name in zip(sources, names, strict=True)]
+    started = [_SOURCE_THREADS.start(r, start, end) for r in readings]
+    deadline = monotonic() + timeout
+    for r, running in zip(readings, started, strict=True):
+        while running and not r.done.is_set() and not (stop is not None and stop.is_set()):
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            r.done.wait(min(POLL_SECONDS, left))
+    stopping = stop is not None and stop.is_set()
     results = []
-    for future, src in futures.items():
-        if future not in done:
-            results.append(SourceResult(src, error=f"no answer within {timeout:g} s"))
-            continue
-        try:
-            results.append(SourceResult(src, read=future.result()))
-        except AdapterError as exc:  # SourceUnavailable and kin
-            results.append(SourceResult(src, error=str(exc)))
+    for r, running in zip(readings, started, strict=True):
+        if not running:
+            error = "still reading from the previous cycle (a read is never started twice)"
+            results.append(SourceResult(r.source, error=error, name=r.name))
+        elif not r.done.is_set():
+            if stopping:
+                results.append(
+                    SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
+                )
+            else:
+                results.append(
+                    SourceResult(r.source, error=f"no answer within {timeout:g} s", name=r.name)
+                )
+        else:
+            results.append(SourceResult(r.source, read=r.read, error=r.error, name=r.name))
     return results
 
 
 def _read_sources(
-    sources: Sequence[BusySource], hz: Horizon, timeout: float, report: CycleReport
-) -> tuple[list[BusyInterval], bool]:
+    wiring: Wiring,
+    hz: Horizon,
+    timeout: float,
+    report: CycleReport,
+    stop: threading.Event,
+) -> tuple[list[BusyInterval], list[str]]:
+    """Busy time from every source, and the identities of the sources the cycle is blind to."""
+    unopened = list(wiring.unreadable.items())
+    names = unique_names([s.name for s in wiring.sources] + [n for n, _ in unopened])
     busy: list[BusyInterval] = []
-    blind = False
-    for result in read_sources(sources, hz.read_from, hz.read_to, timeout):
-        name, read = result.source.name, result.read
+    blind: list[str] = []
+    results = read_sources(
+        wiring.sources,
+        hz.read_from,
+        hz.read_to,
+        timeout,
+        stop=stop,
+        names=names[: len(wiring.sources)],
+    )
+    for result in results:
+        name, read = result.name, result.read
+        if result.stopped:
+            blind.append(name)
+            report.warnings.append(f"busy source {name} was not read: stopping")
+            continue
         if read is None:
-            blind = True
+            blind.append(name)
+            log.warning("busy source %s: %s", name, result.error)
             report.sources[name] = {"ok": False, "busy_events": 0, "error": result.error}
             continue
         busy.extend(read.busy.intervals)
@@ -421,7 +582,15 @@ def _read_sources(
             "busy_events": len(read.busy.intervals),
             "error": read.error,
         }
+    for name, (_, error) in zip(names[len(wiring.sources) :], unopened, strict=True):
+        blind.append(name)
+        report.sources[name] = {"ok": False, "busy_events": 0, "error": error}
     return busy, blind
+
+
+def _record_health(store: StateStore, report: CycleReport, now: datetime) -> None:
+    for h_kind, h_name, h_ok, h_error in _health(report):
+        store.set_health(h_kind, h_name, ok=h_ok, at=now, error=h_error)
 
 
 def _health(report: CycleReport) -> Iterator[tuple[str, str, bool, str | None]]:

@@ -7,6 +7,8 @@ protocol objects and never asks.
 from __future__ import annotations
 
 import functools
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +19,45 @@ from adapters.google_auth import build_credentials
 from adapters.google_source import GoogleSource
 from adapters.google_target import GoogleTarget
 from adapters.ics_feed import IcsFeedTarget
-from adapters.ics_source import IcsSource
-from adapters.protocol import AdapterError
+from adapters.ics_source import IcsSource, display_name
+from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavailable
 from adapters.vdir import VdirSource, VdirTarget
 from config.loader import LoadedConfig
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
-from sync.engine import TargetSpec, Wiring
+from sync.engine import TargetSpec, Wiring, describe_failure
 from sync.state import StateStore
+
+log = logging.getLogger("liftrun.sync")
+
+
+class UnopenedSource:
+    """A busy source that could not even be built (no Google token yet, a bad CA file, a
+    location its adapter refuses): it stays in the cycle under its own name and fails every
+    read with the reason, so the cycle is blind to it like any other failed source and the
+    report, health and ``liftrun check`` name it."""
+
+    def __init__(self, name: str, error: str) -> None:
+        self.name = name
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"UnopenedSource({self.name!r})"
+
+    def read_busy(self, start: datetime, end: datetime) -> SourceRead:
+        raise SourceUnavailable(self.error)
+
+
+def _add_source(wiring: Wiring, name: str, make: Callable[[], BusySource]) -> BusySource | None:
+    """``make()`` appended to the cycle's sources, or, when building it fails in any way, an
+    :class:`UnopenedSource` under ``name`` (a name free of secrets) carrying why."""
+    try:
+        source = make()
+    except Exception as exc:  # one calendar's trouble is never the whole cycle's
+        log.debug("busy source %s could not be opened", name, exc_info=True)
+        wiring.sources.append(UnopenedSource(name, describe_failure(exc)))
+        return None
+    wiring.sources.append(source)
+    return source
 
 
 def build(
@@ -74,7 +108,8 @@ def _google(
         if cal.push_to:
             wiring.broken[name] = str(exc)
         if cal.busy_from:
-            wiring.unreadable[f"{account}: {', '.join(cal.busy_from)}"] = str(exc)
+            source_name = f"{account}: {', '.join(cal.busy_from)}"
+            wiring.sources.append(UnopenedSource(source_name, str(exc)))
         return
     cache = loaded.state_dir / "google"
     key = f"google-calendar-id:{token_file}:{cal.push_to}"
@@ -96,17 +131,20 @@ def _google(
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
         wiring.learnt.append(functools.partial(_remember, key, target, "known_id"))
     if cal.busy_from:
-        wiring.sources.append(
-            GoogleSource(
+        source_name = f"{account}: {', '.join(cal.busy_from)}"
+        _add_source(
+            wiring,
+            source_name,
+            lambda: GoogleSource(
                 cal.busy_from,
                 api_endpoint=cal.api_endpoint,
                 credentials=credentials,
                 timezone=settings.timezone,
-                name=f"{account}: {', '.join(cal.busy_from)}",
+                name=source_name,
                 exclude=[remembered] if remembered else [],
                 cache_dir=cache,
                 account=str(token_file),
-            )
+            ),
         )
 
 
@@ -133,15 +171,20 @@ def _caldav(
     account = cal.name or urlsplit(cal.url).hostname or "caldav"
     for spec in cal.busy_from:
         key = f"caldav-url:{cal.url}:{spec}"
-        source = CalDAVSource(
-            cal.url,
-            calendar=spec,
-            calendar_url=store.get_meta(key) if store else None,
-            name=f"{account}: {spec}",
-            **common,
+        source = _add_source(
+            wiring,
+            f"{account}: {spec}",
+            functools.partial(
+                CalDAVSource,
+                cal.url,
+                calendar=spec,
+                calendar_url=store.get_meta(key) if store else None,
+                name=f"{account}: {spec}",
+                **common,
+            ),
         )
-        wiring.sources.append(source)
-        wiring.learnt.append(functools.partial(_remember, key, source, "known_url"))
+        if source is not None:
+            wiring.learnt.append(functools.partial(_remember, key, source, "known_url"))
     if not cal.push_to:
         return
     name = cal.name or cal.push_to
@@ -170,14 +213,17 @@ def _remember(key: str, calendar: object, attribute: str, store: StateStore) -> 
 def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
-        wiring.sources.append(
-            IcsSource(
+        _add_source(
+            wiring,
+            _ics_name(location),
+            functools.partial(
+                IcsSource,
                 location,
                 cache_dir=loaded.state_dir / "sources",
                 tz=settings.zone,
                 timeout=cal.fetch_timeout_seconds,
                 max_bytes=cal.max_source_bytes,
-            )
+            ),
         )
     if not cal.push_to:
         return
@@ -202,13 +248,22 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
 
 
+def _ics_name(location: str) -> str:
+    try:
+        return display_name(location)
+    except ValueError:  # the source itself refuses the location, with the reason
+        return "an ICS source with a malformed address"
+
+
 def _vdir(
     loaded: LoadedConfig, cal: VdirCalendar, now: datetime, wiring: Wiring, *, probe: bool = False
 ) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
         path = loaded.resolve(location)
-        wiring.sources.append(VdirSource(path, name=str(path), tz=settings.zone))
+        _add_source(
+            wiring, str(path), functools.partial(VdirSource, path, name=str(path), tz=settings.zone)
+        )
     if not cal.push_to:
         return
     name = cal.name or cal.push_to
