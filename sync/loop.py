@@ -51,10 +51,18 @@ def next_delay(interval_minutes: int, rng: random.Random) -> float:
 
 
 def install_stop_handlers(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT let the current write finish and be recorded, then the loop ends."""
+    """SIGTERM and SIGINT let the current write finish and be recorded, then the cycle or the
+    loop ends; a wait for busy sources ends at once (sources have no say in how long the
+    process lives). A second signal while stopping ends the process the default way."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        log.info("received %s: stopping after the current write", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("received %s again: exiting now", name)
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+            return
+        log.info("received %s: stopping after the current write", name)
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)
