@@ -45,7 +45,24 @@ def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, A
         ],
         "warnings": report.get("warnings", []),
         "unplaced": report.get("unplaced", []),
+        "failing": failing(report),
     }
+
+
+def failing(report: dict[str, Any]) -> list[str]:
+    """What failed in a journalled cycle, one line per calendar, by the identity the cycle gave
+    it (two sources with one display name are two lines, never one that says ok)."""
+    lines = [
+        f"source {name}: {src.get('error') or 'failed'}"
+        for name, src in (report.get("sources") or {}).items()
+        if isinstance(src, dict) and not src.get("ok")
+    ]
+    lines += [
+        f"target {name}: {'; '.join(map(str, t.get('errors') or []))}"
+        for name, t in (report.get("targets") or {}).items()
+        if isinstance(t, dict) and t.get("errors")
+    ]
+    return lines
 
 
 def _health(h: Health) -> dict[str, Any]:
@@ -66,7 +83,11 @@ def check(status: dict[str, Any], now: datetime) -> str | None:
         return "no sync cycle has run yet"
     last = cycles[0]
     if not last["ok"]:
-        return f"the last cycle ({last['started']}) failed; see `liftrun status`"
+        why = "; ".join(status.get("failing") or [])
+        failed = f"the last cycle ({last['started']}) failed"
+        return (
+            f"{failed}: {why}; see `liftrun status`" if why else f"{failed}; see `liftrun status`"
+        )
     age = now - datetime.fromisoformat(last["finished"])
     limit = timedelta(minutes=3 * status["interval_minutes"] + 5)
     if age > limit:
