@@ -13,6 +13,12 @@ four reasons the sync engine depends on:
   PROPFIND into a GET, so redirects are followed here with the method kept.
 * **Failures.** One retry policy and one set of messages that name the calendar and never the
   password.
+* **One origin.** Credentials go to the configured server's origin (scheme, host, port) and
+  nowhere else: every request is checked against it where it is sent (:meth:`CalDAVClient._send`)
+  and respelt on it, and a redirect or href that leads to another origin (another host, port or
+  scheme, an https server's http) is refused with :class:`OtherServer` rather than followed,
+  with or without credentials. The ``caldav`` library's auth object is attached by ``_send``
+  alone, so this check is the only way to it.
 
 Retries (at most ``MAX_ATTEMPTS``, exponential back-off, ``Retry-After`` honoured up to
 ``RETRY_AFTER_CAP``) cover connection errors, timeouts, 5xx and 429 on every request this
@@ -56,6 +62,8 @@ __all__ = [
     "CalendarMissing",
     "Item",
     "Mirror",
+    "Origin",
+    "OtherServer",
     "Reply",
     "Unreachable",
     "is_url",
@@ -75,6 +83,7 @@ C = "urn:ietf:params:xml:ns:caldav"
 CS = "http://calendarserver.org/ns/"
 _XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _q(ns: str, name: str) -> str:
@@ -107,6 +116,57 @@ class Unreachable(AdapterError):
 
 class CalendarMissing(AdapterError):
     """The calendar's URL answers 404: deleted, renamed, or a stale remembered URL."""
+
+
+class OtherServer(AdapterError):
+    """A redirect or href leads off the configured server's origin. Never retried and never
+    followed (not even without credentials): liftrun has no business on another server, and a
+    hostile one must not learn the password or the athlete's calendar paths."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a URL's requests go (RFC 6454): scheme, lower-cased host and port with the scheme's
+    default filled in, so ``https://Cal.Example:443/`` and ``https://cal.example/`` are one origin
+    while ``http://cal.example/`` and ``https://cal.example:8443/`` are others."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin | None:
+        """None for anything that is not an absolute http(s) URL with a usable host and port."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # a bad port or bracketed host
+            return None
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        return cls(scheme, parts.hostname.lower(), _DEFAULT_PORTS[scheme] if port is None else port)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = "" if self.port == _DEFAULT_PORTS[self.scheme] else f":{self.port}"
+        return f"{self.scheme}://{host}{port}"
+
+
+def _where(url: str) -> str:
+    """A URL as a message may show it: its origin only (a path or userinfo may hold a secret),
+    escaped and short, since a hostile server chose it."""
+    origin = Origin.of(url)
+    if origin is not None:
+        text = str(origin)
+    else:
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            scheme = ""
+        text = f"a {scheme}: URL" if scheme else "a URL that is not http(s)"
+    text = ascii(text)[1:-1]
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -280,7 +340,8 @@ def _status_code(text: str | None) -> int | None:
 
 
 def parse_multistatus(reply: Reply) -> tuple[list[DavEntry], str | None]:
-    """The responses of a 207 and the sync-token it carries (sync-collection only)."""
+    """The responses of a 207 and the sync-token it carries (sync-collection only). The hrefs
+    are resolved, not judged: :meth:`CalDAVClient._multistatus` refuses other origins."""
     try:
         root = ET.fromstring(reply.body)
     except ET.ParseError as exc:
@@ -331,18 +392,21 @@ class CalDAVClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        origin = Origin.of(url)
+        if parts.scheme not in ("http", "https") or origin is None:
             raise ValueError(f"{label}: the CalDAV URL must be http(s)://host/...")
         if username is None and parts.username:
             username = unquote(parts.username)
         if password is None and parts.password:
             password = unquote(parts.password)
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc = origin.host if ":" not in origin.host else f"[{origin.host}]"
         if parts.port is not None:
             netloc = f"{netloc}:{parts.port}"
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         self.base_url = urlunsplit((parts.scheme, netloc, path, "", ""))
         self.server = urlunsplit((parts.scheme, netloc, "/", "", ""))
+        self.origin = origin
+        self._netloc = netloc
         self.label = label
         self.username = username
         self._password = password
@@ -404,12 +468,15 @@ class CalDAVClient:
             if self._should_negotiate(reply):
                 reply = self._send(method, url, body, headers)
             if follow and reply.status in _REDIRECTS and reply.header("location"):
-                url = urljoin(url, reply.header("location") or "")
+                target = urljoin(url, reply.header("location") or "")
+                url = self._ours(target, f"the server redirects (HTTP {reply.status}) to")
                 continue
             return self._judge(reply, method)
         raise AdapterError(f"{self.label}: too many redirects from {self.server}")
 
     def _send(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> Reply:
+        """The one place a request (and with it ``self._dav.auth``) leaves this process."""
+        url = self._ours(url, f"a {method} request would go to")
         sent = {"User-Agent": USER_AGENT, **headers}
         self.requests_made += 1
         try:
@@ -480,6 +547,24 @@ class CalDAVClient:
             text = text.replace(self._password, "***")
         return text
 
+    def _ours(self, url: str, what: str, *, hint: bool = False) -> str:
+        """``url`` if it is on the configured origin, respelt with the configured host and port
+        so that what is sent is what was checked (no second URL parser reads a hostile href its
+        own way); else :class:`OtherServer`. ``what`` leads up to the other origin in the
+        message; ``hint`` adds how to point liftrun at that server on purpose (a provider whose
+        calendars live on another host)."""
+        if Origin.of(url) == self.origin:
+            path, query = urlsplit(url)[2:4]
+            return urlunsplit((self.origin.scheme, self._netloc, path or "/", query, ""))
+        theirs, ours = _where(url), str(self.origin)
+        other = Origin.of(url)
+        if self.origin.scheme == "https" and other is not None and other.scheme == "http":
+            reason = "liftrun never downgrades https to http"
+        else:
+            reason = "liftrun sends requests and credentials only to the configured url's server"
+        advice = f" (set url to {theirs} if you trust it)" if hint and other is not None else ""
+        raise OtherServer(f"{self.label}: {what} {theirs}, not {ours}: {reason}{advice}")
+
     # ----------------------------------------------------------------------------------------
     # WebDAV building blocks
 
@@ -497,7 +582,7 @@ class CalDAVClient:
                 f"{self.label}: PROPFIND {reply.url} answered HTTP {reply.status}; "
                 f"is {self.server} a CalDAV server?"
             )
-        return parse_multistatus(reply)[0]  # hrefs resolve against the redirect target
+        return self._multistatus(reply, "PROPFIND")[0]  # hrefs resolve against the redirect
 
     def _report(self, url: str, body: bytes, depth: int | None) -> Reply:
         headers = dict(_XML_HEADERS)
@@ -510,7 +595,18 @@ class CalDAVClient:
             raise CalendarMissing(f"{self.label}: calendar {reply.url} not found on {self.server}")
         if reply.status != 207:
             raise AdapterError(f"{self.label}: {what} on {reply.url} answered HTTP {reply.status}")
-        return parse_multistatus(reply)[0]
+        return self._multistatus(reply, what)[0]
+
+    def _multistatus(self, reply: Reply, what: str) -> tuple[list[DavEntry], str | None]:
+        """:func:`parse_multistatus`, with every response's href held to the configured origin:
+        a collection or event listed on another server is refused here, where the message can
+        say which answer listed it, rather than when something is sent there."""
+        entries, token = parse_multistatus(reply)
+        checked = [
+            replace(entry, url=self._ours(entry.url, f"the {what} answer lists a resource on"))
+            for entry in entries
+        ]
+        return checked, token
 
     # ----------------------------------------------------------------------------------------
     # Discovery
@@ -528,7 +624,7 @@ class CalDAVClient:
                 entries = self.propfind(start, props, 0, follow=True)
             except CalendarMissing:
                 continue
-            except (AuthFailed, Unreachable):
+            except (AuthFailed, Unreachable, OtherServer):
                 raise
             except AdapterError:
                 if start == self.base_url:
@@ -551,13 +647,16 @@ class CalDAVClient:
             "calendar-home-set, /.well-known/caldav neither): check the URL"
         )
 
-    @staticmethod
-    def _href(entry: DavEntry, ns: str, name: str) -> str | None:
+    def _href(self, entry: DavEntry, ns: str, name: str) -> str | None:
+        """The href a property holds (a principal, a home set), refused when it points to
+        another origin: iCloud-style homes on another host need ``url`` set to that host."""
         element = entry.props.get(_q(ns, name))
         if element is None:
             return None
         href = element.findtext(_q(D, "href"))
-        return urljoin(entry.url, href.strip()) if href and href.strip() else None
+        if not href or not href.strip():
+            return None
+        return self._ours(urljoin(entry.url, href.strip()), f"the {name} points to", hint=True)
 
     def calendars(self) -> list[CalendarInfo]:
         """Every event calendar in the home, by URL and display name."""
@@ -576,7 +675,7 @@ class CalDAVClient:
         """A calendar by URL (no request) or by display name (exact, then ignoring case);
         None when no calendar has that name."""
         if is_url(spec):
-            url = urljoin(self.base_url, spec)
+            url = self._ours(urljoin(self.base_url, spec), "the calendar URL given is on")
             return CalendarInfo(url if url.endswith("/") else url + "/", spec)
         return self._by_name(spec, self.calendars())
 
@@ -701,7 +800,7 @@ class CalDAVClient:
         if reply.status != 207:
             log.info("%s: sync token refused (HTTP %d); reading in full", self.label, reply.status)
             return None
-        entries, token = parse_multistatus(reply)
+        entries, token = self._multistatus(reply, "sync-collection")
         items = dict(mirror.items)
         stale = []
         for entry in entries:
@@ -753,4 +852,9 @@ class CalDAVClient:
         return self.request("DELETE", url, headers={"If-Match": etag} if etag else {})
 
     def resource_url(self, calendar_url: str, key: str) -> str:
-        return urljoin(calendar_url, quote(key))
+        """A resource's URL from its key (a decoded path, or a name inside the calendar). A
+        path is put on the configured origin as it is: a key like ``//host/x`` is a path there,
+        not the network-path reference ``urljoin`` would make of it."""
+        if key.startswith("/"):
+            return urlunsplit((self.origin.scheme, self._netloc, quote(key), "", ""))
+        return self._ours(urljoin(calendar_url, quote(key)), "a resource URL points to")
