@@ -2,9 +2,11 @@
 
 The order matters and each step guards the next:
 
-1. every busy source is read concurrently, each with a timeout; one that cannot be read makes
-   the cycle *blind*: sessions stay where they were, nothing new is placed and nothing is
-   cancelled, because any of it could land in time that source covers;
+1. every busy source is read concurrently, each on a daemon thread, all within a timeout; one
+   that cannot be read (whatever it raised, or no answer in time) makes the cycle *blind*:
+   sessions stay where they were, nothing new is placed and nothing is cancelled, because any
+   of it could land in time that source covers. A read left behind never holds the process
+   and is not started again while it lives; a stop request ends the wait and the cycle;
 2. every target is read back; what the athlete did there is taken in first (S9: a move by hand
    becomes a pin, a deletion by hand a tombstone), and what an interrupted run left behind is
    adopted rather than duplicated;
@@ -161,7 +163,8 @@ def run_cycle(
     stop: threading.Event | None = None,
 ) -> CycleReport:
     """One cycle. ``dry_run`` goes through every step, reports the action list and rolls the
-    state store back: nothing is written anywhere. ``stop`` is checked between writes."""
+    state store back: nothing is written anywhere. ``stop`` ends the wait for busy sources (the
+    cycle then writes nothing) and is checked between writes."""
     stop = stop or threading.Event()
     report = CycleReport(started=now, dry_run=dry_run)
     with store.rollback_after() if dry_run else nullcontext():
@@ -470,18 +473,18 @@ class SourceThreads:
         self._lock = threading.Lock()
         self._running: dict[str, threading.Thread] = {}
 
-    def start(self, reading: _Reading, start: datetime, end: datetime) -> bool:
+    def start(self, reading: _Reading, start: datetime, end: datetime) -> threading.Thread | None:
         """Start ``reading`` unless the previous read of that source is still alive."""
         with self._lock:
             previous = self._running.get(reading.name)
             if previous is not None and previous.is_alive():
-                return False
+                return None
             thread = threading.Thread(
                 target=reading.run, args=(start, end), name=f"source {reading.name}", daemon=True
             )
             self._running[reading.name] = thread
             thread.start()
-            return True
+            return thread
 
     def finished(self, name: str, thread: threading.Thread) -> None:
         with self._lock:
@@ -516,18 +519,25 @@ def read_sources(
     once: sources not read by then have no verdict (``stopped``)."""
     names = list(names) if names is not None else unique_names([s.name for s in sources])
     readings = [_Reading(src, name) for src, name in zip(sources, names, strict=True)]
+    if stop is not None and stop.is_set():
+        return [
+            SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
+            for r in readings
+        ]
     started = [_SOURCE_THREADS.start(r, start, end) for r in readings]
     deadline = monotonic() + timeout
-    for r, running in zip(readings, started, strict=True):
-        while running and not r.done.is_set() and not (stop is not None and stop.is_set()):
+    for r, thread in zip(readings, started, strict=True):
+        while thread and not r.done.is_set() and not (stop is not None and stop.is_set()):
             left = deadline - monotonic()
             if left <= 0:
                 break
             r.done.wait(min(POLL_SECONDS, left))
+        if thread and r.done.is_set():
+            thread.join(POLL_SECONDS)  # it has answered: let it end within its cycle
     stopping = stop is not None and stop.is_set()
     results = []
-    for r, running in zip(readings, started, strict=True):
-        if not running:
+    for r, thread in zip(readings, started, strict=True):
+        if thread is None:
             error = "still reading from the previous cycle (a read is never started twice)"
             results.append(SourceResult(r.source, error=error, name=r.name))
         elif not r.done.is_set():
@@ -572,7 +582,8 @@ def _read_sources(
             continue
         if read is None:
             blind.append(name)
-            log.warning("busy source %s: %s", name, result.error)
+            shown = str(result.error).removeprefix(f"{result.source.name}: ")
+            log.warning("busy source %s: %s", name, shown)
             report.sources[name] = {"ok": False, "busy_events": 0, "error": result.error}
             continue
         busy.extend(read.busy.intervals)

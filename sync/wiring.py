@@ -29,6 +29,10 @@ from sync.state import StateStore
 
 log = logging.getLogger("liftrun.sync")
 
+# A source's own deadline falls a little inside the cycle's wait for it, so that a source which
+# runs out of time still gets to answer with its last good copy (stale, not blind) in time.
+SOURCE_DEADLINE_SHARE = 0.9
+
 
 class UnopenedSource:
     """A busy source that could not even be built (no Google token yet, a bad CA file, a
@@ -222,6 +226,7 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
                 cache_dir=loaded.state_dir / "sources",
                 tz=settings.zone,
                 timeout=cal.fetch_timeout_seconds,
+                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
                 max_bytes=cal.max_source_bytes,
             ),
         )
