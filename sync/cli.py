@@ -265,7 +265,7 @@ def sync(
     if dry_run:
         now = _now(now_text, loaded.settings.zone)
         with store:
-            _print_report(loop.one_cycle(loaded, store, now=now, dry_run=True), fmt)
+            _print_report(loop.one_cycle(loaded, store, now=now, dry_run=True, stop=stop), fmt)
         return
     try:
         with StateLock(loaded.state_dir):
