@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -48,9 +49,21 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(with_logging)
 
 
-def fail(message: str) -> NoReturn:
-    """A user mistake: one line on stderr, exit code 2, no traceback."""
-    click.echo(f"liftrun: {message}", err=True)
+def _to_stderr(text: str) -> None:
+    click.echo(f"liftrun: {text}", err=True)
+
+
+def tell(message: str, *, level: int = logging.WARNING, multiline: bool = False) -> None:
+    """A message for the person on stderr, prefixed ``liftrun:``; a JSON line when the logs are
+    JSON. A path or value in it that holds control characters cannot break the line (nor
+    forge one); only ``multiline`` keeps the message's own line breaks."""
+    logs.say(message, level=level, echo=_to_stderr, multiline=multiline)
+
+
+def fail(message: str, *, multiline: bool = False) -> NoReturn:
+    """A user mistake: one line on stderr (``multiline``: one per problem), exit code 2, no
+    traceback."""
+    tell(message, level=logging.ERROR, multiline=multiline)
     sys.exit(EXIT_CONFIG)
 
 
@@ -58,10 +71,7 @@ def load_config(config_path: str | None) -> LoadedConfig:
     try:
         loaded = load(config_path)
     except ConfigError as exc:
-        fail(f"config error: {exc}")
+        fail(f"config error: {exc}", multiline=True)  # one line per bad key
     if loaded.source.startswith("embedded"):
-        click.echo(
-            f"liftrun: no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}",
-            err=True,
-        )
+        tell(f"no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}")
     return loaded
