@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 __all__ = ["FileRefused", "read_regular_file", "read_text_file"]
 
 
 class FileRefused(Exception):
     """The path is not a regular file of acceptable size, or cannot be read; ``str()`` is a
-    message for the person that never quotes the file's contents."""
+    message for the person that never quotes the file's contents.
+
+    ``path`` and ``reason`` are the two halves of that message, for callers that name the path
+    their own way (a config key beside it) without repeating it. Given one argument it is the
+    whole message (``reason``; ``path`` empty), as the class was first raised.
+    """
+
+    def __init__(self, path: str, reason: str | None = None) -> None:
+        super().__init__(path if reason is None else f"{path}: {reason}")
+        self.path = "" if reason is None else path
+        self.reason = path if reason is None else reason
 
 
 def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
@@ -35,13 +44,13 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise FileRefused(f"{shown}: {_reason(exc)}") from None
+        raise FileRefused(shown, _reason(exc)) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(f"{shown}: not a regular file ({_kind(info.st_mode)})")
+            raise FileRefused(shown, f"not a regular file ({_kind(info.st_mode)})")
         if info.st_size > cap:
-            raise FileRefused(f"{shown}: {info.st_size} bytes, more than {cap}")
+            raise FileRefused(shown, f"{info.st_size} bytes, more than {cap}")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -51,12 +60,12 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
             if size > cap:  # grew while being read
-                raise FileRefused(f"{shown}: more than {cap} bytes")
+                raise FileRefused(shown, f"more than {cap} bytes")
         return b"".join(chunks)
     except FileRefused:
         raise
     except OSError as exc:
-        raise FileRefused(f"{shown}: {_reason(exc)}") from None
+        raise FileRefused(shown, _reason(exc)) from None
     finally:
         os.close(fd)
 
@@ -84,4 +93,4 @@ def read_text_file(path: str | os.PathLike[str], cap: int) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused(f"{Path(path)}: not UTF-8 text") from None
+        raise FileRefused(str(path), "not UTF-8 text") from None

@@ -7,20 +7,47 @@ Values: environment (``LIFTRUN_<SECTION>__<KEY>``) > secrets directory > file > 
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import re
+import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import SettingsError
 
-from config.models import Settings, describe
+from config.files import FileRefused, read_text_file
+from config.models import (
+    SECRET_FILE_CAP,
+    BoundedSecretsSource,
+    SecretFileRefused,
+    Settings,
+    describe,
+)
 
 EMBEDDED_SAMPLE = "default.toml"
 DEFAULT_SECRETS_DIR = "/run/secrets"
+CONFIG_FILE_CAP = 1 << 20  # a config is a few KiB; a bigger file is a wrong path, not a config
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that came from a ``*_file``, a ``*_env`` variable or the secrets directory."""
+
+    source: str  # "calendars[1].password_file", "secrets file /run/secrets/liftrun_timezone"
+    value: Any
+
+
+# Secrets by their location in the config; errors at, above or below such a location never show
+# the value.
+SecretKeys = dict[tuple[int | str, ...], Secret]
 
 
 class ConfigError(Exception):
@@ -58,15 +85,31 @@ def _read_toml(text: str, where: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    except ValueError:  # an integer over Python's limit for converting digits
+        raise ConfigError(
+            f"{where}: not valid TOML: a number of more than {sys.get_int_max_str_digits()} digits"
+        ) from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{where}: not valid TOML: nested too deeply") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split(":", 1)[0].splitlines()[0] if str(exc) else type(exc).__name__
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
+    """A key path as TOML readers write it; a key that is not a plain word (a quoted TOML key
+    may hold anything, 100 KB or a newline) is quoted, escaped and shortened."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
         else:
-            parts.append(("." if parts else "") + item)
+            name = item if _BARE_KEY.fullmatch(item) else describe(item)
+            parts.append(("." if parts else "") + name)
     return "".join(parts)
 
 
@@ -100,38 +143,153 @@ def _value_at(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> tuple[bool
     return True, current
 
 
+# Keys whose values are secrets wherever they come from (a password typed into the TOML, or a
+# calendars list in $LIFTRUN_CALENDARS): never shown, like a value read from a *_file.
+_SECRET_NAME = re.compile(r"password|secret|token", re.IGNORECASE)
+
+# For a secret, pydantic's own words where they cannot hold the value, else these.
+_SECRET_SAFE_MESSAGES = {
+    "string_type": "Input should be a valid string",
+    "int_type": "Input should be a valid integer",
+    "int_parsing": "Input should be a valid integer",
+    "float_type": "Input should be a valid number",
+    "float_parsing": "Input should be a valid number",
+    "bool_type": "Input should be a valid boolean",
+    "bool_parsing": "Input should be a valid boolean",
+    "finite_number": "Input should be a finite number",
+    "list_type": "Input should be a valid list",
+    "dict_type": "Input should be a valid dictionary",
+}
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif hasattr(value, "get_secret_value"):
+        yield from _strings(value.get_secret_value(), depth)
+    elif isinstance(value, Mapping) and depth < 8:
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list | tuple) and depth < 8:
+        for item in value:
+            yield from _strings(item, depth + 1)
+    elif value is not None and not isinstance(value, Mapping | list | tuple):
+        yield str(value) if not isinstance(value, int) or value.bit_length() < 1000 else ""
+
+
+def _forms(secret: str) -> set[str]:
+    """Every way a message could quote ``secret`` or one of its lines: as is, ``repr``- or
+    JSON-escaped (``a\\nb``), or as ``describe`` shows it."""
+    forms: set[str] = set()
+    for line in {secret, *secret.splitlines()}:
+        text = line.strip()
+        if text:
+            forms |= {
+                text,
+                repr(text)[1:-1],
+                json.dumps(text)[1:-1],
+                text.encode("unicode_escape").decode("ascii"),
+            }
+    return forms
+
+
+_RUN = 8  # characters in common with a secret that make a message a leak
+_TOO_SHORT = 4  # a line of a secret shorter than this is in every message; not looked for
+
+
+def _leaks(message: str, secrets: list[str]) -> bool:
+    """Whether ``message`` shares a run of ``_RUN`` characters with a secret or one of its
+    lines (or holds all of a shorter one), in any of their quoted forms: a message that does is
+    not printed. Catches what exact replacement cannot: a value cut short, or escaped."""
+    for secret in secrets:
+        for form in _forms(secret):
+            if len(form) < _TOO_SHORT:
+                continue
+            if len(form) <= _RUN:
+                if form in message:
+                    return True
+            elif any(message[i : i + _RUN] in form for i in range(len(message) - _RUN + 1)):
+                return True
+    return False
+
+
+def _secret_message(err: ErrorDetails, secrets: list[str]) -> str:
+    """The message for an error touching a secret: pydantic's or the validator's words with
+    every quoted form of the secret taken out, or, when any trace of it remains, words chosen
+    from the error type alone."""
+    msg = err["msg"].removeprefix("Value error, ")
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in (describe(secret), repr(secret), secret):
+            if form:
+                msg = msg.replace(form, "the value")
+    if not _leaks(msg, secrets):
+        return msg
+    if err["type"] in _SECRET_SAFE_MESSAGES:
+        return _SECRET_SAFE_MESSAGES[err["type"]]
+    return f"not a valid value ({err['type']}; the reason would quote the value)"
+
+
 def format_validation_error(
     exc: ValidationError,
     data: Mapping[str, Any],
     where: str,
     environ: Mapping[str, str],
-    secret_keys: set[tuple[int | str, ...]] = frozenset(),  # type: ignore[assignment]
+    secret_keys: SecretKeys | None = None,
 ) -> str:
-    """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``."""
+    """One line per problem: ``where: athlete.lift_days = 7: Input should be ...``.
+
+    A value read from a ``*_file``, a ``*_env`` variable or the secrets directory, and any
+    password, is never printed: not after the key, and not inside the message (pydantic's
+    messages and our validators quote the input).
+    """
+    secret_keys = secret_keys or {}
     lines = []
     for err in exc.errors():
         loc = _without_tags(err["loc"])
         key = _location(loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        found = value is not None and not isinstance(value, Mapping)
+        if not found:
+            found, value = _value_at(data, loc)
+        # the value is a secret (at or inside one), or holds one, or a model-level check may
+        # quote one (goal's check names goal.race_date)
+        outer = [s for at, s in secret_keys.items() if loc[: len(at)] == at]
+        inner = [s for at, s in secret_keys.items() if at[: len(loc)] == loc and at != loc]
+        is_secret = bool(outer) or any(
+            isinstance(p, str) and p not in PATH_KEYS and _SECRET_NAME.search(p) for p in loc
+        )
+        secrets = [text for s in outer + inner for text in _strings(s.value)]
+        if is_secret:
+            secrets += _strings(value)
         if err["type"] == "union_tag_invalid":
             ctx = err.get("ctx", {})
+            kind = secret_keys.get((*loc, "kind"))
+            tag = (
+                f" (value read from {kind.source}, not shown)"
+                if kind
+                else f" = {describe(ctx.get('tag'))}"
+            )
             lines.append(
-                f"{where}: {key}.kind = {describe(ctx.get('tag'))}: unknown calendar kind; "
+                f"{where}: {key}.kind{tag}: unknown calendar kind; "
                 f"use one of {ctx.get('expected_tags')}"
             )
             continue
         if err["type"] == "extra_forbidden":
             lines.append(f"{where}: unknown key {key}")
             continue
-        value = err.get("input")
-        found = value is not None and not isinstance(value, Mapping)
-        if not found:
-            found, value = _value_at(data, loc)
+        msg = err["msg"].removeprefix("Value error, ")
         shown = f" = {describe(value)}" if found and not isinstance(value, Mapping) else ""
-        if loc in secret_keys:
-            shown = " (value read from a *_file key, not shown)"
-            if isinstance(value, str) and value:
-                msg = msg.replace(value, "***")
+        if is_secret:
+            sources = ", ".join(sorted({s.source for s in outer}))
+            shown = f" (value read from {sources}, not shown)" if sources else " (not shown)"
+        elif inner:
+            shown = ""
+        if secrets:
+            safe = _secret_message(err, secrets)
+            if safe != msg and not is_secret:
+                sources = ", ".join(sorted({s.source for s in inner}))
+                shown = f" (with values read from {sources}, not shown)"
+            msg = safe
         env_name = "LIFTRUN_" + "__".join(str(p) for p in loc).upper()
         if loc and env_name in environ:
             shown += f" (from {env_name})"
@@ -143,6 +301,9 @@ def load(
     cli_path: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> LoadedConfig:
+    """The settings, or a :class:`ConfigError` whose lines each name one problem: whatever the
+    file, the ``*_file`` secrets, the secrets directory or ``LIFTRUN_*`` hold, nothing else
+    escapes (no traceback, no secret)."""
     env = os.environ if environ is None else environ
     path = resolve_path(cli_path, env)
     if path is None:
@@ -150,33 +311,105 @@ def load(
         where = f"embedded sample {EMBEDDED_SAMPLE}"
         base_dir = Path.cwd()
     else:
+        if not os.path.lexists(path):
+            raise ConfigError(f"config file {_shown_path(str(path))} does not exist")
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} cannot be read: {exc}") from None
-        where = str(path)
+            text = read_text_file(path, CONFIG_FILE_CAP)
+        except FileRefused as exc:
+            raise ConfigError(
+                f"config file {_shown_path(str(path))} cannot be read: {exc.reason}"
+            ) from None
+        where = _shown_path(str(path))
         base_dir = path.resolve().parent
     data = _read_toml(text, where)
-    secret_keys = resolve_file_keys(data, where, environ=env)
+    for key in data:
+        if key.startswith("_"):  # pydantic-settings' own arguments (_env_file, _secrets_dir)
+            raise ConfigError(f"{where}: unknown key {_location((key,))}")
+    try:
+        secret_keys = resolve_file_keys(data, where, environ=env)
+    except RecursionError:
+        raise ConfigError(f"{where}: not valid TOML: nested too deeply") from None
     secrets_dir = env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR)
     secrets = secrets_dir if Path(secrets_dir).is_dir() else None
+    if secrets is not None:
+        secret_keys |= _secrets_dir_keys(Path(secrets))
     try:
         settings = Settings(_secrets_dir=secrets, **data)
     except ValidationError as exc:
         raise ConfigError(
             format_validation_error(exc, data, where, os.environ, secret_keys)
         ) from None
+    except SettingsError as exc:
+        raise ConfigError(_settings_error(exc, where)) from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(
+            f"{where}: a value nested too deeply (in the file, a LIFTRUN_* variable or a "
+            "secrets file)"
+        ) from None
     return LoadedConfig(settings=settings, source=where, base_dir=base_dir)
 
 
-def read_secret_file(path: str, key: str) -> str:
-    """Read a ``*_file`` secret (containers mount these); the value itself is never echoed."""
+def _shown_path(path: str) -> str:
+    """A path as a message shows it: as typed, unless it is not one printable line."""
+    return path if path.isprintable() and len(path) <= 4096 else describe(path)
+
+
+_SOURCE_FIELD = re.compile(r'field "(\w+)" from source "(\w+)"')
+
+
+def _settings_error(exc: SettingsError, where: str) -> str:
+    """pydantic-settings' "error parsing value for field X from source Y" (its traceback holds
+    the reason) as one line naming the variable or file, never its value."""
+    cause = exc.__cause__
+    m = _SOURCE_FIELD.search(str(exc))
+    field, source = (m.group(1), m.group(2)) if m else ("?", "?")
+    if isinstance(cause, SecretFileRefused):
+        return f"{where}: {cause}"
+    origin = f"LIFTRUN_{field.upper()}" if source == "EnvSettingsSource" else source
+    if source == BoundedSecretsSource.__name__:
+        origin = f"the secrets file for {field}"
+    if isinstance(cause, json.JSONDecodeError):
+        reason = f"not valid JSON ({cause.msg} at line {cause.lineno} column {cause.colno})"
+    elif isinstance(cause, RecursionError):
+        reason = "JSON nested too deeply"
+    elif isinstance(cause, ValueError):
+        reason = f"not a valid value ({_first_line(cause)})"
+    else:
+        reason = f"cannot be read ({type(cause).__name__})"
+    return f"{where}: {field} from {origin}: {reason}"
+
+
+def _secrets_dir_keys(directory: Path) -> SecretKeys:
+    """The top-level keys the secrets directory sets (``liftrun_timezone`` -> timezone), with
+    their text for scrubbing messages; a file that cannot be read is left for the settings
+    source to refuse, with its own message."""
+    found: SecretKeys = {}
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{key} = {path}: cannot read secret file ({exc.strerror})") from None
+        entries = list(itertools.islice(directory.iterdir(), 10_000))
+    except OSError:
+        return found
+    for entry in entries:
+        name = entry.name.lower()
+        field = name.removeprefix("liftrun_")
+        if name.startswith("liftrun_") and field in Settings.model_fields:
+            try:
+                value: Any = read_text_file(entry, SECRET_FILE_CAP).strip()
+            except FileRefused:
+                value = None
+            found[(field,)] = Secret(f"secrets file {_shown_path(str(entry))}", value)
+    return found
+
+
+def read_secret_file(path: str, key: str) -> str:
+    """Read a ``*_file`` secret (containers mount these) through
+    :func:`config.files.read_text_file`, so a FIFO, a device, a binary or a huge file is one
+    line naming the key and the path; the value itself is never echoed."""
+    try:
+        return read_text_file(path, SECRET_FILE_CAP).strip()
+    except FileRefused as exc:
+        raise ConfigError(
+            f"{key} = {_shown_path(path)}: cannot read secret file ({exc.reason})"
+        ) from None
 
 
 # Keys that are themselves paths liftrun opens (a CA bundle, OAuth files it reads and writes):
@@ -189,7 +422,7 @@ def resolve_file_keys(
     where: str,
     prefix: tuple[int | str, ...] = (),
     environ: Mapping[str, str] | None = None,
-) -> set[tuple[int | str, ...]]:
+) -> SecretKeys:
     """Replace every ``KEY_file = "/path"`` by ``KEY = <contents of /path>`` and every
     ``KEY_env = "NAME"`` by ``KEY = $NAME``, in place.
 
@@ -198,7 +431,7 @@ def resolve_file_keys(
     cannot reach); the returned locations are the keys whose values came from either, so errors
     never print those values.
     """
-    secret: set[tuple[int | str, ...]] = set()
+    secret: SecretKeys = {}
     if isinstance(data, list):
         for index, item in enumerate(data):
             secret |= resolve_file_keys(item, where, (*prefix, index), environ)
@@ -223,9 +456,14 @@ def resolve_file_keys(
         else:
             name = data.pop(key)
             if environ is None or name not in environ:
-                raise ConfigError(f"{where}: {dotted} = {name!r}: that variable is not set")
+                raise ConfigError(f"{where}: {dotted} = {describe(name)}: that variable is not set")
+            if len(environ[name]) > SECRET_FILE_CAP:
+                raise ConfigError(
+                    f"{where}: {dotted} = {describe(name)}: that variable holds more than "
+                    f"{SECRET_FILE_CAP} characters"
+                )
             data[target] = environ[name]
-        secret.add((*prefix, target))
+        secret[(*prefix, target)] = Secret(dotted, data[target])
     for key, value in data.items():
         secret |= resolve_file_keys(value, where, (*prefix, key), environ)
     return secret

@@ -8,16 +8,17 @@ The planner reads these models but never loads them; loading (files, environment
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     BaseModel,
@@ -29,11 +30,25 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+from config.files import FileRefused, read_text_file
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 LB_PER_KG = 2.20462
+SECRET_FILE_CAP = 64 * 1024  # a *_file, *_env or secrets-directory value: a password, not a book
+# Dates a plan can hold: far enough either way for any athlete, near enough that the planner's
+# date arithmetic (weeks before a race, recovery after it) never leaves Python's date range.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2199, 12, 31)
+MAX_BLOCK_WEEKS = 150  # plan_start to race day; with recovery within the planner's 156 weeks
 
 
 class Experience(StrEnum):
@@ -131,8 +146,33 @@ DEFAULT_LIFT_DAYS: dict[Experience, int] = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable_text(value: Any) -> Any:
+    """No key of this schema holds more than one line: a NUL would end a path inside the OS
+    and a newline or escape would forge a log line, so each is refused, named by code point
+    (the value may be a secret read from a file)."""
+    texts = (
+        [value]
+        if isinstance(value, str)
+        else [v for v in value if isinstance(v, str)]
+        if isinstance(value, list | tuple)
+        else []
+    )
+    for text in texts:
+        if m := _CONTROL.search(text):
+            raise ValueError(f"contains a control character (U+{ord(m.group()):04X})")
+    return value
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        return _printable_text(value)
 
 
 class Athlete(Strict):
@@ -198,6 +238,13 @@ class Goal(Strict):
     recovery_weeks: Annotated[int, Field(ge=0, le=4)] | None = None
     no_lift_days_before_race: Annotated[int, Field(ge=1, le=21)] | None = None
 
+    @field_validator("race_date", "plan_start")
+    @classmethod
+    def _plannable(cls, value: date | None) -> date | None:
+        if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+            raise ValueError(f"a plan's dates lie between {FIRST_DATE} and {LAST_DATE}")
+        return value
+
     @model_validator(mode="after")
     def _race_consistency(self) -> Self:
         if self.race is Race.NONE:
@@ -214,6 +261,13 @@ class Goal(Strict):
         if self.plan_start is not None and self.race_date <= self.plan_start:
             raise ValueError(
                 f"race_date {self.race_date} is not after plan_start {self.plan_start}"
+            )
+        if self.plan_start is not None and self.race_date - self.plan_start > timedelta(
+            weeks=MAX_BLOCK_WEEKS
+        ):
+            raise ValueError(
+                f"race_date {self.race_date} is more than {MAX_BLOCK_WEEKS} weeks after "
+                f"plan_start {self.plan_start}; start the plan later"
             )
         if not self.race.is_long and (self.peak_weeks or self.taper_weeks):
             raise ValueError(f"peak_weeks/taper_weeks apply to half and marathon, not {self.race}")
@@ -263,7 +317,7 @@ def parse_window(text: str) -> tuple[time, time]:
     """Parse ``HH:MM-HH:MM``; ``24:00`` is allowed as an end (a window up to midnight)."""
     m = _WINDOW.match(text.strip())
     if not m:
-        raise ValueError(f"{text!r} is not a window of the form HH:MM-HH:MM")
+        raise ValueError(f"{describe(text)} is not a window of the form HH:MM-HH:MM")
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
         raise ValueError(f"{text!r} is not a valid time of day range")
@@ -329,7 +383,7 @@ class IcsCalendar(Strict):
     alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30  # VALARM; null = none
     cancelled_retention_days: Annotated[int, Field(ge=0, le=365)] = 14
     fetch_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
-    max_source_bytes: Annotated[int, Field(ge=1024)] = 20 * 1024 * 1024
+    max_source_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 20 * 1024 * 1024
 
     @field_validator("busy_from")
     @classmethod
@@ -337,9 +391,9 @@ class IcsCalendar(Strict):
         for item in value:
             scheme = item.split("://", 1)[0].lower() if "://" in item else ""
             if scheme and scheme not in ("http", "https", "webcal", "webcals", "file"):
-                raise ValueError(f"{item!r}: use http(s)://, webcal://, file:// or a path")
+                raise ValueError(f"{describe(item)}: use http(s)://, webcal://, file:// or a path")
             if not scheme and not item.startswith("/"):
-                raise ValueError(f"{item!r}: a path must be absolute (or use file://)")
+                raise ValueError(f"{describe(item)}: a path must be absolute (or use file://)")
         return value
 
 
@@ -376,7 +430,7 @@ class CaldavCalendar(Strict):
     def _url(cls, value: str) -> str:
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
         if scheme not in ("http", "https"):
-            raise ValueError(f"{value!r}: a CalDAV URL starts with https:// (or http://)")
+            raise ValueError(f"{describe(value)}: a CalDAV URL starts with https:// (or http://)")
         return value
 
 
@@ -449,7 +503,7 @@ class Feed(Strict):
     def _listen(cls, value: str) -> str:
         m = _LISTEN.match(value)
         if not m or not 0 < int(m.group("port")) < 65536:
-            raise ValueError(f"{value!r} is not HOST:PORT")
+            raise ValueError(f"{describe(value)} is not HOST:PORT")
         return value
 
     @property
@@ -514,12 +568,57 @@ class RuleNumbers(Strict):
         return value
 
 
+# IANA names: "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5". No dots, so
+# no ".." and no file names from the zone database's directory ("zone1970.tab").
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone name") from exc
+    """A zone name is a file name inside the zone database, so anything ``ZoneInfo`` would
+    stumble on (too long for the file system, a directory such as ``__pycache__``, a NUL) is
+    refused here, as a plain message, before it is ever opened."""
+    bad = f"{describe(value)} is not an IANA time zone name (such as 'Europe/Berlin')"
+    if len(value) > 255 or not _ZONE_NAME.fullmatch(value):
+        raise ValueError(bad)
+    if value not in _known_zones():
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(bad) from None
     return value
+
+
+class BoundedSecretsSource(SecretsSettingsSource):
+    """pydantic-settings' secrets directory (``liftrun_<key>`` files), each file read through
+    :func:`config.files.read_text_file`: a FIFO, a device, a binary or a huge file there is a
+    :class:`SecretFileRefused`, never a hang, a flood or a decoding traceback."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        found: tuple[Any, str, bool] = (None, field_name, False)
+        for field_key, env_name, is_complex in self._extract_field_info(field, field_name):
+            found = (None, field_key, is_complex)
+            for directory in reversed(self.secrets_paths):
+                path = self.find_case_path(directory, env_name, self.case_sensitive)
+                if path is None:
+                    continue
+                try:
+                    return read_text_file(path, SECRET_FILE_CAP).strip(), field_key, is_complex
+                except FileRefused as exc:
+                    raise SecretFileRefused(field_name, exc) from None
+        return found
+
+
+class SecretFileRefused(Exception):
+    """A secrets-directory file that cannot be a value; names the key and the path only."""
+
+    def __init__(self, key: str, refused: FileRefused) -> None:
+        super().__init__(f"{key}: secrets file {refused}")
+        self.key = key
 
 
 class Settings(BaseSettings):
@@ -531,6 +630,7 @@ class Settings(BaseSettings):
         extra="forbid",
         frozen=True,
         nested_model_default_partial_update=True,
+        allow_inf_nan=False,
     )
 
     timezone: str = "UTC"
@@ -546,7 +646,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        return _check_timezone(value)
+        return _check_timezone(_printable_text(value))
 
     @model_validator(mode="after")
     def _has_availability(self) -> Self:
@@ -565,7 +665,8 @@ class Settings(BaseSettings):
             name = cal.name or cal.push_to
             if name in seen:
                 raise ValueError(
-                    f"calendars[{i}]: a second calendar named {name!r}; give each a unique name"
+                    f"calendars[{i}]: a second calendar named {describe(name)}; give each a "
+                    "unique name"
                 )
             seen.add(name)
         return self
@@ -584,9 +685,62 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Environment beats secrets files beats the TOML file (passed as init values)."""
-        return env_settings, file_secret_settings, init_settings
+        secrets = (
+            file_secret_settings.secrets_dir
+            if isinstance(file_secret_settings, SecretsSettingsSource)
+            else None
+        )
+        bounded = BoundedSecretsSource(
+            settings_cls,
+            secrets_dir=secrets,
+            case_sensitive=settings_cls.model_config.get("case_sensitive"),
+            env_prefix=settings_cls.model_config.get("env_prefix"),
+        )
+        return env_settings, bounded, init_settings
+
+
+MAX_SHOWN = 80  # characters of a bad value quoted in a message; the key says where the rest is
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]*@")
 
 
 def describe(value: Any) -> str:
-    """How a bad value is quoted in an error message."""
-    return repr(value) if isinstance(value, str) else str(value)
+    """How a bad value is quoted in an error message: on one line (control characters
+    escaped), about ``MAX_SHOWN`` characters at most (a 1 MiB list is not a message), and with
+    the ``user:password@`` of any URL in it replaced by ``***@``."""
+    return _described(value, 0)
+
+
+def _described(value: Any, depth: int) -> str:
+    if isinstance(value, SecretStr):
+        return "'**********'"
+    if isinstance(value, str):
+        text = _USERINFO.sub(r"\1***@", value)
+        if len(text) <= MAX_SHOWN:
+            return repr(text)
+        return f"{repr(text[:MAX_SHOWN])[:-1]}...' ({len(text)} characters)"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        # str() of an int over 4300 digits raises; one that long is named, not printed
+        return str(value) if value.bit_length() <= 256 else f"a {value.bit_length()}-bit integer"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple | Mapping):
+        if depth >= 3:
+            return "[...]" if not isinstance(value, Mapping) else "{...}"
+        items = value.items() if isinstance(value, Mapping) else enumerate(value)
+        parts: list[str] = []
+        size = 0
+        for key, item in items:
+            shown = _described(item, depth + 1)
+            if isinstance(value, Mapping):
+                shown = f"{_described(str(key), depth + 1)}: {shown}"
+            parts.append(shown)
+            size += len(shown) + 2
+            if size > MAX_SHOWN and len(parts) < len(value):
+                parts.append(f"... ({len(value)} items)")
+                break
+        inner = ", ".join(parts)
+        return "{" + inner + "}" if isinstance(value, Mapping) else "[" + inner + "]"
+    text = str(value)  # dates, times, enums
+    return text if len(text) <= MAX_SHOWN and text.isprintable() else _described(text, depth)

@@ -188,7 +188,7 @@ def test_file_values_are_never_printed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load(str(path), environ={})
     assert "hunter2" not in str(err.value)
-    assert "timezone (value read from a *_file key, not shown)" in str(err.value)
+    assert "timezone (value read from timezone_file, not shown)" in str(err.value)
 
 
 def test_file_key_errors(tmp_path: Path) -> None:
