@@ -562,8 +562,9 @@ class CalDAVClient:
             reason = "liftrun never downgrades https to http"
         else:
             reason = "liftrun sends requests and credentials only to the configured url's server"
-        advice = f" (set url to {theirs} if you trust it)" if hint and other is not None else ""
-        raise OtherServer(f"{self.label}: {what} {theirs}, not {ours}: {reason}{advice}")
+        advice = f"; set url to {theirs} if you trust it" if hint and other is not None else ""
+        # Origins stand between spaces: log redaction reads a URL up to the next space.
+        raise OtherServer(f"{self.label}: {what} {theirs} instead of {ours} ({reason}{advice})")
 
     # ----------------------------------------------------------------------------------------
     # WebDAV building blocks

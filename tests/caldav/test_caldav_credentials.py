@@ -142,7 +142,10 @@ def test_a_login_then_a_redirect_to_another_server_is_refused(
     with pytest.raises(OtherServer) as caught:
         client_for(hostile).calendar_home()
     text = assert_refused(caught.value, hostile, elsewhere.origin, logs.text)
-    assert f"the server redirects (HTTP {status}) to {elsewhere.origin}, not" in text
+    assert (
+        f"the server redirects (HTTP {status}) to {elsewhere.origin} instead of {hostile.origin} ("
+        in text
+    )
     assert authorized(hostile) == [f"Basic {TOKEN}"]  # the configured server had the password
     assert elsewhere.seen == []  # nothing at all, with or without credentials
 
@@ -286,7 +289,7 @@ def test_a_principal_home_or_calendar_on_another_server_is_refused(
     with pytest.raises(SourceUnavailable) as caught:
         source_for(hostile, tmp_path).read_busy(*WINDOW)
     text = assert_refused(caught.value, hostile, elsewhere.origin, logs.text)
-    assert f"{SAID[where]} {elsewhere.origin}, not {hostile.origin}" in text
+    assert f"{SAID[where]} {elsewhere.origin} instead of {hostile.origin}" in text
     if where != "calendar":  # a provider's home on another host (iCloud): say how to opt in
         assert f"set url to {elsewhere.origin} if you trust it" in text
     assert authorized(hostile)
@@ -515,7 +518,7 @@ def test_sync_once_reports_the_refusal_in_one_line_and_exits_3(
     output = result.stdout + result.stderr
     assert result.returncode == 3, output
     assert "Traceback" not in output
-    assert f"to {other.origin}, not {hostile.origin}" in output
+    assert f"to {other.origin} instead of {hostile.origin}" in output
     for secret in (SECRET, TOKEN, HIDDEN):
         assert secret not in output
     assert authorized(hostile)
