@@ -412,6 +412,8 @@ def read_secret_file(path: str, key: str) -> str:
         ) from None
 
 
+_KEY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
 # Keys that are themselves paths liftrun opens (a CA bundle, OAuth files it reads and writes):
 # never replaced by the file's contents.
 PATH_KEYS = frozenset({"ca_file", "token_file", "client_secrets_file", "service_account_file"})
@@ -445,6 +447,8 @@ def resolve_file_keys(
     ]:
         suffix = "_file" if key.endswith("_file") else "_env"
         target = key.removesuffix(suffix)
+        if not _KEY_NAME.fullmatch(target):
+            continue  # "_env_file", "x-y_file": no key of ours; left for "unknown key"
         dotted = _location((*prefix, key))
         if target in data:
             raise ConfigError(f"{where}: give {_location((*prefix, target))} or {dotted}, not both")
