@@ -161,12 +161,24 @@ def _where(url: str) -> str:
         text = str(origin)
     else:
         try:
-            scheme = urlsplit(url).scheme
+            scheme = urlsplit(url).scheme.lower()
         except ValueError:
             scheme = ""
-        text = f"a {scheme}: URL" if scheme else "a URL that is not http(s)"
+        if scheme in _DEFAULT_PORTS:
+            text = f"an {scheme} URL without a usable host or port"
+        else:
+            text = f"a {scheme}: URL" if scheme else "an unusable URL"
     text = ascii(text)[1:-1]
     return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _join(base: str, reference: str) -> str:
+    """``urljoin``, with "" (which no origin matches) for what it cannot parse: a hostile
+    Location or href is refused in one line, never a ValueError traceback."""
+    try:
+        return urljoin(base, reference)
+    except ValueError:
+        return ""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -360,7 +372,7 @@ def parse_multistatus(reply: Reply) -> tuple[list[DavEntry], str | None]:
             for element in prop:
                 props[element.tag] = element
         status = _status_code(response.findtext(_q(D, "status")))
-        entries.append(DavEntry(urljoin(reply.url, href.strip()), status, props))
+        entries.append(DavEntry(_join(reply.url, href.strip()), status, props))
     return entries, root.findtext(_q(D, "sync-token"))
 
 
@@ -468,7 +480,7 @@ class CalDAVClient:
             if self._should_negotiate(reply):
                 reply = self._send(method, url, body, headers)
             if follow and reply.status in _REDIRECTS and reply.header("location"):
-                target = urljoin(url, reply.header("location") or "")
+                target = _join(url, reply.header("location") or "")
                 url = self._ours(target, f"the server redirects (HTTP {reply.status}) to")
                 continue
             return self._judge(reply, method)
@@ -496,6 +508,12 @@ class CalDAVClient:
                 raise AdapterError(
                     f"{self.label}: TLS verification failed for {self.server}: check the "
                     "server's certificate or set ca_file"
+                ) from None
+            if isinstance(exc, ValueError):
+                # The URL sent was checked above, so this is the answer (a Location the HTTP
+                # library cannot parse): the server was reached, and asking again won't help.
+                raise AdapterError(
+                    f"{self.label}: {self.server} sent an answer liftrun cannot read ({name})"
                 ) from None
             raise Transient(f"cannot reach {self.server}: {name}") from None
         self.requests_made += len(getattr(response, "history", None) or ())  # digest resend
@@ -657,7 +675,7 @@ class CalDAVClient:
         href = element.findtext(_q(D, "href"))
         if not href or not href.strip():
             return None
-        return self._ours(urljoin(entry.url, href.strip()), f"the {name} points to", hint=True)
+        return self._ours(_join(entry.url, href.strip()), f"the {name} points to", hint=True)
 
     def calendars(self) -> list[CalendarInfo]:
         """Every event calendar in the home, by URL and display name."""
@@ -676,7 +694,7 @@ class CalDAVClient:
         """A calendar by URL (no request) or by display name (exact, then ignoring case);
         None when no calendar has that name."""
         if is_url(spec):
-            url = self._ours(urljoin(self.base_url, spec), "the calendar URL given is on")
+            url = self._ours(_join(self.base_url, spec), "the calendar URL given is on")
             return CalendarInfo(url if url.endswith("/") else url + "/", spec)
         return self._by_name(spec, self.calendars())
 

@@ -26,7 +26,7 @@ import pytest
 from adapters.caldav_client import CalDAVClient, Mirror, Origin, OtherServer
 from adapters.caldav_source import CalDAVSource
 from adapters.caldav_target import CalDAVTarget
-from adapters.protocol import SourceUnavailable
+from adapters.protocol import AdapterError, SourceUnavailable
 from tests.athlete import athlete_toml
 from tests.caldav.hostile import (
     Answer,
@@ -211,6 +211,31 @@ def test_a_redirect_to_a_file_url_is_refused_without_a_retry(
     assert "redirects (HTTP 301) to a file: URL" in str(caught.value)
     assert "/etc/passwd" not in str(caught.value)
     assert len(hostile.seen) == 2  # the challenge and the login: no retry of a refusal
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://[::1/",
+        "http://ex\u2100ample.com/",
+        "http://127.0.0.2\x1b[31m/",
+        "http://:80/",
+        "https://127.0.0.1:99999/",
+        "http://127.0.0.2:0/",
+    ],
+)
+def test_an_unparsable_location_is_refused_in_one_line_without_a_retry(
+    location: str, hostile: Scripted, logs: pytest.LogCaptureFixture
+) -> None:
+    hostile.script = login_then(redirect(location))
+    with pytest.raises(AdapterError) as caught:
+        client_for(hostile).calendar_home()
+    text = str(caught.value)
+    assert text.isprintable() and hostile.origin in text, text
+    assert "cannot read" in text or "redirects (HTTP 301) to" in text, text
+    assert SECRET not in logs.text and TOKEN not in logs.text
+    # The challenge and the login, then discovery's second start; nothing is retried.
+    assert [r.path for r in hostile.seen] in (["/", "/"], ["/", "/", "/.well-known/caldav"])
 
 
 # ----------------------------------------------------------------------------------------------
