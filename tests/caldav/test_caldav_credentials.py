@@ -328,9 +328,7 @@ def collection(kind: str, elsewhere: str) -> Script:
 
     def script(request: Request) -> Answer:
         if request.method == "PROPFIND" and request.path == "/cal/":
-            return multistatus(
-                [("/cal/", f"{CALENDAR}<D:sync-token>t2</D:sync-token>")], sync_token=None
-            )
+            return multistatus([("/cal/", f"{CALENDAR}<D:sync-token>t2</D:sync-token>")])
         if request.method != "REPORT":
             return Answer(404)
         etag = '<D:getetag>"1"</D:getetag>'
