@@ -11,11 +11,17 @@ has it can read the calendar. So the location is kept private to this object; ev
 leaves it (``name``, error messages, warnings, log lines, ``repr``) shows only
 ``scheme://host/…/<last segment>``, with a token-like last segment shortened too.
 
-HTTP reads are bounded three ways: a per-operation timeout plus an overall deadline per
-attempt (a server trickling bytes cannot hold a sync run), a byte cap checked against
-``Content-Length`` up front and against the streamed body, and at most three attempts, retried
-only when a retry can help (5xx, 429, timeouts, broken connections). The last good body and its
-validators are cached so unchanged calendars cost a 304.
+A whole read has one time budget (``deadline_seconds``): every attempt, back-off and
+``Retry-After`` wait, and the parsing and expansion of what arrived end by it. Downloading may use
+three quarters of it, so a body that arrives late can still be parsed; an attempt or a wait that
+cannot end in time is not started. Inside an attempt every network operation (connect, TLS, each
+read) is cut to the time left, so a server trickling bytes, in the headers or the body, is left
+at the deadline rather than when it stops sending. Bodies are capped in bytes: ``Content-Length``
+up front, the streamed body, and a ``gzip``/``deflate`` body as it is decompressed (a compression
+bomb stops at the cap). At most three attempts, retried only when a retry can help (5xx, 429,
+timeouts, broken connections); redirects from https to plain http are refused. Local files must
+be regular files (a FIFO or a device is refused at once). The last good body and its validators
+are cached so unchanged calendars cost a 304.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -36,12 +41,22 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+from tenacity import RetryCallState
 
 from adapters.atomic import atomic_write
+from adapters.bounded_http import (
+    ACCEPT_ENCODING,
+    BodyRefused,
+    CappedBody,
+    Deadline,
+    IncompleteBody,
+    deadline_transport,
+)
 from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 from adapters.protocol import SourceRead, SourceUnavailable
 from adapters.retrying import Transient, retry_after_seconds, retrying
+from config.files import FileRefused, read_regular_file
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -58,11 +73,12 @@ USER_AGENT = "liftrun/0.1 (busy-time reader)"
 MAX_REDIRECTS = 5
 MAX_ATTEMPTS = 3
 RETRY_AFTER_CAP = 30.0  # seconds; a sync run waits no longer than this for a rate limit
-# An attempt may take this many times ``timeout`` in total. httpx's timeout is per operation
-# (connect, each read), so without a deadline a server sending a byte every few seconds could
-# keep one attempt alive for hours.
+# An attempt may take this many times ``timeout`` in total, and a whole read (all attempts,
+# waits and parsing) by default the same: httpx's timeout is per operation (connect, each read),
+# so without a deadline a server sending a byte every few seconds could hold a read for hours.
 _DEADLINE_FACTOR = 3
-_CHUNK = 64 * 1024
+_DOWNLOAD_SHARE = 0.75  # of the budget; the rest is kept for parsing what arrived
+_MIN_ATTEMPT = 1.0  # seconds; an attempt with less time than this (or ``timeout``) is not begun
 _HTTP_SCHEMES = {"http": "http", "https": "https", "webcal": "https", "webcals": "https"}
 # A path segment is shown in full only when it does not look like a token: secret addresses
 # carry long random runs (Google's private-<hex>, iCloud's base64 ids, Nextcloud's tokens).
@@ -192,8 +208,16 @@ class _Transient(Transient, _FetchError):
     """A failed load another attempt may fix (shown like any other failed load)."""
 
 
+class _OutOfTime(_Transient):
+    """The attempt reached its deadline; retried only if the budget has room for another."""
+
+
 def _retry_after(value: str | None) -> float | None:
     return retry_after_seconds(value, RETRY_AFTER_CAP)
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,9 +252,11 @@ def _sha256(data: bytes) -> str:
 class IcsSource:
     """One ``busy_from`` entry of an ``[[calendars]]`` ICS calendar, as a ``BusySource``.
 
-    ``retry_wait`` gives the back-off in seconds after attempt *n* (default: exponential with
-    jitter); a server's ``Retry-After`` takes precedence over it. ``sleep`` is how waiting
-    happens, so tests can record the waits instead of spending them.
+    ``deadline_seconds`` is the time one :meth:`read_busy` may take in all (default: three
+    times ``timeout``, the per-operation network timeout). ``retry_wait`` gives the back-off in
+    seconds after attempt *n* (default: exponential with jitter); a server's ``Retry-After``
+    takes precedence over it. ``sleep`` is how waiting happens, so tests can record the waits
+    instead of spending them.
     """
 
     name: str
@@ -242,6 +268,7 @@ class IcsSource:
         cache_dir: Path,
         tz: ZoneInfo,
         timeout: float = 20.0,
+        deadline_seconds: float | None = None,
         max_bytes: int = 20 * 1024 * 1024,
         client: httpx.Client | None = None,
         retry_wait: Callable[[int], float] | None = None,
@@ -258,6 +285,9 @@ class IcsSource:
         self._parsed = ParsedBusyCache(cache_dir / f"{key}.parsed", tz)
         self._tz = tz
         self._timeout = timeout
+        self._budget = _DEADLINE_FACTOR * timeout if deadline_seconds is None else deadline_seconds
+        if not self._budget > 0:
+            raise ValueError(f"{self.name}: deadline_seconds must be positive")
         self._max_bytes = max_bytes
         self._client = client
         self._retrying = retrying(
@@ -273,7 +303,8 @@ class IcsSource:
         return f"IcsSource({self.name!r})"  # never the location: it may be a capability URL
 
     def read_busy(self, start: datetime, end: datetime) -> SourceRead:
-        """Busy time overlapping ``[start, end)``, from the source or else its last good copy.
+        """Busy time overlapping ``[start, end)``, from the source or else its last good copy,
+        within ``deadline_seconds`` of the call.
 
         Raises:
             SourceUnavailable: the source failed and there is no readable last good copy.
@@ -281,17 +312,18 @@ class IcsSource:
         """
         if start.tzinfo is None or end.tzinfo is None or end <= start:
             raise ValueError("read_busy needs an aware window with start < end")
+        until = time.monotonic() + self._budget
         cached = self._load_cache()
         try:
-            loaded = self._read_file() if self._path is not None else self._download(cached)
+            loaded = self._read_file() if self._path is not None else self._download(cached, until)
             if loaded.data is None:  # 304: the cached body is current
                 assert cached is not None  # validators are only sent with a cached body
                 body = cached.body
             else:
                 body = loaded.data
-            busy = self._parse(body, start, end, loaded.content_type)
+            busy = self._parse(body, start, end, until, loaded.content_type)
         except _FetchError as exc:
-            return self._fall_back(exc.reason, cached, start, end)
+            return self._fall_back(exc.reason, cached, start, end, until)
         return SourceRead(self.name, self._remember(body, loaded, cached, busy))
 
     # ----------------------------------------------------------------------------------------
@@ -300,77 +332,142 @@ class IcsSource:
     def _read_file(self) -> _Loaded:
         assert self._path is not None
         try:
-            with self._path.open("rb") as fh:
-                if os.fstat(fh.fileno()).st_size > self._max_bytes:
-                    raise self._too_large()
-                data = fh.read(self._max_bytes + 1)  # the file may grow while we read
-        except OSError as exc:
-            reason = exc.strerror or exc.__class__.__name__
-            raise _FetchError(f"cannot read the file: {reason}") from None
-        if len(data) > self._max_bytes:
-            raise self._too_large()
-        return _Loaded(data)
+            return _Loaded(read_regular_file(self._path, self._max_bytes))
+        except FileRefused as exc:
+            detail = str(exc).removeprefix(f"{self._path}: ")
+            raise _FetchError(f"cannot read the file: {detail}") from None
 
-    def _download(self, cached: _Cached | None) -> _Loaded:
-        headers = {}
+    def _download(self, cached: _Cached | None, until: float) -> _Loaded:
+        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
         if cached is not None and cached.last_modified:
             headers["If-Modified-Since"] = cached.last_modified
+        download_until = until - self._budget * (1 - _DOWNLOAD_SHARE)
+        min_attempt = min(self._timeout, _MIN_ATTEMPT)
+        deadline = Deadline()
         attempts = 0
+        out_of_time = False
 
         def attempt(client: httpx.Client) -> _Loaded:
             nonlocal attempts
             attempts += 1
-            return self._attempt(client, headers, cached)
+            cap = time.monotonic() + self._timeout * _DEADLINE_FACTOR
+            deadline.until = min(cap, download_until)
+            return self._attempt(client, headers, cached, deadline, deadline.until == cap)
+
+        def stop(state: RetryCallState) -> bool:
+            nonlocal out_of_time
+            if state.attempt_number >= MAX_ATTEMPTS:
+                return True
+            next_start = time.monotonic() + state.upcoming_sleep
+            out_of_time = download_until - next_start < min_attempt
+            return out_of_time
 
         try:
-            with self._client_scope() as client:
-                return self._retrying(attempt, client)
+            with self._client_scope(deadline) as client:
+                loaded: _Loaded = self._retrying.copy(stop=stop)(attempt, client)
+                return loaded
         except _Transient as exc:
-            suffix = f" ({attempts} attempts)" if attempts > 1 else ""
+            if out_of_time and not isinstance(exc, _OutOfTime):
+                suffix = f" ({_attempts(attempts)}; another would not fit in {self._budget:g} s)"
+            else:
+                suffix = f" ({attempts} attempts)" if attempts > 1 else ""
             raise _FetchError(exc.reason + suffix) from None
 
     @contextlib.contextmanager
-    def _client_scope(self) -> Iterator[httpx.Client]:
+    def _client_scope(self, deadline: Deadline) -> Iterator[httpx.Client]:
         if self._client is not None:
             yield self._client
             return
+        assert self._url is not None
+        try:
+            transport = deadline_transport(self._url, deadline)
+        except ValueError as exc:
+            raise _FetchError(str(exc)) from None
         with httpx.Client(
+            transport=transport,
             headers={"User-Agent": USER_AGENT},
             timeout=self._timeout,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
         ) as client:
             yield client
 
     def _attempt(
-        self, client: httpx.Client, headers: dict[str, str], cached: _Cached | None
+        self,
+        client: httpx.Client,
+        headers: dict[str, str],
+        cached: _Cached | None,
+        deadline: Deadline,
+        own_cap: bool,
     ) -> _Loaded:
-        assert self._url is not None
-        deadline = time.monotonic() + self._timeout * _DEADLINE_FACTOR
         try:
-            with client.stream(
-                "GET",
-                self._url,
-                headers={"User-Agent": USER_AGENT, **headers},
-                timeout=self._timeout,
-                follow_redirects=True,
-            ) as response:
+            with self._open(client, headers, deadline) as response:
                 return self._receive(response, cached, deadline)
-        except httpx.TimeoutException:
-            raise _Transient(f"timed out after {self._timeout:g} s") from None
+        except (httpx.TimeoutException, _OutOfTime):
+            if deadline.left() > 0.05:  # an operation's own timeout, not the deadline
+                raise _Transient(f"timed out after {self._timeout:g} s") from None
+            if own_cap:
+                raise _OutOfTime(
+                    f"took longer than {self._timeout * _DEADLINE_FACTOR:g} s"
+                ) from None
+            raise _OutOfTime(
+                f"not downloaded within the {self._budget:g} s this source may take"
+            ) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             detail = self._scrub(str(exc)) or exc.__class__.__name__
             raise _Transient(f"connection failed: {detail}") from None
-        except httpx.TooManyRedirects:
-            raise _FetchError("too many redirects") from None
-        except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, decoding, ...
+        except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, ...
             detail = self._scrub(str(exc))
             raise _FetchError(f"request failed: {exc.__class__.__name__}: {detail}") from None
 
+    @contextlib.contextmanager
+    def _open(
+        self, client: httpx.Client, headers: dict[str, str], deadline: Deadline
+    ) -> Iterator[httpx.Response]:
+        """The response at the end of the redirects, its body not yet read.
+
+        Redirects are followed here rather than by httpx so that each hop is checked before it
+        is requested (no downgrade to plain http, no other scheme) and gets only the time left.
+        """
+        assert self._url is not None
+        request = client.build_request(
+            "GET", self._url, headers=headers, timeout=self._hop_timeout(deadline)
+        )
+        for _ in range(MAX_REDIRECTS + 1):
+            response = client.send(request, stream=True, follow_redirects=False)
+            hop = response.next_request
+            if hop is None:
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
+            self._check_redirect(request.url, hop.url)
+            hop.extensions["timeout"] = self._hop_timeout(deadline).as_dict()
+            request = hop
+        raise _FetchError("too many redirects")
+
+    def _hop_timeout(self, deadline: Deadline) -> httpx.Timeout:
+        """The per-operation timeout for the next request, never past the deadline (which the
+        source's own transport enforces on every operation; an injected client gets this)."""
+        left = deadline.left()
+        if left <= 0:
+            raise _OutOfTime("deadline passed")
+        return httpx.Timeout(min(self._timeout, left))
+
+    @staticmethod
+    def _check_redirect(origin: httpx.URL, target: httpx.URL) -> None:
+        if target.scheme not in ("http", "https"):
+            raise _FetchError(f"refused a redirect to a {target.scheme}:// address")
+        if origin.scheme == "https" and target.scheme == "http":
+            raise _FetchError(
+                f"refused a redirect from https to plain http ({display_name(str(origin))} -> "
+                f"{display_name(str(target))}): the calendar would travel unencrypted"
+            )
+
     def _receive(
-        self, response: httpx.Response, cached: _Cached | None, deadline: float
+        self, response: httpx.Response, cached: _Cached | None, deadline: Deadline
     ) -> _Loaded:
         status = response.status_code
         etag = response.headers.get("ETag")
@@ -387,36 +484,42 @@ class IcsSource:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise self._too_large()
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes(_CHUNK):  # decoded: a gzip bomb is capped too
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise self._too_large()
-            if time.monotonic() > deadline:
-                raise _Transient(f"took longer than {self._timeout * _DEADLINE_FACTOR:g} s")
-            chunks.append(chunk)
+        try:
+            body = CappedBody(response.headers.get("Content-Encoding"), self._max_bytes)
+            for chunk in response.iter_raw():  # one chunk per network read, still encoded
+                if deadline.passed():
+                    raise _OutOfTime("deadline passed")
+                body.feed(chunk)
+            data = body.finish()
+        except IncompleteBody as exc:
+            raise _Transient(str(exc)) from None
+        except BodyRefused as exc:
+            raise _FetchError(str(exc)) from None
         content_type = response.headers.get("Content-Type")
-        return _Loaded(b"".join(chunks), etag, last_modified, content_type)
+        return _Loaded(data, etag, last_modified, content_type)
 
     def _too_large(self) -> _FetchError:
         return _FetchError(f"larger than {self._max_bytes} bytes")
 
     # ----------------------------------------------------------------------------------------
-    # Retries
-
-    # ----------------------------------------------------------------------------------------
     # Parsing and the last good copy
 
     def _parse(
-        self, body: bytes, start: datetime, end: datetime, content_type: str | None = None
+        self,
+        body: bytes,
+        start: datetime,
+        end: datetime,
+        until: float,
+        content_type: str | None = None,
     ) -> BusyRead:
         sha = _sha256(body)
         hit = self._parsed.get(sha, start, end)
         if hit is not None:
             return hit
         try:
-            wide = read_busy(body, source=self.name, tz=self._tz, start=start, end=end + AHEAD)
+            wide = read_busy(
+                body, source=self.name, tz=self._tz, start=start, end=end + AHEAD, deadline=until
+            )
         except IcsParseError as exc:
             reason = self._scrub(str(exc).removeprefix(f"{self.name}: "))
             media_type = (content_type or "").split(";", 1)[0].strip().lower()
@@ -427,13 +530,13 @@ class IcsSource:
         return narrow(wide, start, end)
 
     def _fall_back(
-        self, reason: str, cached: _Cached | None, start: datetime, end: datetime
+        self, reason: str, cached: _Cached | None, start: datetime, end: datetime, until: float
     ) -> SourceRead:
         if cached is None:
             log.warning("%s: %s; no last good copy", self.name, reason)
             raise SourceUnavailable(f"{self.name}: {reason}") from None
         try:
-            busy = self._parse(cached.body, start, end)
+            busy = self._parse(cached.body, start, end, until)
         except _FetchError as exc:
             log.warning("%s: %s; last good copy unreadable: %s", self.name, reason, exc.reason)
             message = f"{self.name}: {reason}; the last good copy is unreadable too: {exc.reason}"
