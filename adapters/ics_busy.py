@@ -2,17 +2,20 @@
 
 The planner must never place a session on top of something in a person's calendar, and it must
 never mistake a calendar it could not read for an empty one. So this module is strict about the
-input as a whole (anything that is not iCalendar raises :class:`IcsParseError`) and forgiving
-about single events (a broken series is skipped with a warning naming its UID, and everything
-else is still read).
+input as a whole (anything that is not iCalendar raises :class:`IcsParseError`) and fails safe
+about single events: what can be known about a series it cannot fully read (its first
+occurrence, its RDATEs, its moved instances) stays busy, and a warning naming its UID says
+exactly what was not understood. Nothing a calendar holds makes this module raise anything but
+:class:`IcsParseError` (:class:`IcsTooSlow` when the caller's deadline passes).
 
 Parsing is done by ``icalendar`` and recurrence expansion by ``recurring-ical-events``; this
 module decides what counts as busy and keeps the work bounded. Three things make it fast enough
 for a year of a busy professional's calendar:
 
 * Before parsing, content lines the planner never looks at (descriptions, attendees, alarms,
-  to-dos, ...) are dropped, because ``icalendar`` spends its time per content line and
-  real-world exports are mostly attendee lists and HTML descriptions.
+  to-dos, one-off events far from the window, ...) are dropped
+  (:func:`adapters.ics_lines.keep_busy_lines`), because ``icalendar`` spends its time per
+  content line and real-world exports are mostly attendee lists and HTML descriptions.
 * Only series that actually recur (RRULE, RDATE, EXDATE or RECURRENCE-ID) go through
   ``recurring-ical-events``; a one-off event has exactly one instance, ``[DTSTART, DTEND)``,
   which is cheap to read directly.
@@ -27,14 +30,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+from icalendar import vBroken
 
+from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
+from adapters.ics_lines import keep_busy_lines
+from adapters.ics_repair import repair_event
+from adapters.rrule_bounds import bound_rule
+from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
 
-__all__ = ["BusyRead", "IcsParseError", "read_busy", "read_busy_file"]
+__all__ = [
+    "MAX_CALENDAR_BYTES",
+    "MAX_FILE_EVENTS",
+    "BusyRead",
+    "IcsParseError",
+    "IcsTooSlow",
+    "read_busy",
+    "read_busy_file",
+]
+
+# The largest calendar read from a file, the same cap the ICS source puts on a download.
+MAX_CALENDAR_BYTES = 20 * 1024 * 1024
+# Events near the window a file may hold (``plan --busy``): parsing costs about 0.13 ms and
+# 3 kB per event, so this bounds a file read to a few seconds and tens of MB.
+MAX_FILE_EVENTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -49,34 +73,11 @@ class BusyRead:
     warnings: tuple[str, ...]
 
 
-class IcsParseError(ValueError):
-    """The source as a whole could not be read, so none of its time may be treated as free."""
-
-
-# Properties of a VEVENT that decide whether and when it is busy (RFC 5545 section 3.6.1).
-# Everything else is dropped before parsing. EXRULE (RFC 2445, removed in RFC 5545) is not
-# supported by recurring-ical-events either; ignoring it can only make an event *more* busy.
-_VEVENT_PROPERTIES = frozenset(
-    {
-        b"UID",
-        b"DTSTART",
-        b"DTEND",
-        b"DURATION",
-        b"RRULE",
-        b"RDATE",
-        b"EXDATE",
-        b"RECURRENCE-ID",
-        b"SEQUENCE",
-        b"STATUS",
-        b"TRANSP",
-        b"SUMMARY",
-    }
-)
-_VEVENT_INITIALS = bytes(sorted({n[0] for n in (*_VEVENT_PROPERTIES, b"BEGIN", b"END")}))
-_VEVENT_INITIALS += _VEVENT_INITIALS.lower()
 _RECURRENCE_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
-_TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION"} | _RECURRENCE_PROPERTIES)
 _MISSING_UID = "\x00missing-uid-"
+_DETACHED = "\x00detached-"  # suffix of the private UID of an override read on its own
+_ONLY_KNOWN = "only its first occurrence, RDATEs and moved instances are busy"
+_SHOWN = 80  # characters of a value from the calendar quoted in a message
 
 # Occurrences are fetched from recurring-ical-events over a window widened by this much and
 # then filtered exactly: the library compares floating times and dates in the zone of the query
@@ -104,12 +105,19 @@ _FREQ_RANK = {name: rank for rank, name in enumerate(_PERIOD)}
 _DAYS_PER_PERIOD = {"WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}
 _DAY_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
 _TIME_FILTERS = (("BYHOUR", "HOURLY"), ("BYMINUTE", "MINUTELY"), ("BYSECOND", "SECONDLY"))
+_MAX_INTERVAL = 10**6  # larger INTERVALs all mean "one instance" to the estimate
+
+# Instants beyond what ``datetime`` can hold in every zone stand for "before/after anything";
+# an interval reaching one is cut at the read window (an event lasting to the year 9999).
+_FAR_PAST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+_DEADLINE_EVERY = 256  # events or occurrences between two deadline checks
 
 _Key = tuple[datetime, datetime, str, str]  # (start UTC, end UTC, summary, uid)
 
 
 class _BrokenSeriesError(Exception):
-    """One series cannot be read; the message says why and ends up in a warning."""
+    """One event cannot be placed in time; the message says why and ends up in a warning."""
 
 
 @dataclass
@@ -137,10 +145,12 @@ class _Context:
     window_start: datetime  # UTC
     window_end: datetime  # UTC
     max_events: int
+    deadline: Deadline
     floating: tzinfo  # zone for floating times of the calendar being read
     warnings: list[str] = field(default_factory=list)
     found: dict[_Key, None] = field(default_factory=dict)  # an ordered set
     in_window: int = 0
+    steps: int = 0
 
     def count_occurrence(self) -> None:
         """Count one instance in the window; the limit bounds memory and the planner's work."""
@@ -152,6 +162,16 @@ class _Context:
                 "refusing to read a calendar this large"
             )
 
+    def step(self) -> None:
+        """One unit of work (an event, an occurrence); checks the deadline now and then."""
+        self.steps += 1
+        if not self.steps % _DEADLINE_EVERY:
+            self.deadline.check()
+
+    def warn(self, uid: str, text: str) -> None:
+        """A warning about one event, named by its UID (or its SUMMARY if it has none)."""
+        self.warnings.append(f"{self.source}: {_what(uid, None)}: {text}")
+
 
 def read_busy(
     data: bytes | str,
@@ -161,36 +181,85 @@ def read_busy(
     start: datetime,
     end: datetime,
     max_events: int = 200_000,
+    deadline: float | None = None,
 ) -> BusyRead:
     """Return the busy intervals of ``data`` that overlap ``[start, end)``.
 
     Intervals are not clipped to the window: a trip that started last week is returned with its
-    real start. All datetimes are converted to ``tz`` (the one exception is explained in
-    :func:`_to_intervals`). Floating times (RFC 5545 section 3.3.5,
-    form #1) are read in the calendar's ``X-WR-TIMEZONE`` when it names a real zone, else in
-    ``tz``; all-day events always cover whole local days in ``tz``, the planner's days.
+    real start (only an end past the year 9999 is cut at ``end``). All datetimes are converted
+    to ``tz`` (the one exception is explained in :func:`_to_intervals`). Floating times (RFC
+    5545 section 3.3.5, form #1) are read in the calendar's ``X-WR-TIMEZONE`` when it names a
+    real zone, else in ``tz``; all-day events always cover whole local days in ``tz``, the
+    planner's days.
+
+    ``deadline`` is a ``time.monotonic()`` instant: parsing and expansion stop there.
 
     Raises:
+        IcsTooSlow: ``deadline`` passed before reading finished.
         IcsParseError: ``data`` is not iCalendar at all, or has more than ``max_events``
-            occurrences in the window (or recurrence rules that would need unreasonably many
-            instances to expand).
+            events or occurrences in the window (or recurrence rules that would need
+            unreasonably many instances to expand). Never anything else for any ``data``.
         ValueError: ``start``/``end`` are naive or not in order (a programming error).
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("read_busy needs timezone-aware start and end")
     if end <= start:
         raise ValueError(f"empty window: end {end.isoformat()} <= start {start.isoformat()}")
-    # RFC 5545 section 3.1.4 says UTF-8; "replace" keeps a stray surrogate from failing a read.
-    raw = data.encode("utf-8", errors="replace") if isinstance(data, str) else data
-    calendars = _parse(raw, source)
     ctx = _Context(
         source=source,
         tz=tz,
         window_start=start.astimezone(UTC),
         window_end=end.astimezone(UTC),
         max_events=max_events,
+        deadline=Deadline(deadline, source),
         floating=tz,
     )
+    try:
+        return _read(data, ctx)
+    except IcsParseError:
+        raise
+    except Exception as exc:  # the last line of defence: a calendar never breaks the caller
+        raise IcsParseError(
+            f"{source}: could not be read ({type(exc).__name__}: {_short(str(exc))})"
+        ) from exc
+
+
+def read_busy_file(
+    path: Path,
+    *,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    max_events: int = MAX_FILE_EVENTS,
+    deadline: float | None = None,
+) -> BusyRead:
+    """Read busy time from an ``.ics`` file; an unreadable file is an error, never free time.
+
+    Only a regular file of at most :data:`MAX_CALENDAR_BYTES` is read (a FIFO or a device
+    would hang or flood the read). Every error message starts with the path, once.
+    """
+    try:
+        data = read_regular_file(path, MAX_CALENDAR_BYTES)
+    except FileRefused as exc:
+        raise IcsParseError(str(exc)) from None
+    return read_busy(
+        data,
+        source=str(path),
+        tz=tz,
+        start=start,
+        end=end,
+        max_events=max_events,
+        deadline=deadline,
+    )
+
+
+def _read(data: bytes | str, ctx: _Context) -> BusyRead:
+    # RFC 5545 section 3.1.4 says UTF-8; "replace" keeps a stray surrogate from failing a read.
+    raw = data.encode("utf-8", errors="replace") if isinstance(data, str) else data
+    window = (ctx.window_start.date(), ctx.window_end.date())
+    kept = keep_busy_lines(raw, ctx.source, window, ctx.max_events, ctx.deadline)
+    calendars = _parse(kept, ctx.source)
+    ctx.deadline.check()
     for calendar in calendars:
         _read_calendar(calendar, ctx)
     return BusyRead(
@@ -199,128 +268,22 @@ def read_busy(
     )
 
 
-def read_busy_file(path: Path, *, tz: ZoneInfo, start: datetime, end: datetime) -> BusyRead:
-    """Read busy time from an ``.ics`` file; an unreadable file is an error, never free time."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise IcsParseError(f"{path}: cannot read calendar file: {reason}") from exc
-    return read_busy(data, source=str(path), tz=tz, start=start, end=end)
-
-
 # --------------------------------------------------------------------------------------------
 # Parsing
 
 
-def _parse(raw: bytes, source: str) -> list[icalendar.Calendar]:
-    """Parse ``raw`` into calendars, turning every way of not being iCalendar into one error."""
-    filtered = _drop_unused_lines(raw, source)
+def _parse(filtered: bytes, source: str) -> list[icalendar.Calendar]:
+    """Parse ``filtered`` into calendars; every way of not being iCalendar is one error."""
     try:
         calendars = icalendar.Calendar.from_ical(filtered, multiple=True)
     except Exception as exc:  # mostly ValueError, but odd input can raise other types
-        raise IcsParseError(f"{source}: not a valid iCalendar file: {exc}") from exc
+        raise IcsParseError(f"{source}: not a valid iCalendar file: {_short(str(exc))}") from exc
     if not calendars:
         raise IcsParseError(f"{source}: no VCALENDAR found")
     for calendar in calendars:
         if calendar.name != "VCALENDAR":
             raise IcsParseError(f"{source}: expected VCALENDAR, found {calendar.name}")
     return calendars
-
-
-def _drop_unused_lines(raw: bytes, source: str) -> bytes:
-    """Keep only the content lines that can affect busy time, checking the overall structure.
-
-    This is a lexical pass over content lines (RFC 5545 section 3.1): a line starting with a
-    space or tab continues the previous one, and a property name ends at the first ``;`` or
-    ``:``. It does not interpret values; ``icalendar`` still parses everything that is kept.
-    Kept: calendar properties, whole VTIMEZONEs (TZIDs refer to them, section 3.6.5) and the
-    busy-relevant properties of VEVENTs. Dropped: other components (VTODO, VJOURNAL,
-    VFREEBUSY, VALARM, ...), which never make a person busy.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    elif raw[:2] in {b"\xff\xfe", b"\xfe\xff"}:
-        # Not allowed by section 3.1.4, but Outlook on Windows can save UTF-16.
-        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
-    out: list[bytes] = []
-    stack: list[bytes] = []
-    keep = False
-    initials: bytes | None = None  # first letters a kept line can have here; None: any
-    for line in raw.splitlines():
-        first = line[:1]
-        if first in {b" ", b"\t"}:
-            if keep:
-                out.append(line)
-            continue
-        if initials is not None and first not in initials:
-            keep = False  # the cheap test drops most lines: attendees, descriptions, ...
-            continue
-        if not line:
-            continue
-        head = line.split(b":", 1)[0].split(b";", 1)[0].strip().upper()
-        if head == b"BEGIN":
-            name = line.partition(b":")[2].strip().upper()
-            if not stack and name != b"VCALENDAR":
-                raise IcsParseError(
-                    f"{source}: not an iCalendar file (expected BEGIN:VCALENDAR, "
-                    f"found {_excerpt(line)})"
-                )
-            stack.append(name)
-            keep = _keep_component(stack)
-            initials = _initials(stack)
-        elif head == b"END":
-            name = line.partition(b":")[2].strip().upper()
-            if not stack or stack[-1] != name:
-                expected = f"END:{stack[-1].decode(errors='replace')}" if stack else "nothing"
-                raise IcsParseError(
-                    f"{source}: malformed iCalendar ({_excerpt(line)} where {expected} "
-                    "was expected)"
-                )
-            keep = _keep_component(stack)
-            stack.pop()
-            initials = _initials(stack)
-        elif not stack:
-            raise IcsParseError(
-                f"{source}: not an iCalendar file (expected BEGIN:VCALENDAR, "
-                f"found {_excerpt(line)})"
-            )
-        elif len(stack) == 1 or stack[1] == b"VTIMEZONE":
-            keep = True
-        else:
-            keep = len(stack) == 2 and stack[1] == b"VEVENT" and head in _VEVENT_PROPERTIES
-        if keep:
-            out.append(line)
-    if not out:
-        raise IcsParseError(f"{source}: not an iCalendar file (it is empty)")
-    if stack:
-        raise IcsParseError(
-            f"{source}: truncated iCalendar data (BEGIN:{stack[-1].decode(errors='replace')} "
-            "is never closed)"
-        )
-    out.append(b"")
-    return b"\r\n".join(out)
-
-
-def _keep_component(stack: list[bytes]) -> bool:
-    """Whether the component on top of ``stack`` survives :func:`_drop_unused_lines`."""
-    if len(stack) == 1 or stack[1] == b"VTIMEZONE":
-        return True
-    return len(stack) == 2 and stack[1] == b"VEVENT"
-
-
-def _initials(stack: list[bytes]) -> bytes | None:
-    """First letters of the lines :func:`_drop_unused_lines` may keep inside ``stack``."""
-    if len(stack) <= 1 or stack[1] == b"VTIMEZONE":
-        return None
-    if len(stack) == 2 and stack[1] == b"VEVENT":
-        return _VEVENT_INITIALS
-    return b"BEbe"  # only BEGIN/END matter inside a dropped component
-
-
-def _excerpt(line: bytes) -> str:
-    text = line[:60].decode("utf-8", errors="replace")
-    return repr(text + ("..." if len(line) > 60 else ""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,25 +295,33 @@ def _read_calendar(calendar: icalendar.Calendar, ctx: _Context) -> None:
     scale = calendar.get("CALSCALE")
     if scale is not None and _text(scale).strip().upper() != "GREGORIAN":
         # RFC 5545 section 3.7.1 defines no other scale; guessing would misplace everything.
-        raise IcsParseError(f"{ctx.source}: unsupported CALSCALE {_text(scale)!r}")
+        raise IcsParseError(f"{ctx.source}: unsupported CALSCALE {_quote(_text(scale))}")
     x_wr_timezone = _x_wr_timezone(calendar, ctx)
     ctx.floating = ctx.tz if x_wr_timezone is None else ZoneInfo(x_wr_timezone)
 
     groups: dict[str, list[_Event]] = {}
-    for component in calendar.subcomponents:
+    for number, component in enumerate(calendar.subcomponents):
         if component.name != "VEVENT":
             continue  # VTIMEZONEs were already applied by icalendar while parsing
-        props = dict(component.items())
-        uid = _text(props.get("UID"))
+        ctx.step()
+        uid = _text(component.get("UID"))
         if not uid:
             # RFC 5545 requires a UID, but the event is still busy time. A private UID keeps
             # recurring-ical-events from lumping all UID-less events into one series.
-            uid = f"{_MISSING_UID}{len(groups)}"
-            component["UID"] = props["UID"] = uid
-        groups.setdefault(uid, []).append(_Event(component, props))
+            uid = f"{_MISSING_UID}{number}"
+        repair = repair_event(component)
+        if repair.detach:
+            uid = f"{uid}{_DETACHED}{number}"
+        if uid != component.get("UID"):
+            component["UID"] = uid
+        event = _Event(component, dict(component.items()))
+        for note in repair.notes:
+            ctx.warnings.append(f"{ctx.source}: {_what(uid, event)}: {note}")
+        groups.setdefault(uid, []).append(event)
 
     recurring: dict[str, list[_Event]] = {}
     for uid, events in groups.items():
+        ctx.step()
         if not any(_RECURRENCE_PROPERTIES & event.props.keys() for event in events):
             # One-off events. Several sharing a UID are exact duplicates (merged later) or an
             # exporter reusing UIDs; recurring-ical-events would keep only the highest
@@ -358,24 +329,50 @@ def _read_calendar(calendar: icalendar.Calendar, ctx: _Context) -> None:
             for event in events:
                 try:
                     _read_single(event, uid, ctx)
-                except _BrokenSeriesError as exc:
-                    _warn_skipped(ctx, uid, [event], str(exc))
+                except IcsParseError:
+                    raise
+                except Exception as exc:
+                    ctx.warnings.append(f"{ctx.source}: skipped {_what(uid, event)}: {_why(exc)}")
             continue
-        try:
-            for event in events:
-                _check_recurring(event, ctx)
-        except _BrokenSeriesError as exc:
-            _warn_skipped(ctx, uid, events, str(exc))
-            continue
-        master = _master(events)
+        usable = _placeable(uid, events, ctx)
+        master = _master(usable)
         if master is not None and _status(master.props) == "CANCELLED":
             # RFC 5546 section 3.2.5: cancelling the series (no RECURRENCE-ID) cancels every
             # instance, including moved ones.
             continue
-        recurring[uid] = events
+        if usable:
+            recurring[uid] = usable
     if recurring:
         _check_expansion_budget(recurring, ctx)
         _read_recurring(recurring, x_wr_timezone, ctx)
+
+
+def _placeable(uid: str, events: list[_Event], ctx: _Context) -> list[_Event]:
+    """The events of a series that can be placed in time; the others are reported.
+
+    Without its master a series still has its moved instances; without a moved instance the
+    master's instance at that time stays busy (recurring-ical-events yields it instead).
+    """
+    usable = []
+    for event in events:
+        try:
+            if isinstance(event.props.get("RECURRENCE-ID"), list):
+                raise _BrokenSeriesError("it has more than one RECURRENCE-ID")
+            _span(event, ctx)
+        except IcsParseError:
+            raise
+        except Exception as exc:
+            if "RECURRENCE-ID" in event.props:
+                consequence = "; the instance it moves stays busy at its original time"
+                ctx.warnings.append(
+                    f"{ctx.source}: skipped a moved instance of {_what(uid, event)}: "
+                    f"{_why(exc)}{consequence}"
+                )
+            else:
+                ctx.warnings.append(f"{ctx.source}: skipped {_what(uid, event)}: {_why(exc)}")
+            continue
+        usable.append(event)
+    return usable
 
 
 def _x_wr_timezone(calendar: icalendar.Calendar, ctx: _Context) -> str | None:
@@ -386,10 +383,10 @@ def _x_wr_timezone(calendar: icalendar.Calendar, ctx: _Context) -> str | None:
     name = _text(value).strip()
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except Exception:  # not found, a bad key, a name too long for a path, a directory, ...
         ctx.warnings.append(
-            f"{ctx.source}: X-WR-TIMEZONE {name!r} is not a known time zone; floating times "
-            f"are read in {ctx.tz.key}"
+            f"{ctx.source}: X-WR-TIMEZONE {_quote(name)} is not a known time zone; floating "
+            f"times are read in {ctx.tz.key}"
         )
         return None
     return name
@@ -425,15 +422,12 @@ def _read_single(event: _Event, uid: str, ctx: _Context) -> None:
     ctx.found[(start, end, _text(props.get("SUMMARY")), _public_uid(uid))] = None
 
 
-def _span(event: _Event, ctx: _Context) -> tuple[datetime, datetime] | tuple[None, None]:
-    """The UTC span of a VEVENT, ``(None, None)`` if it takes no time.
+def _values(event: _Event) -> tuple[date, date | None]:
+    """DTSTART and the end as written (``None``: past the year 9999).
 
     Raises :class:`_BrokenSeriesError` when the event cannot be placed in time.
     """
     props = event.props
-    for name, message in event.component.errors:
-        if name in _TIME_PROPERTIES:
-            raise _BrokenSeriesError(f"{name} could not be parsed ({message})")
     dtstart = props.get("DTSTART")
     dtend = props.get("DTEND")
     duration = props.get("DURATION")
@@ -441,34 +435,62 @@ def _span(event: _Event, ctx: _Context) -> tuple[datetime, datetime] | tuple[Non
         raise _BrokenSeriesError("it has no DTSTART (RFC 5545 section 3.6.1)")
     if isinstance(dtstart, list) or isinstance(dtend, list) or isinstance(duration, list):
         raise _BrokenSeriesError("it has more than one DTSTART, DTEND or DURATION")
+    for name, prop in (("DTSTART", dtstart), ("DTEND", dtend), ("DURATION", duration)):
+        if isinstance(prop, vBroken):
+            error = _short(str(getattr(prop, "parse_error", "") or "unreadable"))
+            raise _BrokenSeriesError(f"{name} {_quote(str(prop))} could not be read ({error})")
     start_value = dtstart.dt
     if not isinstance(start_value, date):
-        raise _BrokenSeriesError(f"DTSTART has an unusable value {start_value!r}")
-    _warn_unknown_tzid(event, dtstart, dtend, ctx)
+        raise _BrokenSeriesError(f"DTSTART has an unusable value {_quote(repr(start_value))}")
     if dtend is not None:
         end_value = dtend.dt
         if not isinstance(end_value, date):
-            raise _BrokenSeriesError(f"DTEND has an unusable value {end_value!r}")
-    elif duration is not None:
+            raise _BrokenSeriesError(f"DTEND has an unusable value {_quote(repr(end_value))}")
+        return start_value, end_value
+    if duration is not None:
         delta = duration.dt
         if not isinstance(delta, timedelta):
-            raise _BrokenSeriesError(f"DURATION has an unusable value {delta!r}")
-        if not isinstance(start_value, datetime) and delta % timedelta(days=1):
-            # A DATE plus a duration with a time part: read as recurring-ical-events does.
-            end_value = datetime.combine(start_value, time()) + delta  # floating
-        else:
-            end_value = start_value + delta
-    elif isinstance(start_value, datetime):
+            raise _BrokenSeriesError(f"DURATION has an unusable value {_quote(repr(delta))}")
+        try:
+            if not isinstance(start_value, datetime) and delta % timedelta(days=1):
+                # A DATE plus a duration with a time part: read as recurring-ical-events does.
+                return start_value, datetime.combine(start_value, time()) + delta  # floating
+            return start_value, start_value + delta
+        except OverflowError:
+            if delta < timedelta(0):
+                raise _BrokenSeriesError("its DURATION reaches back before the year 1") from None
+            return start_value, None
+    if isinstance(start_value, datetime):
         # Section 3.6.1: a DATE-TIME DTSTART without DTEND/DURATION ends when it starts.
-        return None, None
-    else:
-        end_value = start_value + timedelta(days=1)  # section 3.6.1: a DATE lasts one day
+        return start_value, start_value
+    return start_value, start_value + timedelta(days=1)  # section 3.6.1: a DATE lasts one day
+
+
+def _span(event: _Event, ctx: _Context) -> tuple[datetime, datetime] | tuple[None, None]:
+    """The UTC span of a VEVENT, ``(None, None)`` if it takes no time.
+
+    An end before the start is read with the two swapped (as recurring-ical-events does for
+    series), an end past the year 9999 as the end of the window; both with a warning.
+    Raises :class:`_BrokenSeriesError` when the event cannot be placed in time.
+    """
+    start_value, end_value = _values(event)
+    _warn_unknown_tzid(event, ctx)
+    uid = _text(event.props.get("UID"))
     start = _utc(start_value, ctx)
+    if end_value is None:
+        ctx.warnings.append(
+            f"{ctx.source}: {_what(uid, event)}: it lasts past the year 9999 (DURATION "
+            f"{_quote(_text(event.props['DURATION'].to_ical().decode()))}); busy from its "
+            "start to the end of the window"
+        )
+        return start, max(_FAR_FUTURE, start + timedelta(seconds=1))
     end = _end_utc(start_value, end_value, ctx)
     if end < start:
-        raise _BrokenSeriesError(
-            f"it ends ({end_value.isoformat()}) before it starts ({start_value.isoformat()})"
+        ctx.warnings.append(
+            f"{ctx.source}: {_what(uid, event)}: it ends ({end_value.isoformat()}) before it "
+            f"starts ({start_value.isoformat()}); read with the two swapped"
         )
+        start, end = min(start, end), max(start, end)
     if end == start:
         return None, None  # takes no time, so it blocks nothing
     return start, end
@@ -478,29 +500,6 @@ def _span(event: _Event, ctx: _Context) -> tuple[datetime, datetime] | tuple[Non
 # Recurring series
 
 
-def _check_recurring(event: _Event, ctx: _Context) -> None:
-    """Validate one VEVENT of a recurring series before recurring-ical-events sees it.
-
-    The library silently swaps an end that lies before the start, and dateutil loops forever
-    on ``INTERVAL=0``; both are caught here.
-    """
-    _span(event, ctx)
-    if isinstance(event.props.get("RECURRENCE-ID"), list):
-        raise _BrokenSeriesError("it has more than one RECURRENCE-ID")
-    for rule in _as_list(event.props.get("RRULE")):
-        freq = _text(rule.get("FREQ")).upper()
-        if freq not in _PERIOD:
-            raise _BrokenSeriesError(f"RRULE has no valid FREQ ({freq!r})")
-        interval = _first(rule.get("INTERVAL"))
-        if interval is None:
-            interval = 1
-        if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-            raise _BrokenSeriesError(
-                f"RRULE INTERVAL must be a positive integer (RFC 5545 section 3.3.10), "
-                f"got {interval!r}"
-            )
-
-
 def _check_expansion_budget(groups: dict[str, list[_Event]], ctx: _Context) -> None:
     """Refuse up front to expand rules that would generate far too many instances.
 
@@ -508,11 +507,8 @@ def _check_expansion_budget(groups: dict[str, list[_Event]], ctx: _Context) -> N
     to the end of the query before any of them can be counted, so ``FREQ=MINUTELY`` would take
     seconds and ``FREQ=SECONDLY`` started years ago minutes and gigabytes before the
     ``max_events`` count could stop it. The estimates are upper bounds: BY* filters that only
-    remove instances are ignored.
-
-    Not caught: rules whose BY* filters can never match (``BYMONTH=2;BYMONTHDAY=30``), for
-    which dateutil scans on to the year 9999; that is slow (0.3 s for MONTHLY, seconds for
-    DAILY) but finite, and telling such rules apart would mean re-implementing RRULE logic.
+    remove instances are ignored. Rules whose BY* filters can never match were already removed
+    (:func:`adapters.rrule_bounds.never_matches`); the rest is bounded by the deadline.
     """
     total_limit = ctx.max_events * _EXPANSION_BUDGET_FACTOR
     window_limit = ctx.max_events * _WINDOW_ESTIMATE_SLACK
@@ -532,8 +528,8 @@ def _check_expansion_budget(groups: dict[str, list[_Event]], ctx: _Context) -> N
             f"{ctx.source}: the recurring events would expand to up to {in_window} occurrences "
             f"between {ctx.window_start.isoformat()} and {ctx.window_end.isoformat()} (limit "
             f"{ctx.max_events}) and {total} instances counted from their first occurrence "
-            f"(limit {total_limit}); the largest series is UID {_public_uid(worst_uid)!r}. "
-            "Refusing to expand them"
+            f"(limit {total_limit}); the largest series is UID "
+            f"{_quote(_public_uid(worst_uid))}. Refusing to expand them"
         )
 
 
@@ -542,17 +538,18 @@ def _instance_estimate(event: _Event, ctx: _Context) -> tuple[int, int]:
 
     "In all" counts from DTSTART, because that is where dateutil starts iterating.
     """
-    rdates = sum(len(rdate_list.dts) for rdate_list in _as_list(event.props.get("RDATE")))
+    rdates = sum(len(getattr(value, "dts", ())) for value in _as_list(event.props.get("RDATE")))
     total = in_window = 1 + rdates
-    first = _utc(event.props["DTSTART"].dt, ctx)
+    first = _utc(event.props["DTSTART"].dt, ctx)  # placeable: checked before
     window_start = ctx.window_start - _QUERY_MARGIN
     for rule in _as_list(event.props.get("RRULE")):
         freq = _text(rule.get("FREQ")).upper()
-        step = _PERIOD[freq] * (_first(rule.get("INTERVAL")) or 1)  # validated before
+        interval = _first(rule.get("INTERVAL")) or 1  # validated by the repair
+        step = _PERIOD[freq] * min(interval, _MAX_INTERVAL)
         stop = ctx.window_end + _QUERY_MARGIN
         until = _first(rule.get("UNTIL"))
         if isinstance(until, date):
-            stop = min(stop, _utc(until, ctx) + timedelta(days=1))
+            stop = min(stop, _later(_utc(until, ctx), timedelta(days=1)))
         per_period = 1
         if any(name in rule for name in _DAY_FILTERS):
             per_period = _DAYS_PER_PERIOD.get(freq, 1)
@@ -579,7 +576,8 @@ def _read_recurring(
 
     The fast path sets up one query for all series; only if the library refuses that is each
     series set up on its own, so that one bad series neither hides the others nor goes
-    unreported (the library's own ``skip_bad_series`` would drop it silently).
+    unreported (the library's own ``skip_bad_series`` would drop it silently). A series that
+    cannot be expanded keeps what is certain busy (:func:`_read_known`).
     """
     query_start = ctx.window_start - _QUERY_MARGIN
     query_end = ctx.window_end + _QUERY_MARGIN
@@ -591,18 +589,107 @@ def _read_recurring(
             try:
                 series_list.extend(_series_of([events], x_wr_timezone))
             except Exception as exc:
-                _warn_skipped(ctx, uid, events, f"its recurrence is invalid ({exc})")
+                _read_known(uid, events, ctx, _expansion_error(exc, events))
     for series in series_list:
         uid = str(series.uid)
+        for rule in getattr(getattr(series, "recurrence", None), "rrules", ()):
+            bound_rule(rule, ctx.deadline)
+        found: list[_Key] = []
         try:
-            found = list(_occurrences(series, query_start, query_end, uid, ctx))
+            found.extend(_occurrences(series, query_start, query_end, uid, ctx))
         except IcsParseError:
             raise
         except Exception as exc:  # as above: one bad series must not stop the others
-            _warn_skipped(ctx, uid, groups.get(uid, []), f"its recurrence is invalid ({exc})")
-            continue
+            _read_known(uid, groups.get(uid, []), ctx, _expansion_error(exc, groups.get(uid, [])))
         for key in found:
             ctx.found[key] = None
+
+
+def _read_known(uid: str, events: list[_Event], ctx: _Context, reason: str) -> None:
+    """What is certain of a series that could not be expanded: the DTSTART instance (unless
+    an EXDATE removes it), the RDATEs and the moved instances, each with its own status."""
+    ctx.warnings.append(
+        f"{ctx.source}: {_what(uid, events[0] if events else None)}: its recurrence could not "
+        f"be expanded ({reason}); {_ONLY_KNOWN}"
+    )
+    master = _master(events)
+    public_uid = _public_uid(uid)
+    for event in events:
+        try:
+            start, end = _span(event, ctx)
+            if start is None or end is None:
+                continue
+            spans = [(start, end)]
+            if event is master:
+                spans = [(start, end)] if not _excluded(event, start, ctx) else []
+                spans.extend(_rdate_spans(event, end - start, ctx))
+        except IcsParseError:
+            raise
+        except Exception:
+            continue  # placeable events were checked before; nothing more is certain here
+        props = event.props
+        busy = _status(props) != "CANCELLED" and not _transparent(props)
+        for span_start, span_end in spans:
+            if span_start >= ctx.window_end or span_end <= ctx.window_start:
+                continue
+            ctx.count_occurrence()
+            if busy:
+                ctx.found[(span_start, span_end, _text(props.get("SUMMARY")), public_uid)] = None
+
+
+def _excluded(event: _Event, start: datetime, ctx: _Context) -> bool:
+    for exdate in _as_list(event.props.get("EXDATE")):
+        for value in getattr(exdate, "dts", ()):
+            if isinstance(value.dt, date) and _utc(value.dt, ctx) == start:
+                return True
+    return False
+
+
+def _rdate_spans(
+    event: _Event, length: timedelta, ctx: _Context
+) -> list[tuple[datetime, datetime]]:
+    """The spans the RDATEs of ``event`` add (section 3.8.5.2), read with the event's length."""
+    spans = []
+    for rdate in _as_list(event.props.get("RDATE")):
+        for value in getattr(rdate, "dts", ()):
+            when = value.dt
+            if isinstance(when, tuple) and len(when) == 2:
+                first = _utc(when[0], ctx)
+                last = first + when[1] if isinstance(when[1], timedelta) else _utc(when[1], ctx)
+            elif isinstance(when, date):
+                first = _utc(when, ctx)
+                last = _later(first, length)
+            else:
+                continue
+            spans.append((min(first, last), max(first, last)))
+    return spans
+
+
+def _expansion_error(exc: Exception, events: list[_Event]) -> str:
+    """What the library could not read, in words about the calendar rather than the library.
+
+    recurring-ical-events reports every rule dateutil rejects as "UNTIL parameter is missing";
+    dateutil's own message says what is wrong.
+    """
+    if type(exc).__name__ != "BadRuleStringFormat":
+        return _why(exc)
+    master = _master(events)
+    rules = _as_list(master.props.get("RRULE")) if master is not None else []
+    for rule in rules:
+        text = rule.to_ical().decode("utf-8", errors="replace")
+        try:
+            rrulestr(text, dtstart=_naive(master.props["DTSTART"].dt) if master else None)
+        except Exception as error:
+            return f"RRULE {_quote(text)}: {_why(error)}"
+    shown = ", ".join(_quote(rule.to_ical().decode("utf-8", errors="replace")) for rule in rules)
+    return f"RRULE {shown} is not understood by recurring-ical-events"
+
+
+def _naive(value: date) -> datetime:
+    """A DTSTART as dateutil can pair it with any UNTIL (for its error message only)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.combine(value, time())
 
 
 class _EventAdapter(recurring_ical_events.EventAdapter):  # type: ignore[misc]  # untyped
@@ -661,6 +748,7 @@ def _occurrences(
     labels: dict[int, str | None] = {}  # id(VEVENT) -> SUMMARY, or None if it is not busy
     occurrence: _Occurrence
     for occurrence in series.between(query_start, query_end):
+        ctx.step()
         start_value, end_value = occurrence.start, occurrence.end
         start = _utc(start_value, ctx)
         end = _end_utc(start_value, end_value, ctx)
@@ -686,13 +774,28 @@ def _occurrences(
 
 
 def _utc(value: date, ctx: _Context) -> datetime:
-    """An instant in UTC for a DATE, floating DATE-TIME or zoned DATE-TIME (section 3.3.5)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=ctx.floating)
-        return value.astimezone(UTC)
-    # Section 3.3.4: a DATE is a whole local day; the planner's days are in ``tz``.
-    return datetime(value.year, value.month, value.day, tzinfo=ctx.tz).astimezone(UTC)
+    """An instant in UTC for a DATE, floating DATE-TIME or zoned DATE-TIME (section 3.3.5).
+
+    A value too close to the year 1 or 9999 to be converted becomes :data:`_FAR_PAST` or
+    :data:`_FAR_FUTURE`.
+    """
+    try:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=ctx.floating)
+            return value.astimezone(UTC)
+        # Section 3.3.4: a DATE is a whole local day; the planner's days are in ``tz``.
+        return datetime(value.year, value.month, value.day, tzinfo=ctx.tz).astimezone(UTC)
+    except OverflowError:
+        return _FAR_PAST if value.year < 5000 else _FAR_FUTURE
+
+
+def _later(instant: datetime, delta: timedelta) -> datetime:
+    """``instant + delta``, or :data:`_FAR_FUTURE` if that is past what datetime holds."""
+    try:
+        return min(instant + delta, _FAR_FUTURE)
+    except OverflowError:
+        return _FAR_FUTURE
 
 
 def _end_utc(start_value: date, end_value: date, ctx: _Context) -> datetime:
@@ -706,28 +809,29 @@ def _end_utc(start_value: date, end_value: date, ctx: _Context) -> datetime:
         and not isinstance(start_value, datetime)
         and not isinstance(end_value, datetime)
     ):
-        end_value = start_value + timedelta(days=1)
+        return _later(_utc(start_value, ctx), timedelta(days=1))
     return _utc(end_value, ctx)
 
 
-def _warn_unknown_tzid(event: _Event, dtstart: Any, dtend: Any, ctx: _Context) -> None:
+def _warn_unknown_tzid(event: _Event, ctx: _Context) -> None:
     """A TZID with neither a VTIMEZONE nor a tz database entry leaves the time floating."""
     unknown = sorted(
         {
-            str(prop.params["TZID"])
-            for prop in (dtstart, dtend)
+            _quote(str(prop.params["TZID"]))
+            for prop in (event.props.get("DTSTART"), event.props.get("DTEND"))
             if prop is not None
+            and not isinstance(prop, (list, vBroken))
             and isinstance(prop.dt, datetime)
             and prop.dt.tzinfo is None
             and "TZID" in prop.params
         }
     )
     if unknown:
-        uid = _public_uid(_text(event.props.get("UID")))
         zone = getattr(ctx.floating, "key", str(ctx.floating))
         ctx.warnings.append(
-            f"{ctx.source}: UID {uid!r}: TZID {', '.join(unknown)} is not defined "
-            f"(RFC 5545 section 3.2.19); its times are read in {zone}"
+            f"{ctx.source}: {_what(_text(event.props.get('UID')), event)}: TZID "
+            f"{', '.join(unknown)} is not defined (RFC 5545 section 3.2.19); its times are "
+            f"read in {zone}"
         )
 
 
@@ -761,24 +865,45 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _public_uid(uid: str) -> str:
-    return "" if uid.startswith(_MISSING_UID) else uid
+    """The UID as the calendar wrote it ("" if it had none)."""
+    if uid.startswith(_MISSING_UID):
+        return ""
+    return uid.partition(_DETACHED)[0]
 
 
-def _warn_skipped(ctx: _Context, uid: str, events: list[_Event], reason: str) -> None:
+def _what(uid: str, event: _Event | None) -> str:
+    """How a warning names an event: its UID, or its SUMMARY if it has no UID."""
     public = _public_uid(uid)
     if public:
-        what = f"UID {public!r}"
-    else:
-        summary = _text(events[0].props.get("SUMMARY")) if events else ""
-        what = f"an event without UID (SUMMARY {summary!r})"
-    ctx.warnings.append(f"{ctx.source}: skipped {what}: {reason}")
+        return f"UID {_quote(public)}"
+    summary = _text(event.props.get("SUMMARY")) if event is not None else ""
+    return f"an event without UID (SUMMARY {_quote(summary)})"
+
+
+def _why(exc: Exception) -> str:
+    """An exception as the reason in a warning (the library's type if it says nothing)."""
+    return _short(str(exc)) or type(exc).__name__
+
+
+def _short(text: str) -> str:
+    return text[: _SHOWN * 2] + ("..." if len(text) > _SHOWN * 2 else "")
+
+
+def _quote(text: str) -> str:
+    """A value from the calendar, quoted and cut short (it may be hostile or huge)."""
+    return repr(text[:_SHOWN] + ("..." if len(text) > _SHOWN else ""))
 
 
 def _to_intervals(ctx: _Context) -> list[BusyInterval]:
     """Deduplicated intervals in ``tz``, ordered by (start, end, summary, uid) in real time."""
     result = []
     tz, source = ctx.tz, ctx.source
-    for start, end, summary, uid in sorted(ctx.found):
+    for first, last, summary, uid in sorted(ctx.found):
+        start, end = first, last
+        if start <= _FAR_PAST:
+            start = min(ctx.window_start, end - timedelta(seconds=1))
+        if end >= _FAR_FUTURE:
+            end = max(ctx.window_end, start + timedelta(seconds=1))
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
         if not local_end > local_start:
             # Python compares datetimes sharing a tzinfo by wall clock, ignoring ``fold``: an
