@@ -578,18 +578,24 @@ def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA zone ``name``, or None for anything that is not one. A zone name is a file
+    name inside the zone database, so what ``ZoneInfo`` would stumble on (a name too long for
+    the file system, a directory such as ``__pycache__``, ``..``, a NUL) is refused before it
+    is opened; for any text from outside liftrun (a config, a TZID, an X-WR-TIMEZONE)."""
+    if len(name) > 255 or not _ZONE_NAME.fullmatch(name):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
 def _check_timezone(value: str) -> str:
-    """A zone name is a file name inside the zone database, so anything ``ZoneInfo`` would
-    stumble on (too long for the file system, a directory such as ``__pycache__``, a NUL) is
-    refused here, as a plain message, before it is ever opened."""
-    bad = f"{describe(value)} is not an IANA time zone name (such as 'Europe/Berlin')"
-    if len(value) > 255 or not _ZONE_NAME.fullmatch(value):
-        raise ValueError(bad)
-    if value not in _known_zones():
-        try:
-            ZoneInfo(value)
-        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
-            raise ValueError(bad) from None
+    if value not in _known_zones() and zone_named(value) is None:
+        raise ValueError(
+            f"{describe(value)} is not an IANA time zone name (such as 'Europe/Berlin')"
+        )
     return value
 
 

@@ -19,10 +19,12 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from config.files import FileRefused, read_text_file
 from config.loader import CONFIG_FILE_CAP, ConfigError, load
-from config.models import SECRET_FILE_CAP, _check_timezone, describe
+from config.models import SECRET_FILE_CAP, _check_timezone, describe, zone_named
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -125,6 +127,18 @@ def test_the_same_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
 def test_every_iana_zone_is_still_accepted() -> None:
     for zone in sorted(available_timezones()):
         assert _check_timezone(zone) == zone
+
+
+def test_zone_named_answers_none_for_anything_else() -> None:
+    assert [zone_named(z) for z in BAD_ZONES] == [None] * len(BAD_ZONES)
+    berlin = zone_named("Europe/Berlin")
+    assert berlin is not None and berlin.key == "Europe/Berlin"
+
+
+@given(st.text(max_size=300) | st.from_regex(r"[A-Za-z_/.]{1,300}", fullmatch=True))
+def test_zone_named_never_raises(name: str) -> None:
+    zone = zone_named(name)
+    assert zone is None or zone.key == name
 
 
 def test_a_zone_read_from_a_private_file_is_never_printed(tmp_path: Path) -> None:
