@@ -453,6 +453,8 @@ class _Reading:
             self.read = self.source.read_busy(start, end)
         except Exception as exc:  # whatever a source holds is its failure, not the cycle's
             self.error = describe_failure(exc)
+            if not isinstance(exc, AdapterError):  # an adapter logs its own failures
+                log.warning("busy source %s: %s", self.name, self.error)
             log.debug("busy source %s failed", self.name, exc_info=True)
         finally:
             if self.read is None and self.error is None:
@@ -537,20 +539,20 @@ def read_sources(
     stopping = stop is not None and stop.is_set()
     results = []
     for r, thread in zip(readings, started, strict=True):
-        if thread is None:
-            error = "still reading from the previous cycle (a read is never started twice)"
-            results.append(SourceResult(r.source, error=error, name=r.name))
-        elif not r.done.is_set():
-            if stopping:
-                results.append(
-                    SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
-                )
-            else:
-                results.append(
-                    SourceResult(r.source, error=f"no answer within {timeout:g} s", name=r.name)
-                )
-        else:
+        if r.done.is_set():
             results.append(SourceResult(r.source, read=r.read, error=r.error, name=r.name))
+        elif stopping and thread is not None:
+            results.append(
+                SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
+            )
+        else:
+            error = (
+                f"no answer within {timeout:g} s"
+                if thread is not None
+                else "still reading from the previous cycle (a read is never started twice)"
+            )
+            log.warning("busy source %s: %s", r.name, error)
+            results.append(SourceResult(r.source, error=error, name=r.name))
     return results
 
 
@@ -582,8 +584,6 @@ def _read_sources(
             continue
         if read is None:
             blind.append(name)
-            shown = str(result.error).removeprefix(f"{result.source.name}: ")
-            log.warning("busy source %s: %s", name, shown)
             report.sources[name] = {"ok": False, "busy_events": 0, "error": result.error}
             continue
         busy.extend(read.busy.intervals)
