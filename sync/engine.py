@@ -75,7 +75,8 @@ class Wiring:
     sources: list[BusySource] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
-    unreadable: dict[str, str] = field(default_factory=dict)  # sources that could not be opened
+    # sources that could not be opened, by name (``wiring`` adds an ``UnopenedSource`` instead)
+    unreadable: dict[str, str] = field(default_factory=dict)
     learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
 
 

@@ -98,8 +98,9 @@ def hostile_sources(tmp_path: Path, servers: tuple[Stalling, Stalling]) -> list[
 # -- a stuck source never holds the process -----------------------------------------------------
 
 
-def test_sigterm_ends_sync_once_within_seconds_whatever_the_sources_do(
-    tmp_path: Path, stalling: tuple[Stalling, Stalling]
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_ends_sync_once_within_seconds_whatever_the_sources_do(
+    tmp_path: Path, stalling: tuple[Stalling, Stalling], signum: signal.Signals
 ) -> None:
     config = write_config(tmp_path, *hostile_sources(tmp_path, stalling), timeout=120)
     proc = spawn(config)
@@ -108,11 +109,11 @@ def test_sigterm_ends_sync_once_within_seconds_whatever_the_sources_do(
         time.sleep(0.05)
     assert stalling[0].accepted, "the silent source was never asked"
     time.sleep(2)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=10)
     took = time.monotonic() - sent
-    assert took < 5, f"exited {took:.1f} s after SIGTERM"
+    assert took < 5, f"exited {took:.1f} s after {signum.name}"
     assert proc.returncode in (0, 3), err  # 3 only when a source had already failed (the FIFO)
     assert "Traceback" not in err
     report = json.loads(out)
