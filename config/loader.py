@@ -251,6 +251,8 @@ def format_validation_error(
         found = value is not None and not isinstance(value, Mapping)
         if not found:
             found, value = _value_at(data, loc)
+        if err["type"] == "missing":
+            found = False  # the input is the enclosing value, not this key's
         # the value is a secret (at or inside one), or holds one, or a model-level check may
         # quote one (goal's check names goal.race_date)
         outer = [s for at, s in secret_keys.items() if loc[: len(at)] == at]

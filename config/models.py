@@ -238,6 +238,13 @@ class Goal(Strict):
     recovery_weeks: Annotated[int, Field(ge=0, le=4)] | None = None
     no_lift_days_before_race: Annotated[int, Field(ge=1, le=21)] | None = None
 
+    @field_validator("race_time")
+    @classmethod
+    def _local(cls, value: time | None) -> time | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("race_time is the race's local wall-clock time; drop the UTC offset")
+        return value
+
     @field_validator("race_date", "plan_start")
     @classmethod
     def _plannable(cls, value: date | None) -> date | None:
@@ -451,6 +458,11 @@ class GoogleCalendar(Strict):
     api_endpoint: str | None = None  # emulators and proxies
     alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
 
+    @field_validator("api_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else web_address(value)
+
     def token_path(self, resolve: Callable[[str], Path], state_dir: Path) -> Path:
         """The token file: as configured, else ``google-token.json`` in the state directory
         (which is writable wherever liftrun runs, unlike a container's config directory)."""
@@ -465,6 +477,22 @@ class GoogleCalendar(Strict):
                 "auth = 'none' is only for emulators: api_endpoint must be a loopback address"
             )
         return self
+
+
+def web_address(value: str) -> str:
+    """An http(s) address with a host and no ``user:password@``: it is printed (the feed URL)
+    and logged, and a credential in it would be printed with it."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ValueError(f"{describe(value)} is not an http(s) address") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValueError(f"{describe(value)} is not an http(s) address with a host")
+    if "@" in parts.netloc:
+        raise ValueError("a user or password in this address would be printed with it; drop it")
+    return value
 
 
 def is_loopback(url: str | None) -> bool:
@@ -497,6 +525,11 @@ class Feed(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str | None = None  # https address of a reverse proxy in front of liftrun serve
     refresh_minutes: Annotated[int, Field(ge=5, le=10080)] = 60  # REFRESH-INTERVAL, TTL
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        return None if value is None else web_address(value)
 
     @field_validator("listen")
     @classmethod

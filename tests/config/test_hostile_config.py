@@ -439,6 +439,31 @@ def test_hostile_values_are_one_line(
     assert message.count("\n") == 0 and len(message) < 500
 
 
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('[feed]\npublic_url = "javascript:alert(1)"', "not an http(s) address with a host"),
+        ('[feed]\npublic_url = "https://u:hunter22@feed.example/"', "a user or password"),
+        ('[feed]\npublic_url = "https://feed.example:99999/"', "not an http(s) address"),
+        ('[[calendars]]\nkind = "google"\napi_endpoint = "file:///etc/passwd"', "http(s)"),
+    ],
+)
+def test_addresses_liftrun_prints_or_calls_are_web_addresses(
+    tmp_path: Path, section: str, expected: str
+) -> None:
+    text = BASE.replace("[availability]", section + "\n[availability]")
+    message = error_of(write(tmp_path, text))
+    assert expected in message and "hunter22" not in message and message.count("\n") == 0
+
+
+def test_a_race_time_with_an_offset_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIFTRUN_GOAL__RACE_TIME", "07:00:00+05:00")
+    message = error_of(write(tmp_path, BASE))
+    assert "goal.race_time" in message and "drop the UTC offset" in message
+
+
 def test_describe_is_short_single_line_and_credential_free() -> None:
     assert describe("x" * 300) == "'" + "x" * 80 + "...' (300 characters)"
     assert describe("a\nb\x1b") == "'a\\nb\\x1b'"
