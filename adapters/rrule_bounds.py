@@ -96,6 +96,8 @@ def bound_rule(rule: Any, deadline: Deadline) -> None:
         rule._invalidate_cache()  # the cached generator was made by the unbounded _iter
 
 
+# The BY* parts whose values make up the set of instances in one sub-daily period.
+_SUBDAILY_SET = {"HOURLY": ("BYMINUTE", "BYSECOND"), "MINUTELY": ("BYSECOND",), "SECONDLY": ()}
 _COMMON_YEAR = [date(2027, 1, 1) + timedelta(days=n) for n in range(365)]
 _LEAP_YEAR = [date(2028, 1, 1) + timedelta(days=n) for n in range(366)]
 
@@ -109,6 +111,8 @@ def never_matches(rule: Any, dtstart: date) -> str | None:
     (the reader's deadline covers those).
     """
     freq = str(_first(rule.get("FREQ")) or "").upper()
+    if str(_first(rule.get("RSCALE")) or "GREGORIAN").upper() != "GREGORIAN":
+        return None
     months = _ints(rule.get("BYMONTH"))
     monthdays = _ints(rule.get("BYMONTHDAY"))
     yeardays = _ints(rule.get("BYYEARDAY"))
@@ -124,6 +128,21 @@ def never_matches(rule: Any, dtstart: date) -> str | None:
         elif freq == "MONTHLY":
             monthdays = [dtstart.day]
             defaulted = f" (day {dtstart.day} taken from DTSTART)"
+    positions = _ints(rule.get("BYSETPOS")) or []
+    per_period = _SUBDAILY_SET.get(freq)
+    if per_period is not None and positions:
+        size = 1
+        for name in per_period:
+            size *= max(1, len(_as_list(rule.get(name))))
+        if all(abs(position) > size for position in positions):
+            return (
+                f"BYSETPOS={','.join(map(str, positions))} of {size} instance(s) per {freq} period"
+            )
+    weeks = _ints(rule.get("BYWEEKNO"))
+    if months and weeks and not any(_week_months(week) & set(months) for week in weeks):
+        return (
+            f"BYWEEKNO={','.join(map(str, weeks))} is never in BYMONTH={','.join(map(str, months))}"
+        )
     if not monthdays and not yeardays:
         return None
     for year in (_COMMON_YEAR, _LEAP_YEAR):
@@ -150,6 +169,32 @@ def never_matches(rule: Any, dtstart: date) -> str | None:
         if values
     ]
     return f"{';'.join(parts)}{defaulted} is never a date"
+
+
+def _week_months(week: int) -> set[int]:
+    """Months that may hold a day of week number ``week`` (every month for negative ones).
+
+    Week 1 starts between 29 December and 4 January (RFC 5545 section 3.3.10, as ISO 8601), so
+    week ``w`` lies within days ``7w - 9`` to ``7w + 3`` of the year, in either kind of year.
+    """
+    if week <= 0:
+        return set(range(1, 13))
+    months = set()
+    for year in (_COMMON_YEAR, _LEAP_YEAR):
+        for yearday in (7 * week - 9, 7 * week + 3):
+            if yearday < 1:
+                months.add(12)
+            elif yearday > len(year):
+                months.add(1)
+        first, last = max(1, 7 * week - 9), min(len(year), 7 * week + 3)
+        months.update(year[n - 1].month for n in range(first, last + 1))
+    return months
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _first(values: Any) -> Any:
