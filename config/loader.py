@@ -281,6 +281,9 @@ def format_validation_error(
             continue
         msg = err["msg"].removeprefix("Value error, ")
         shown = f" = {describe(value)}" if found and not isinstance(value, Mapping) else ""
+        if shown:  # a validator's own quote of the value, right after the key's: said once
+            for lead in (f"{describe(value)}: ", f"{describe(value)} "):
+                msg = msg.removeprefix(lead)
         if is_secret:
             sources = ", ".join(sorted({s.source for s in outer}))
             shown = f" (value read from {sources}, not shown)" if sources else " (not shown)"

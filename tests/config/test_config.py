@@ -100,7 +100,7 @@ def test_secrets_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         ),
         (
             ('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"'),
-            "timezone = 'Mars/Olympus': 'Mars/Olympus' is not an IANA time zone name",
+            "timezone = 'Mars/Olympus': is not an IANA time zone name",
         ),
         (('priority = "strength"', 'priority = "speed"'), "athlete.priority = 'speed'"),
         (("run_days = 2", "run_days = 2\nrun_dayz = 3"), "unknown key athlete.run_dayz"),
