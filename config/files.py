@@ -40,11 +40,13 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
     Raises:
         FileRefused: missing, unreadable, not a regular file, or larger than ``cap``.
     """
-    shown = str(path)
+    shown = str(path) if str(path).isprintable() else repr(str(path))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise FileRefused(shown, _reason(exc)) from None
+    except ValueError:  # a NUL in the name: no such file can exist
+        raise FileRefused(shown, "a NUL character cannot be in a file name") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -93,4 +95,5 @@ def read_text_file(path: str | os.PathLike[str], cap: int) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused(str(path), "not UTF-8 text") from None
+        shown = str(path) if str(path).isprintable() else repr(str(path))
+        raise FileRefused(shown, "not UTF-8 text") from None

@@ -350,6 +350,16 @@ def test_read_text_file_refuses_without_reading(tmp_path: Path) -> None:
         read_text_file("/dev/zero", 10)
     assert (err.value.path, err.value.reason) == ("/dev/zero", "not a regular file (a device)")
     assert str(FileRefused("one whole message")) == "one whole message"
+    with pytest.raises(FileRefused, match=r"^'a\\x00b': a NUL character cannot be"):
+        read_text_file("a\x00b", 10)
+    with pytest.raises(FileRefused, match=r"/a\\nb': no such file or directory$"):
+        read_text_file(tmp_path / "a\nb", 10)
+    text = BASE.replace('timezone = "Europe/Berlin"', 'timezone_file = "a\\u0000b"')
+    message = error_of(write(tmp_path, text))
+    assert message.endswith(
+        "timezone_file = 'a\\x00b': cannot read secret file "
+        "(a NUL character cannot be in a file name)"
+    )
 
 
 # --- shapes TOML allows ----------------------------------------------------------------------
