@@ -6,9 +6,13 @@ gzipped copy are computed once per change of the file (detected by one ``stat`` 
 and a 304 costs a ``stat``, a token check and a few headers.
 
 The URL's first segment is the secret (see ``adapters.feed_token``). A wrong token gets the
-same empty 404 as any unknown path, and the access log replaces the first segment of every
-path with ``<token>``, so neither responses nor logs reveal it. uvicorn's own access log must
-stay off (``access_log=False``) because it logs the raw path.
+same empty 404 as any unknown path (also with a trailing slash: Starlette's slash redirect,
+which builds its Location from the client's Host header, is off), and the access log shows
+neither the right one nor a revoked or mistyped one (``redact_path``), whatever form the path
+takes. uvicorn's own access log must stay off (``access_log=False``) because it logs the raw
+path. Everything the access log writes is escaped (``printable``): a ``%0a`` in a path cannot
+forge a line, a ``%1b`` cannot reach a terminal. The server around the app, and why it is
+uvicorn wrapped rather than configured, is ``adapters.hardened_server``.
 
 Gzip is done here rather than with ``GZipMiddleware``: the middleware would recompress 150 KB
 on every full GET and keep the identity ETag on the compressed body, which breaks caches. Here
@@ -22,6 +26,7 @@ import gzip
 import hashlib
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -190,15 +195,46 @@ async def _healthz(request: Request) -> Response:
     return PlainTextResponse("ok\n")
 
 
+TOKEN_SHAPED = 16  # characters of the token's alphabet in one path segment
+MAX_LOGGED_PATH = 200
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\\\\]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    code = ord(char)
+    return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with control characters (C0, DEL, C1, line separators, bidi
+    overrides) and the backslash escaped, so the result reads back unambiguously."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _token_shaped(segment: str) -> bool:
+    # Counted in the segment as uvicorn decoded it: percent-encoding a character only adds
+    # hex digits, so no encoding, single or double, brings a token below the threshold.
+    return len(_TOKEN_ALPHABET.findall(segment)) >= TOKEN_SHAPED
+
+
 def redact_path(path: str) -> str:
-    """The path as logged: the first segment (where the token goes) is always replaced, even
-    for a wrong token, which could be a revoked one or a typo of the real one."""
+    """The path as logged: the first segment (where the token goes) always becomes
+    ``<token>``, even for a wrong token (a revoked one, a typo of the real one), and so does
+    any segment holding 16 or more characters of the token's alphabet, wherever it is
+    (``//TOKEN/``, ``/%2FTOKEN/``, ``http://host/TOKEN/``). Cut at 200 characters, escaped."""
     if path == "/healthz":
         return path
     segments = path.split("/")
-    if len(segments) > 1 and segments[1]:
-        segments[1] = "<token>"
-    return "/".join(segments)
+    for i, segment in enumerate(segments):
+        if (i == 1 and segment) or _token_shaped(segment):
+            segments[i] = "<token>"
+    shown = "/".join(segments)
+    if len(shown) > MAX_LOGGED_PATH:
+        shown = f"{shown[:MAX_LOGGED_PATH]}...({len(shown)} chars)"
+    return printable(shown)
 
 
 class AccessLogMiddleware:
@@ -234,8 +270,8 @@ class AccessLogMiddleware:
             client = scope.get("client")
             access_log.info(
                 '%s "%s %s" %d %d %.1fms',
-                client[0] if client else "-",
-                scope["method"],
+                printable(str(client[0])) if client else "-",  # X-Forwarded-For via a proxy
+                printable(scope["method"]),
                 path,
                 status,
                 sent,
@@ -273,6 +309,7 @@ def create_app(
         return Response(status_code=404)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.router.redirect_slashes = False  # its Location would come from the client's Host
     app.add_middleware(AccessLogMiddleware, token=token)
     return app
 

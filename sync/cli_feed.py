@@ -11,12 +11,14 @@ import signal
 import sys
 
 import click
-import uvicorn
 
 from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
 from adapters.feed_token import FeedToken, FeedTokenError
+from adapters.hardened_server import HardenedServer, ServerLimits
 from config.loader import LoadedConfig
-from sync.cli_common import config_option, fail, load_config
+from sync.cli_common import config_option, fail, load_config, log_options
+
+log = logging.getLogger("liftrun.feed")
 
 
 def _token(loaded: LoadedConfig) -> FeedToken:
@@ -62,9 +64,14 @@ def rotate_token(config_path: str | None) -> None:
 
 
 @click.command()
+@log_options
 @config_option
 def serve(config_path: str | None) -> None:
-    """Serve the ICS feed over HTTP for calendar apps to subscribe to ([feed] listen)."""
+    """Serve the ICS feed over HTTP for calendar apps to subscribe to ([feed] listen).
+
+    The subscription URL is printed only to a terminal: where stdout is a log (a container,
+    a service), `liftrun feed url` shows it.
+    """
     loaded = load_config(config_path)
     paths = feed_paths(loaded)
     if paths is None:
@@ -80,43 +87,26 @@ def serve(config_path: str | None) -> None:
         shadow_path=paths.shadow,
         max_age=settings.feed.refresh_minutes * 60,
     )
-    config = uvicorn.Config(
-        app,
-        host=settings.feed.host,
-        port=settings.feed.port,
-        access_log=False,  # uvicorn logs the raw path, token included; ours redacts it
-        server_header=False,
-        log_level="info",
-        lifespan="off",
-    )
-    _log_access_to_stderr()
+    server = HardenedServer(app, ServerLimits.for_this_process())
     try:
         sock = listen_socket(settings.feed.host, settings.feed.port)
     except OSError as exc:
         fail(f"cannot listen on {settings.feed.listen} ([feed] listen): {exc}")
-    _echo_urls(loaded, token.get())
-    if not paths.feed.exists():
+    if sys.stdout.isatty():
+        _echo_urls(loaded, token.get())
+    else:
+        shown, _ = subscription_urls(loaded.settings, "<token>")
         click.echo(
-            f"liftrun: {paths.feed} does not exist yet; the feed answers 503 until "
-            "`liftrun sync --once` writes it",
-            err=True,
+            f"serving {shown} (stdout is not a terminal, so the secret URL is not printed here; "
+            "`liftrun feed url` shows it)"
+        )
+    if not paths.feed.exists():
+        log.warning(
+            "%s does not exist yet; the feed answers 503 until `liftrun sync --once` writes it",
+            paths.feed,
         )
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; with Python-level handlers
     # in place that becomes a no-op, so a requested stop exits 0 instead of "killed by signal".
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-def _log_access_to_stderr() -> None:
-    for name, fmt, propagate in (
-        ("liftrun.feed.access", "%(asctime)s %(message)s", False),
-        ("liftrun.feed", "%(asctime)s %(levelname)s %(message)s", True),
-    ):
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter(fmt))
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-            logger.propagate = propagate
+    server.run(sock)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import pty
 import re
+import select
 import signal
 import socket
 import stat
@@ -15,13 +17,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
 from adapters.feed_server import (
@@ -32,6 +34,7 @@ from adapters.feed_server import (
     subscription_urls,
 )
 from adapters.feed_token import TOKEN_FILE, FeedToken, FeedTokenError
+from adapters.hardened_server import HardenedServer, ServerLimits
 from config.loader import load
 from sync.cli_feed import feed, serve
 
@@ -108,9 +111,10 @@ class Site:
         return f"{self.base}/{token or self.token}/{name}"
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """A running server (uvicorn in a thread on a pre-bound loopback socket: no port race)."""
+@contextmanager
+def running_site(tmp_path: Path, limits: ServerLimits | None = None) -> Iterator[Site]:
+    """The server ``serve`` runs (uvicorn under ``HardenedServer``) in a thread on a pre-bound
+    loopback socket (no port race), with ``limits`` or the ones of this process."""
     (tmp_path / "out").mkdir()
     feed_path = tmp_path / "out" / "liftrun.ics"
     shadow_path = tmp_path / "out" / "busy.ics"
@@ -121,10 +125,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     app = create_app(feed_path, token, shadow_path=shadow_path, max_age=900)
     sock = listen_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    server = HardenedServer(app, limits or ServerLimits.for_this_process())
+    thread = threading.Thread(target=server.run, args=(sock,), daemon=True)
     thread.start()
     deadline = time.monotonic() + 5
     while not server.started:
@@ -140,9 +142,15 @@ def site(tmp_path: Path) -> Iterator[Site]:
             config=write_config(tmp_path, port, shadow=True),
         )
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(5)
         sock.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with running_site(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
@@ -392,6 +400,18 @@ def test_redact_path() -> None:
     assert redact_path("/abc") == "/<token>"
     assert redact_path("/") == "/"
     assert redact_path("/healthz") == "/healthz"
+    token = "CTv1V7_k-wsyheLJGyP4vYTm03L-XR9zOsDHMQceAVc"
+    assert redact_path(f"//{token}/liftrun.ics") == "//<token>/liftrun.ics"
+    assert redact_path(f"/x/y/{token}") == "/<token>/y/<token>"
+    assert redact_path(f"http://host/{token}/busy.ics") == "http://host/<token>/busy.ics"
+    assert redact_path(f"/a/%25{token[:20]}%41{token[20:]}") == "/<token>/<token>"
+    assert redact_path(f"/a/{token[:10]}.{token[10:20]}.{token[20:30]}") == "/<token>/<token>"
+    assert redact_path("/a/favicon.ico") == "/<token>/favicon.ico"  # short names stay readable
+    assert redact_path("/a/b\nFORGED \\x1b") == "/<token>/b\\nFORGED \\\\x1b"
+    assert redact_path("/a/\x1b[2J\u2028\u202e") == "/<token>/\\x1b[2J\\u2028\\u202e"
+    long = redact_path("/x" + "/a" * 500)
+    assert len(long) < 300
+    assert long.endswith("/a/a...(1008 chars)")
 
 
 def test_subscription_urls(tmp_path: Path) -> None:
@@ -425,8 +445,19 @@ def test_feed_url_command(tmp_path: Path) -> None:
     assert token not in refused.output
 
 
+def wait_for_http(url: str) -> httpx.Response:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "serve did not answer"
+            time.sleep(0.05)
+
+
 def test_serve_end_to_end(tmp_path: Path) -> None:
-    """The real command in a subprocess: startup lines, a fetch, redacted log, SIGTERM -> 0."""
+    """The real command in a subprocess with stdout not a terminal (a container's log): no
+    secret URL printed, a fetch, redacted log, SIGTERM -> 0."""
     port = free_port()
     config = write_config(tmp_path, port)
     (tmp_path / "out").mkdir()
@@ -440,19 +471,12 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        webcal = proc.stdout.readline().strip()
+        first = proc.stdout.readline().strip()
         token = FeedToken(tmp_path / "state").get()
-        assert url == f"http://127.0.0.1:{port}/{token}/liftrun.ics"
-        assert webcal == f"webcal://127.0.0.1:{port}/{token}/liftrun.ics"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                r = httpx.get(url, timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not answer"
-                time.sleep(0.05)
+        assert first.startswith(f"serving http://127.0.0.1:{port}/<token>/liftrun.ics ")
+        assert "`liftrun feed url`" in first
+        url = f"http://127.0.0.1:{port}/{token}/liftrun.ics"
+        r = wait_for_http(url)
         assert r.status_code == 200
         assert r.content == ICS
         assert "server" not in r.headers  # serve turns uvicorn's banner off
@@ -460,13 +484,51 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            _, stderr = proc.communicate(timeout=10)
+            stdout, stderr = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
     assert proc.returncode == 0, stderr
     assert '"GET /<token>/liftrun.ics" 200' in stderr
     assert token not in stderr
+    assert token not in first + stdout
+
+
+def test_serve_prints_the_url_to_a_terminal(tmp_path: Path) -> None:
+    """Someone at a terminal gets the URL to copy; stdout is a pseudo-terminal here."""
+    port = free_port()
+    config = write_config(tmp_path, port)
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "serve", "--config", str(config)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=child_fd,
+        stderr=subprocess.PIPE,
+    )
+    os.close(child_fd)
+    shown = b""
+    try:
+        token = FeedToken(tmp_path / "state").get()
+        deadline = time.monotonic() + 10
+        while b"webcal://" not in shown:
+            assert time.monotonic() < deadline, shown
+            if select.select([main_fd], [], [], 0.2)[0]:
+                shown += os.read(main_fd, 4096)
+        assert wait_for_http(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        os.close(main_fd)
+    assert proc.returncode == 0
+    assert shown.decode().split() == [
+        f"http://127.0.0.1:{port}/{token}/liftrun.ics",
+        f"webcal://127.0.0.1:{port}/{token}/liftrun.ics",
+    ]
 
 
 def test_serve_without_a_feed_calendar_fails_clearly(tmp_path: Path) -> None:
