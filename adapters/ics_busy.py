@@ -241,7 +241,8 @@ def read_busy_file(
     try:
         data = read_regular_file(path, MAX_CALENDAR_BYTES)
     except FileRefused as exc:
-        raise IcsParseError(str(exc)) from None
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise IcsParseError(f"{path}: cannot read calendar file: {reason}") from None
     return read_busy(
         data,
         source=str(path),

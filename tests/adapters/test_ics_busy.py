@@ -491,7 +491,7 @@ def test_missing_file_raises_ics_parse_error_naming_the_path_once(tmp_path: Path
     missing = tmp_path / "nope.ics"
     with pytest.raises(IcsParseError) as info:
         read_busy_file(missing, tz=BERLIN, start=YEAR_START, end=YEAR_END)
-    assert str(info.value) == f"{missing}: no such file or directory"
+    assert str(info.value) == f"{missing}: cannot read calendar file: no such file or directory"
 
 
 def test_non_gregorian_calendar_raises() -> None:

@@ -241,11 +241,14 @@ def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     with pytest.raises(IcsParseError) as info:
         read_busy_file(fifo, tz=BERLIN, start=YEAR_START, end=YEAR_END)
     assert time.monotonic() - began < 1.0
-    assert str(info.value) == f"{fifo}: not a regular file (a FIFO)"
+    assert str(info.value) == f"{fifo}: cannot read calendar file: not a regular file (a FIFO)"
 
 
 def test_a_device_is_refused() -> None:
-    with pytest.raises(IcsParseError, match=r"^/dev/zero: not a regular file \(a device\)$"):
+    with pytest.raises(
+        IcsParseError,
+        match=r"^/dev/zero: cannot read calendar file: not a regular file \(a device\)$",
+    ):
         read_busy_file(Path("/dev/zero"), tz=BERLIN, start=YEAR_START, end=YEAR_END)
 
 
@@ -255,8 +258,9 @@ def test_a_file_above_the_cap_is_refused_without_reading_it(tmp_path: Path) -> N
         handle.truncate(MAX_CALENDAR_BYTES + 1)  # sparse: no time spent writing it
     with pytest.raises(IcsParseError) as info:
         read_busy_file(big, tz=BERLIN, start=YEAR_START, end=YEAR_END)
-    assert (
-        str(info.value) == f"{big}: {MAX_CALENDAR_BYTES + 1} bytes, more than {MAX_CALENDAR_BYTES}"
+    assert str(info.value) == (
+        f"{big}: cannot read calendar file: {MAX_CALENDAR_BYTES + 1} bytes, "
+        f"more than {MAX_CALENDAR_BYTES}"
     )
 
 
