@@ -4,9 +4,11 @@ Calendar clients cannot send credentials with a subscription, so the URL itself 
 credential (the "capability URL" pattern). That decides the rules here:
 
 * 256 bits from ``secrets`` (``token_urlsafe(32)``, 43 characters), so it cannot be guessed;
-* it lives in ``<state>/feed-token`` with mode 0600, created with ``O_EXCL`` so there is never a
-  moment where it exists with looser permissions; a token file that group or others can read is
-  refused, not silently "fixed", because it may already have been read: rotating is the cure;
+* it lives in ``<state>/feed-token`` with mode 0600, in a state directory that is 0700 and
+  refused when others can write to it (``adapters.private_files``), created with ``O_EXCL`` so
+  there is never a moment where it exists with looser permissions; a token file that group or
+  others can read is refused, not silently "fixed", because it may already have been read:
+  rotating is the cure;
 * a replacement is written to a temporary file and renamed over the old one, so a running
   server reading it concurrently sees the old token or the new one, never a torn file;
 * the running server re-reads it when the file changes (one ``stat`` per request), so
@@ -23,6 +25,8 @@ import re
 import secrets
 import stat
 from pathlib import Path
+
+from adapters.private_files import ensure_private_dir
 
 TOKEN_FILE = "feed-token"
 TOKEN_BYTES = 32  # 256 bits
@@ -48,12 +52,16 @@ class FeedToken:
         self._current: bytes | None = None
 
     def get(self) -> str:
-        """The token, created on first use so ``serve`` and ``feed url`` need no setup step."""
+        """The token, created on first use so ``serve`` and ``feed url`` need no setup step.
+
+        Raises:
+            UnsafePath: (an ``OSError``) the state directory is not private to this user.
+        """
+        self._ensure_dir()
         try:
             return self._read()
         except FileNotFoundError:
             pass
-        self._ensure_dir()
         token = secrets.token_urlsafe(TOKEN_BYTES)
         tmp = self._write_temp(token)
         try:
@@ -139,7 +147,7 @@ class FeedToken:
         return token
 
     def _ensure_dir(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(self.path.parent)
 
     def _write_temp(self, token: str) -> Path:
         """A fully written, fsynced 0600 file next to the token file, ready to be renamed."""
