@@ -1,6 +1,10 @@
 """One writer per state directory: an advisory lock the kernel drops when the process dies.
 
 ``flock`` rather than a pid file, so a SIGKILLed run never leaves a stale lock behind.
+
+The lock file is opened without following a symlink and without ``O_TRUNC``: it is emptied
+(to hold the pid) only once it is known to be liftrun's own regular file with no other name,
+so a link planted at ``sync.lock`` can never make a sync truncate what it points at.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+
+from adapters.private_files import UnsafePath, ensure_private_dir, open_private_file
 
 LOCK_NAME = "sync.lock"
 
@@ -21,20 +27,34 @@ class LockHeld(Exception):
         self.pid = pid
 
 
+class LockRefused(Exception):
+    """The lock cannot be taken safely (a symlink or a hard link at its path, an unsafe state
+    directory); ``str()`` is one line for the person, naming the path and the fix."""
+
+
 class StateLock:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / LOCK_NAME
         self._fd: int | None = None
 
     def __enter__(self) -> StateLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            ensure_private_dir(self.path.parent)
+            fd = open_private_file(self.path, os.O_RDWR, "state lock")
+        except UnsafePath as exc:
+            raise LockRefused(str(exc)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
             raise LockHeld(pid) from None
+        if os.fstat(fd).st_nlink != 1:
+            os.close(fd)
+            raise LockRefused(
+                f"state lock {self.path} has another name (a hard link); liftrun empties it to "
+                "hold its pid, which would empty the other file too: remove it"
+            )
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd

@@ -1,20 +1,25 @@
 """The athlete's soreness reports (L6), kept in the state store.
 
 Reports written by liftrun before the store existed (``soreness.json``) are imported once and
-the file renamed, so nothing the athlete told liftrun is lost in the upgrade.
+the file renamed (and made private: an older liftrun wrote it with the umask's mode), so
+nothing the athlete told liftrun is lost in the upgrade.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 from pathlib import Path
 
+from adapters.private_files import check_private_file
+from config.files import FileRefused, read_text_file
 from planner.phases import monday_of
 from planner.sessions import Soreness
 from sync.state import DB_NAME, StateError, StateStore
 
 LEGACY_FILE = "soreness.json"
+LEGACY_CAP = 1 << 20  # a report per week: a few KiB in the longest plan
 
 
 class SorenessStoreError(Exception):
@@ -26,14 +31,19 @@ def _import_legacy(store: StateStore, state_dir: Path) -> None:
     if not path.exists():
         return
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_text_file(path, LEGACY_CAP))
         reports = {date.fromisoformat(k): Soreness(v) for k, v in raw.items()}
-    except (OSError, ValueError, AttributeError) as exc:
+    except FileRefused as exc:
+        raise SorenessStoreError(f"cannot read soreness reports: {exc}") from None
+    except (ValueError, AttributeError) as exc:
         raise SorenessStoreError(f"{path}: cannot read soreness reports ({exc})") from None
     with store.transaction():
         for week, level in reports.items():
             store.set_soreness(monday_of(week), level)
-    path.rename(path.with_suffix(".json.imported"))
+    imported = path.with_suffix(".json.imported")
+    path.rename(imported)
+    with contextlib.suppress(OSError):  # imported already; a link there is left, not followed
+        check_private_file(imported, "imported soreness reports")
 
 
 def load(state_dir: Path) -> dict[date, Soreness]:

@@ -4,6 +4,10 @@ SQLite in WAL mode in the state directory, one file, one writer (the sync lock g
 The schema is versioned with ``PRAGMA user_version`` and migrated forward on open; a database
 from a newer liftrun is refused rather than guessed at.
 
+The store is private: the directory 0700 and refused when anyone else can write to it, the
+database and its ``-wal``/``-shm``/``-journal`` files 0600 (SQLite gives those the database
+file's mode), never opened through a symlink, whatever the umask of the caller.
+
 Crash safety rests on write-ahead intents: before a target is written, each event row gets the
 ``pending`` action; the outcome clears it. A row found ``pending`` on the next cycle was
 interrupted, so a read-back that disagrees with it is liftrun's own unfinished business, never
@@ -13,6 +17,7 @@ the athlete's edit (an interrupted create that never landed is not a deletion by
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,11 +26,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.private_files import (
+    UnsafePath,
+    check_private_file,
+    ensure_private_dir,
+    open_private_file,
+)
 from planner.sessions import Soreness
+from sync.lock import LOCK_NAME
 
 DB_NAME = "liftrun.sqlite3"
 JOURNAL_KEEP = 500  # cycles; a 15-minute loop keeps about five days
 JOURNAL_MAX_AGE = timedelta(days=30)
+SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite opens these by name next to the database
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -139,7 +152,7 @@ class StateStore:
         self.path = state_dir / DB_NAME
         self._savepoints = 0
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            _prepare(state_dir, self.path)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -147,8 +160,11 @@ class StateStore:
             self._migrate()
         except sqlite3.Error as exc:
             raise StateError(f"state store {self.path}: {exc}") from None
+        except UnsafePath as exc:
+            raise StateError(str(exc)) from None
         except OSError as exc:
-            raise StateError(f"state directory {state_dir}: {exc.strerror}") from None
+            where = f"{exc.filename}: " if exc.filename and exc.filename != str(state_dir) else ""
+            raise StateError(f"state directory {state_dir}: {where}{exc.strerror}") from None
 
     def close(self) -> None:
         self._db.close()
@@ -403,6 +419,16 @@ class StateStore:
             {"started": r[0], "finished": r[1], "ok": bool(r[2]), "report": json.loads(r[3])}
             for r in rows
         ]
+
+
+def _prepare(state_dir: Path, db_path: Path) -> None:
+    """Everything about the files that must hold before SQLite opens them by name: it would
+    follow a symlink at the database path and create the file with the caller's umask."""
+    ensure_private_dir(state_dir)
+    check_private_file(state_dir / LOCK_NAME, "state lock")
+    for suffix in SIDE_FILES:
+        check_private_file(Path(f"{db_path}{suffix}"), "state store")
+    os.close(open_private_file(db_path, os.O_RDWR, "state store"))
 
 
 def _event_row(r: tuple[Any, ...]) -> EventRow:
