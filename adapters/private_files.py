@@ -20,6 +20,7 @@ __all__ = [
     "UnsafePath",
     "check_private_file",
     "ensure_private_dir",
+    "hard_link",
     "make_dirs",
     "open_private_file",
 ]
@@ -137,9 +138,10 @@ def open_private_file(path: Path, flags: int, what: str) -> int:
     return fd
 
 
-def check_private_file(path: Path, what: str) -> None:
+def check_private_file(path: Path, what: str, *, one_name: bool = False) -> None:
     """For a file some other code opens by name (SQLite's ``-wal`` and ``-shm``): refuse a
-    symlink or a non-file there, and tighten an existing file readable by others."""
+    symlink or a non-file there (and with ``one_name``, a file with another hard link, for a
+    file that gets emptied), and tighten an existing file readable by others."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -148,10 +150,19 @@ def check_private_file(path: Path, what: str) -> None:
         raise _symlink(path, what)
     if not stat.S_ISREG(info.st_mode):
         raise UnsafePath(f"{what} {path} is not a regular file; remove it")
+    if one_name and info.st_nlink != 1:
+        raise hard_link(path, what)
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         path.chmod(mode & ~0o077)
         log.warning("%s %s was mode %04o; tightened to %04o", what, path, mode, mode & ~0o077)
+
+
+def hard_link(path: Path, what: str) -> UnsafePath:
+    return UnsafePath(
+        f"{what} {path} has another name (a hard link); liftrun empties it, which would empty "
+        f"the other file too: remove it (rm {shlex.quote(str(path))})"
+    )
 
 
 def _symlink(path: Path, what: str) -> UnsafePath:

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from adapters.private_files import UnsafePath, ensure_private_dir, open_private_file
+from adapters.private_files import UnsafePath, ensure_private_dir, hard_link, open_private_file
 
 LOCK_NAME = "sync.lock"
 
@@ -51,10 +51,7 @@ class StateLock:
             raise LockHeld(pid) from None
         if os.fstat(fd).st_nlink != 1:
             os.close(fd)
-            raise LockRefused(
-                f"state lock {self.path} has another name (a hard link); liftrun empties it to "
-                "hold its pid, which would empty the other file too: remove it"
-            )
+            raise LockRefused(str(hard_link(self.path, "state lock")))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd

@@ -425,7 +425,7 @@ def _prepare(state_dir: Path, db_path: Path) -> None:
     """Everything about the files that must hold before SQLite opens them by name: it would
     follow a symlink at the database path and create the file with the caller's umask."""
     ensure_private_dir(state_dir)
-    check_private_file(state_dir / LOCK_NAME, "state lock")
+    check_private_file(state_dir / LOCK_NAME, "state lock", one_name=True)
     for suffix in SIDE_FILES:
         check_private_file(Path(f"{db_path}{suffix}"), "state store")
     os.close(open_private_file(db_path, os.O_RDWR, "state store"))

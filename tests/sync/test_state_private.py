@@ -237,6 +237,8 @@ def test_a_hard_link_at_the_lock_is_refused_and_the_other_file_untouched(tmp_pat
     target.chmod(0o600)  # the same inode: the lock's mode check must not be what saves it
     with pytest.raises(LockRefused, match=r"has another name \(a hard link\)"), StateLock(state):
         pass
+    with pytest.raises(StateError, match=r"state lock .* has another name \(a hard link\)"):
+        StateStore(state)  # what `liftrun sync` opens first: exit 2 in one line
     assert target.read_bytes() == PRECIOUS
 
 
