@@ -30,6 +30,9 @@ from adapters.ics_busy import BusyRead, IcsParseError, read_busy
 BERLIN = ZoneInfo("Europe/Berlin")
 EXAMPLES = int(os.environ.get("LIFTRUN_FUZZ_EXAMPLES", "300"))
 DEADLINE_S = 1.0
+# The deadline is checked between units of work; icalendar's parse of one file is one unit it
+# cannot interrupt (a tenth of a second for the largest file here, more on a loaded CI box).
+OVERSHOOT_S = 1.5
 MAX_EVENTS = 5_000
 # Windows the real calendars' dates fall in (their tests use 2013-2025), plus a wide one.
 WINDOWS = [
@@ -122,7 +125,7 @@ def read_bounded(data: bytes, window: int) -> None:
     else:
         check(result, start, end)
     elapsed = time.monotonic() - began
-    assert elapsed < 2 * DEADLINE_S, f"{elapsed:.2f} s"
+    assert elapsed < DEADLINE_S + OVERSHOOT_S, f"{elapsed:.2f} s"
 
 
 def test_there_are_real_calendars_to_fuzz() -> None:
