@@ -38,6 +38,7 @@ from google.auth.transport import Request
 from google.oauth2 import service_account
 
 from adapters.atomic import atomic_write
+from config.files import FileRefused, read_text_file
 from config.models import is_loopback
 
 __all__ = [
@@ -58,6 +59,9 @@ SCOPES: tuple[str, ...] = (
 )
 AuthMode = Literal["oauth", "service_account", "none"]
 _HEADLESS_REDIRECT = "http://localhost:{port}/"
+# A token or service-account key is a few KB; the cap keeps a FIFO or /dev/zero named in the
+# config from hanging or flooding the process.
+KEY_FILE_CAP = 64 * 1024
 
 
 def require_loopback_for_no_auth(api_endpoint: str | None) -> None:
@@ -99,10 +103,16 @@ def load_token(token_file: Path, scopes: Sequence[str] = SCOPES) -> TokenFileCre
     not a token (the message never contains the token itself)."""
     path = Path(token_file)
     try:
-        info: Any = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"no Google token at {path}: run `liftrun auth google` first") from None
-    except (OSError, ValueError) as exc:
+        info: Any = json.loads(read_text_file(path, KEY_FILE_CAP))
+    except FileRefused as exc:
+        if not path.exists():
+            raise ValueError(
+                f"no Google token at {path}: run `liftrun auth google` first"
+            ) from None
+        raise ValueError(
+            f"cannot read the Google token {path} ({exc.reason}): run `liftrun auth google` again"
+        ) from None
+    except ValueError as exc:
         raise ValueError(
             f"cannot read the Google token {path} ({type(exc).__name__}): run "
             "`liftrun auth google` again"
@@ -138,10 +148,15 @@ def build_credentials(
         if service_account_file is None:
             raise ValueError("Google auth mode 'service_account' needs a service_account_file")
         try:
-            creds: Credentials = cast(Any, service_account.Credentials).from_service_account_file(
-                str(service_account_file), scopes=list(scopes), subject=subject
+            key = json.loads(read_text_file(service_account_file, KEY_FILE_CAP))
+            creds: Credentials = cast(Any, service_account.Credentials).from_service_account_info(
+                key, scopes=list(scopes), subject=subject
             )
-        except (OSError, ValueError, KeyError) as exc:
+        except FileRefused as exc:
+            raise ValueError(
+                f"cannot read the service account key {service_account_file} ({exc.reason})"
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(
                 f"cannot read the service account key {service_account_file} ({type(exc).__name__})"
             ) from None

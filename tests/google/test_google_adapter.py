@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import stat
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,7 @@ import google.oauth2.credentials
 import pytest
 
 from adapters.google_auth import (
+    KEY_FILE_CAP,
     SCOPES,
     TokenFileCredentials,
     build_credentials,
@@ -812,6 +814,29 @@ def test_token_file_is_json_0600_and_loads(tmp_path: Path) -> None:
         load_token(tmp_path / "bad.json")
     with pytest.raises(ValueError, match="first"):
         load_token(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "binary", "huge"])
+def test_key_files_that_are_not_small_text_files_are_refused_at_once(
+    tmp_path: Path, kind: str
+) -> None:
+    """A FIFO would hang the read and /dev/zero would fill memory; either named as a token or a
+    service-account key is one clear error, at once."""
+    path = tmp_path / "key.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe\x00secret")
+    else:
+        path.write_bytes(b" " * (KEY_FILE_CAP + 1))
+    with pytest.raises(ValueError, match="liftrun auth google") as token_error:
+        load_token(path)
+    with pytest.raises(ValueError, match="service account key") as key_error:
+        build_credentials("service_account", service_account_file=path)
+    for error in (token_error, key_error):
+        assert str(path) in str(error.value) and "secret" not in str(error.value)
 
 
 def test_console_flow_writes_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
