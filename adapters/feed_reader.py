@@ -16,9 +16,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from adapters.protocol import day_start
+from config.models import zone_named
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,10 @@ def _when(params: str, value: str, zone: ZoneInfo) -> datetime:
         return day_start(date.fromisoformat(value), zone)
     if not params.startswith(";TZID=") or len(value) != 15:
         raise _Unexpected(params)
-    try:
-        zone = ZoneInfo(params[len(";TZID=") :])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _Unexpected(params) from None
-    return datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
+    named = zone_named(params[len(";TZID=") :])
+    if named is None:
+        raise _Unexpected(params)
+    return datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=named)
 
 
 _ESCAPES = {"\\\\": "\\", "\\;": ";", "\\,": ",", "\\n": "\n", "\\N": "\n"}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import click
 from pydantic import ValidationError
@@ -44,6 +44,7 @@ from config.models import (
     IcsCalendar,
     Race,
     State,
+    zone_named,
 )
 from sync.cli_common import EXIT_SOURCE_FAILED, config_option, fail, load_config
 from sync.engine import read_sources
@@ -192,12 +193,10 @@ def bodyweight(text: str) -> float | None:
 
 def zone_name(text: str) -> str:
     value = text.strip()
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if zone_named(value) is None:
         raise click.BadParameter(
             f"{text!r} is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)"
-        ) from None
+        )
     return value
 
 
@@ -218,11 +217,8 @@ def detect_timezone(environ: Mapping[str, str], etc: Path = Path("/etc")) -> str
     for name in candidates:
         if not name or name.startswith("/"):
             continue
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        return name
+        if zone_named(name) is not None:
+            return name
     return "UTC"
 
 
@@ -731,7 +727,7 @@ def probe_sources(
     source too slow for sync is too slow here as well."""
     lines: list[tuple[bool, str]] = []
     for result in read_sources(sources, start, end, timeout):
-        name, read = result.source.name, result.read
+        name, read = result.name, result.read
         if read is None or not read.fresh:
             why = result.error if read is None else read.error
             lines.append((False, f"source {name}: FAILED: {why or 'not read'}"))
