@@ -67,10 +67,20 @@ def _token(match: re.Match[str]) -> str:
     return "<token>"
 
 
+def _shortened(match: re.Match[str]) -> str:
+    """A URL as ``display_name`` shows it; punctuation that ends the sentence around it
+    (``…, not http://h:1:``) stays outside, and a scheme with no host is prose, not a URL."""
+    url = match.group(0)
+    core = url.rstrip(".,;:!?)]}")
+    if not core.partition("://")[2]:
+        return url
+    return display_name(core) + url[len(core) :]
+
+
 def redact(text: str) -> str:
     """``text`` with URLs shortened and token-shaped runs replaced; control characters kept."""
     if "://" in text:
-        text = _URL.sub(lambda m: display_name(m.group(0)), text)
+        text = _URL.sub(_shortened, text)
     return _RUN.sub(_token, text)
 
 

@@ -276,6 +276,27 @@ def test_a_secret_url_is_shortened_whatever_logger_writes_it() -> None:
     assert out.count("https://calendar.google.com/…/basic.ics") == 3
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "http://127.0.0.2:35475, not http://127.0.0.1:34699: refused",
+            "http://127.0.0.2:35475/, not http://127.0.0.1:34699/: refused",
+        ),
+        (
+            "a CalDAV URL starts with https:// (or http://).",
+            "a CalDAV URL starts with https:// (or http://).",
+        ),
+        (
+            "(see https://h.example/a/private-0a1b2c3d4e5f6a7b/basic.ics).",
+            "(see https://h.example/…/basic.ics).",
+        ),
+    ],
+)
+def test_a_url_keeps_its_port_and_the_sentence_its_punctuation(text: str, shown: str) -> None:
+    assert logs.redact(text) == shown
+
+
 # ------------------------------------------------------------------------------------------
 # the commands
 
@@ -302,7 +323,7 @@ def test_sync_with_json_logs_writes_only_json_lines_on_stderr(tmp_path: Path) ->
     assert result.returncode == 3, result.stderr
     lines = result.stderr.splitlines()
     entries = [json.loads(line) for line in lines]  # every line is JSON
-    assert ("liftrun.sync", "warning") in {(e["logger"], e["level"]) for e in entries}
+    assert ("adapters.ics_source", "warning") in {(e["logger"], e["level"]) for e in entries}
     assert "debug" in {e["level"] for e in entries}  # -v
     assert not any(RAW_CONTROL.search(line) for line in lines)
 
