@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import sys
@@ -20,9 +21,12 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 
+from adapters.feed_server import feed_paths
+from adapters.feed_token import FeedToken, FeedTokenError
 from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
 from config.loader import LoadedConfig, load
+from config.models import FIRST_DATE, LAST_DATE
 from planner.busy import BusyInterval
 from planner.constraints import RuleBook
 from planner.explain import explain
@@ -40,11 +44,12 @@ from sync.cli_common import (
     fail,
     load_config,
     log_options,
+    tell,
 )
 from sync.cli_feed import feed, serve
 from sync.cli_setup import check, init
 from sync.engine import CycleReport
-from sync.lock import LockHeld, StateLock
+from sync.lock import LockHeld, LockRefused, StateLock
 from sync.plan_table import print_plan
 from sync.state import StateError, StateStore
 
@@ -60,6 +65,8 @@ def _now(text: str | None, zone: ZoneInfo) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         fail(f"--now {text!r}: not an ISO 8601 date-time (e.g. 2027-01-04T07:30)")
+    if not FIRST_DATE <= value.date() <= LAST_DATE:
+        fail(f"--now {text!r}: outside {FIRST_DATE}..{LAST_DATE}")
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
@@ -75,7 +82,7 @@ def _read_busy(
         try:
             read = read_busy_file(Path(path), tz=zone, start=lo, end=hi)
         except IcsParseError as exc:
-            fail(f"--busy {path}: {exc}")
+            fail(f"--busy {exc}")  # the message starts with the path
         busy.extend(read.intervals)
         warnings.extend(read.warnings)
     return busy, tuple(warnings)
@@ -131,6 +138,8 @@ def plan(
     now = _now(now_text, settings.zone)
     default_start, default_weeks = default_span(settings, now.astimezone(settings.zone).date())
     first = start.date() if start else default_start
+    if not FIRST_DATE <= first <= LAST_DATE:
+        fail(f"--start {first}: outside {FIRST_DATE}..{LAST_DATE}")
     try:
         reports = soreness_store.load(loaded.state_dir)
     except soreness_store.SorenessStoreError as exc:
@@ -138,7 +147,7 @@ def plan(
     planned = build_plan(settings, first, weeks or default_weeks, reports)
     past = settings.goal.past_race(now.astimezone(settings.zone).date())
     if past:
-        click.echo(f"liftrun: warning: {past}", err=True)
+        tell(f"warning: {past}")
         planned = replace(planned, warnings=(past, *planned.warnings))
     busy, busy_warnings = _read_busy(busy_files, settings.zone, planned.start, planned.end)
     placement = place(planned.sessions, RuleBook.from_settings(settings), busy, now=now)
@@ -213,7 +222,7 @@ def _print_report(report: CycleReport, fmt: str) -> None:
             f"{t.cancelled} cancelled, {t.unchanged} unchanged"
         )
         for err in t.errors:
-            click.echo(f"target {name}: ERROR {err}", err=True)
+            tell(f"target {name}: ERROR {err}", level=logging.ERROR)
     for p in report.pinned:
         click.echo(f"pinned {p['session']} at {p['start']}: moved by hand in {p['target']} (S9)")
     for gone in report.tombstoned:
@@ -224,7 +233,7 @@ def _print_report(report: CycleReport, fmt: str) -> None:
     for u in report.unplaced:
         click.echo(f"unplaced {u['id']}: {u['reason']}")
     for w in report.warnings:
-        click.echo(f"warning: {w}", err=True)
+        tell(f"warning: {w}")
 
 
 @main.command()
@@ -256,12 +265,20 @@ def sync(
     past = loaded.settings.goal.past_race(today)
     if past and loaded.source.startswith("embedded"):
         # the demo's race passing is nobody's mistake: the Quick start keeps working
-        click.echo(f"liftrun: warning: the {loaded.source}'s {past}", err=True)
+        tell(f"warning: the {loaded.source}'s {past}")
     elif past:
         fail(f"config error: {loaded.source}: {past}")
     stop = threading.Event()
     loop.install_stop_handlers(stop)
     store = _open_store(loaded)
+    if not dry_run and feed_paths(loaded) is not None:
+        # The feed server may run with the state mounted read-only (compose, Kubernetes): the
+        # writer of the state makes the token it will need.
+        try:
+            FeedToken(loaded.state_dir).get()
+        except (FeedTokenError, OSError) as exc:
+            store.close()
+            fail(str(exc))
     if dry_run:
         now = _now(now_text, loaded.settings.zone)
         with store:
@@ -285,6 +302,8 @@ def sync(
             )
     except LockHeld as exc:
         click.echo(f"liftrun: another liftrun sync is active (pid {exc.pid}); not writing")
+    except LockRefused as exc:
+        fail(str(exc))
     finally:
         store.close()
 
@@ -314,7 +333,7 @@ def status(*, config_path: str | None, fmt: str, check: bool) -> None:
     if check:
         problem = status_report.check(current, now)
         if problem:
-            click.echo(f"liftrun: unhealthy: {problem}", err=True)
+            tell(f"unhealthy: {problem}", level=logging.ERROR)
             sys.exit(1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -361,17 +362,24 @@ def test_explain_names_rules_neighbours_and_busy(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("<html>nope</html>", "not an iCalendar file"), (None, "cannot read calendar file")],
+    [
+        ("<html>nope</html>", "not an iCalendar file"),
+        (None, "cannot read calendar file"),
+        ("fifo", "not a regular file (a FIFO)"),
+    ],
 )
 def test_unreadable_busy_file_is_a_clear_error(
     tmp_path: Path, content: str | None, message: str
 ) -> None:
     busy = tmp_path / "bad.ics"
-    if content is not None:
+    if content == "fifo":
+        os.mkfifo(busy)  # would hang a plain read
+    elif content is not None:
         busy.write_text(content, encoding="utf-8")
     code, _, err = run(["plan", "--config", str(config_file(tmp_path)), "--busy", str(busy)])
     assert code == 2
     assert str(busy) in err and message in err and "Traceback" not in err
+    assert err.count(str(busy)) == 1  # the path once
 
 
 def test_explain_unknown_session(tmp_path: Path) -> None:

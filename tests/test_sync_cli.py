@@ -66,7 +66,9 @@ def sync(tmp_path: Path, *args: str) -> tuple[int, str]:
             *args,
         ],
     )
-    return result.exit_code, result.stdout + result.stderr
+    # a JSON report is stdout alone: log lines and warnings go to stderr
+    json_report = "--format" in args and "json" in args
+    return result.exit_code, result.stdout if json_report else result.stdout + result.stderr
 
 
 def setup(tmp_path: Path) -> Path:
@@ -95,6 +97,9 @@ def test_once_writes_the_feed_around_busy_time_and_is_idempotent(tmp_path: Path)
     assert code == 0 and target["created"] == 0 and target["unchanged"] == 20
     assert feed.read_bytes() == first
     assert (tmp_path / "out" / "busy.ics").exists()
+    # the token the feed server needs is made by the writer of the state: `serve` may run with
+    # the state mounted read-only
+    assert (tmp_path / "state" / "feed-token").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_failed_source_changes_nothing_and_exits_3(tmp_path: Path) -> None:
