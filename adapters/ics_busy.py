@@ -25,6 +25,7 @@ for a year of a busy professional's calendar:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -78,6 +79,7 @@ _MISSING_UID = "\x00missing-uid-"
 _DETACHED = "\x00detached-"  # suffix of the private UID of an override read on its own
 _ONLY_KNOWN = "only its first occurrence, RDATEs and moved instances are busy"
 _SHOWN = 80  # characters of a value from the calendar quoted in a message
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Occurrences are fetched from recurring-ical-events over a window widened by this much and
 # then filtered exactly: the library compares floating times and dates in the zone of the query
@@ -283,7 +285,7 @@ def _parse(filtered: bytes, source: str) -> list[icalendar.Calendar]:
         raise IcsParseError(f"{source}: no VCALENDAR found")
     for calendar in calendars:
         if calendar.name != "VCALENDAR":
-            raise IcsParseError(f"{source}: expected VCALENDAR, found {calendar.name}")
+            raise IcsParseError(f"{source}: expected VCALENDAR, found {_quote(calendar.name)}")
     return calendars
 
 
@@ -887,6 +889,8 @@ def _why(exc: Exception) -> str:
 
 
 def _short(text: str) -> str:
+    """A library's message cut short and kept on one line (it may quote the calendar)."""
+    text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], text[: _SHOWN * 2 + 1])
     return text[: _SHOWN * 2] + ("..." if len(text) > _SHOWN * 2 else "")
 
 

@@ -127,7 +127,7 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
         name = _word(_first(scale))
         if name != "GREGORIAN":
             repair.notes.append(
-                f"RRULE {text}: RSCALE={name[:_SHOWN]} (RFC 7529) is not supported; {_ONLY_FIRST}"
+                f"RRULE {text}: RSCALE {_quote(name)} (RFC 7529) is not supported; {_ONLY_FIRST}"
             )
             return []
     skip = rule.pop("SKIP", None)
@@ -264,7 +264,7 @@ def _quote(text: str) -> str:
 def _error(value: Any) -> str:
     error = getattr(value, "parse_error", None)
     text = str(error) if error is not None else "unreadable value"
-    return text[: _SHOWN * 2]
+    return repr(text[: _SHOWN * 2])[1:-1]  # one line, whatever the calendar held
 
 
 def _word(value: Any) -> str:

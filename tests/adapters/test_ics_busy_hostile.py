@@ -165,7 +165,7 @@ def test_another_rscale_keeps_first_occurrence_rdate_and_override_busy() -> None
         (day(6, 1), day(6, 2)),  # RDATE
     ]
     warning = warning_about(result, "hebrew-anniversary@hostile.example")
-    assert "RSCALE=HEBREW (RFC 7529) is not supported" in warning
+    assert "RSCALE 'HEBREW' (RFC 7529) is not supported" in warning
     assert "UNTIL" not in warning  # the library's misleading "UNTIL parameter is missing"
 
 
@@ -224,6 +224,28 @@ def test_expansion_stops_at_the_deadline() -> None:
 def test_a_passed_deadline_stops_before_parsing() -> None:
     with pytest.raises(IcsTooSlow):
         read("until_year_9999.ics", deadline=time.monotonic() - 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # Found by the fuzz campaign: a continuation line folds into BEGIN:VCALENDAR, and the
+        # component's name then holds an (unescaped) newline.
+        b"BEGIN:VCALENDAR\r\n lle\\nDenmark;X=\x1b[2J\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nDTSTART:2027\x1b[2J\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270105T080000Z\r\n"
+        b"RRULE:RSCALE=\x1b[2JX;FREQ=DAILY\r\nRECURRENCE-ID:\x1b\n\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    ],
+)
+def test_messages_and_warnings_stay_on_one_line_without_escapes(data: bytes) -> None:
+    try:
+        result = read_busy(data, source="s.ics", tz=BERLIN, start=YEAR_START, end=YEAR_END)
+    except IcsParseError as exc:
+        lines = [str(exc)]
+    else:
+        lines = list(result.warnings)
+    for line in lines:
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in line), line
 
 
 def test_ics_too_slow_is_an_ics_parse_error() -> None:
