@@ -112,6 +112,34 @@ def test_no_doc_says_to_read_the_feed_url_from_the_logs() -> None:
         assert "compose run --rm sync feed url" in text, path
 
 
+def test_the_kubernetes_feed_container_gets_no_secret_and_reads_the_state(tmp_path: Path) -> None:
+    """As in compose: the loop is the one writer and the one holder of the CalDAV password; the
+    feed container reads the state it serves from and its own config names no CalDAV calendar."""
+    yaml: Any = pytest.importorskip("yaml")
+    deployment = yaml.safe_load((ROOT / "deploy/k8s/deployment/deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+    sync, feed = pod["containers"]
+    mounts = {m["mountPath"]: m for m in feed["volumeMounts"]}
+    assert "/run/secrets" not in mounts and mounts["/var/lib/liftrun"]["readOnly"] is True
+    assert {"name": "LIFTRUN_CONFIG", "value": "/etc/liftrun/feed.toml"} in feed["env"]
+    assert "/run/secrets" in {m["mountPath"] for m in sync["volumeMounts"]}
+    configmap = yaml.safe_load((ROOT / "deploy/k8s/common/configmap.yaml").read_text())
+    env = {"LIFTRUN_SECRETS_DIR": str(tmp_path / "none")}
+    secret = tmp_path / "caldav"
+    secret.write_text("pw\n")
+    loaded = {}
+    for key in ("liftrun.toml", "feed.toml"):
+        path = tmp_path / key
+        path.write_text(configmap["data"][key].replace("/run/secrets/caldav", str(secret)))
+        loaded[key] = load(str(path), environ=env)
+    loop, served = loaded["liftrun.toml"], loaded["feed.toml"]
+    assert loop.state_dir == served.state_dir == Path("/var/lib/liftrun/state")
+    assert feed_paths(loop) == feed_paths(served) is not None
+    assert loop.settings.feed == served.settings.feed
+    assert [c.kind for c in served.settings.calendars] == ["ics"]
+
+
 # ------------------------------------------------------------------------------------------
 # serve on a read-only state directory, for real
 

@@ -554,4 +554,5 @@ def test_compose_and_kubernetes_examples_parse(tmp_path: Path) -> None:
         path = tmp_path / f"{name}.toml"
         path.write_text(text.replace("/run/secrets/caldav", str(secret)))
         loaded = load(str(path), environ=env)
-        assert loaded.resolve(loaded.settings.state.path) == Path("/var/lib/liftrun"), name
+        state = "/var/lib/liftrun/state" if name == "configmap" else "/var/lib/liftrun"
+        assert loaded.resolve(loaded.settings.state.path) == Path(state), name
