@@ -200,8 +200,9 @@ class _Structure:
             raise IcsParseError(f"{self.source}: not an iCalendar file (no BEGIN:VCALENDAR in it)")
         if self.stack:
             name = self.stack[-1].decode(errors="replace")
+            shown = name if name.isalnum() or name.replace("-", "").isalnum() else repr(name)
             raise IcsParseError(
-                f"{self.source}: truncated iCalendar data (BEGIN:{name} is never closed)"
+                f"{self.source}: truncated iCalendar data (BEGIN:{shown} is never closed)"
             )
         self.out.append(b"")
         return b"\r\n".join(self.out)

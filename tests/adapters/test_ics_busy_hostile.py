@@ -233,6 +233,7 @@ def test_a_passed_deadline_stops_before_parsing() -> None:
         # component's name then holds an (unescaped) newline.
         b"BEGIN:VCALENDAR\r\n lle\\nDenmark;X=\x1b[2J\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
         b"BEGIN:VCALENDAR\r\nDTSTART:2027\x1b[2J\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nBEGIN:\x00CALENDAR\r\n",  # also from the campaign
         b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270105T080000Z\r\n"
         b"RRULE:RSCALE=\x1b[2JX;FREQ=DAILY\r\nRECURRENCE-ID:\x1b\n\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     ],
