@@ -25,8 +25,9 @@ protocol and an event-loop exception handler can:
   is the newcomer turned away with a 503. Silent connections therefore cannot lock out a
   client that sends its request at once, and accepting never runs out of descriptors.
 * **Deadlines per phase**: the request line and headers within ``header_timeout`` of the
-  connect or of the previous response (a slowloris trickle included), and each response
-  within ``response_timeout`` (a client that stops reading holds a connection no longer).
+  connect or of the previous response (a slowloris trickle included), and each response,
+  to its last byte taken by the client, within ``response_timeout`` of its request (a client
+  that stops reading holds a connection, and the response buffered for it, no longer).
 * **Accept errors** (EMFILE, ENFILE, ENOBUFS, ENOMEM) counted and logged as one line per
   ``report_interval``, never a traceback per try; so are closings at the cap and deadlines.
 * **A malformed body** arriving while the app already answers its request gets the 400 (or a
@@ -36,9 +37,11 @@ protocol and an event-loop exception handler can:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import socket
+import struct
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -164,7 +167,7 @@ class ConnectionGuard:
         victim = next((c for c in self.open if c is not conn and c.idle), None)
         if victim is not None:
             self.release(victim)
-            victim.transport.close()
+            victim.reset()
             self.report.note(
                 logging.WARNING,
                 f"closed the oldest idle connection: {self.limits.max_connections} "
@@ -215,9 +218,13 @@ class GuardedH11Protocol(H11Protocol):
 
     @property
     def idle(self) -> bool:
-        """No request whose response is still to be sent (``cycle`` is None before the first)."""
+        """No request whose response is still to be sent or still in the transport's buffer:
+        uvicorn counts a response complete once handed to asyncio, whose ``close`` then waits
+        for a client that may never read it. (``cycle`` is None before the first request.)"""
         cycle: Any = self.cycle
-        return cycle is None or bool(cycle.response_complete)
+        if cycle is not None and not cycle.response_complete:
+            return False
+        return self.transport.get_write_buffer_size() == 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -238,6 +245,15 @@ class GuardedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._next_phase()
+
+    def reset(self) -> None:
+        """Drop the connection at once with what is buffered for it: ``close`` would wait for
+        a client that does not read, and so would the kernel after a plain socket close."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
     def _next_phase(self) -> None:
         """A fresh deadline whenever a request starts or a response ends, none otherwise: bytes
@@ -267,7 +283,7 @@ class GuardedH11Protocol(H11Protocol):
             f"{limits.header_timeout:g} s",
         )
         self.guard.release(self)
-        self.transport.close()
+        self.reset()
 
     def send_400_response(self, msg: str) -> None:
         cycle: Any = self.cycle
