@@ -101,6 +101,7 @@ class ServerLimits:
     accept_batch: int = MAX_ACCEPT_BATCH
     listen_backlog: int = LISTEN_BACKLOG
     report_interval: float = 60.0
+    shutdown_grace: int = 3  # after SIGTERM, for responses still going out
 
     @classmethod
     def for_this_process(cls) -> ServerLimits:
@@ -336,6 +337,7 @@ class HardenedServer:
                 backlog=limits.accept_batch,  # asyncio's listen() and tries per wakeup
                 timeout_keep_alive=limits.keep_alive,
                 h11_max_incomplete_event_size=limits.max_header_bytes,
+                timeout_graceful_shutdown=limits.shutdown_grace,  # else a stalled reader holds it
             ),
             limits.listen_backlog,
         )

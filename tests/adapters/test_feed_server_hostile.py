@@ -476,3 +476,40 @@ def test_serve_logs_json_lines_and_never_the_token(tmp_path: Path) -> None:
     access = [e["message"] for e in entries if e["logger"] == "liftrun.feed.access"]
     assert len(access) >= 4, entries
     assert any('"GET //<token>/liftrun.ics" 404' in m for m in access)
+
+
+def test_sigterm_ends_serve_promptly_while_a_client_stalls_a_response(tmp_path: Path) -> None:
+    port = free_port()
+    config = write_config(tmp_path, port)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "liftrun.ics").write_bytes(ICS * (4 * 1024 * 1024 // len(ICS)))
+    proc, log = _launch(
+        f"""
+        import sys, runpy
+        sys.argv = ["liftrun", "serve", "--config", {str(config)!r}]
+        runpy.run_module("sync.cli", run_name="__main__")
+        """,
+        tmp_path,
+        "serve",
+    )
+    token = FeedToken(tmp_path / "state").get()
+    stalled = socket.socket()
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz")
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", port))
+        stalled.sendall(
+            f"GET /{token}/liftrun.ics HTTP/1.1\r\nHost: x\r\n"
+            "Accept-Encoding: identity\r\n\r\n".encode()
+        )
+        time.sleep(0.5)
+        started = time.monotonic()
+        code = _stop(proc)
+        took = time.monotonic() - started
+    finally:
+        stalled.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, log.read_text()
+    print(f"SIGTERM to exit with a stalled reader: {took:.2f} s")
+    assert took < 5.0, took  # the 3 s grace for responses going out, then exit
