@@ -58,6 +58,7 @@ class CalDAVSource:
         ca_file: str | None = None,
         auth_type: str | None = None,
         timeout: float = 20.0,
+        deadline_seconds: float = 60.0,
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -67,6 +68,10 @@ class CalDAVSource:
         self._tz = ZoneInfo(timezone)
         self._slack = timedelta(days=slack_days)
         self._use_sync = use_sync_collection
+        # Expanding what the server sent is bounded by the same wall clock as the cycle's wait
+        # for this source, so a calendar of never-matching rules cannot keep a thread alive.
+        self._deadline_seconds = deadline_seconds
+        self._until: float | None = None
         self.client = CalDAVClient(
             url,
             username=username,
@@ -120,6 +125,7 @@ class CalDAVSource:
         if start.tzinfo is None or end.tzinfo is None or end <= start:
             raise ValueError("read_busy needs an aware window with start < end")
         window = (start, end)
+        self._until = time.monotonic() + self._deadline_seconds
         try:
             mirror = self._refresh(window)
         except AdapterError as exc:
@@ -165,7 +171,12 @@ class CalDAVSource:
             return BusyRead((), ())  # an empty calendar is free time, read successfully
         data = "\r\n".join(str(item.value).strip() for _, item in sorted(mirror.items.items()))
         return read_busy(
-            data.encode("utf-8"), source=self.name, tz=self._tz, start=window[0], end=window[1]
+            data.encode("utf-8"),
+            source=self.name,
+            tz=self._tz,
+            start=window[0],
+            end=window[1],
+            deadline=self._until,
         )
 
     def _fall_back(self, reason: str, window: tuple[datetime, datetime]) -> SourceRead:

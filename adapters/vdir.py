@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from adapters.ics_busy import BusyRead, IcsParseError, read_busy
+from adapters.ics_busy import MAX_CALENDAR_BYTES, BusyRead, IcsParseError, read_busy
 from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     UID_DOMAIN,
@@ -49,6 +50,7 @@ from adapters.protocol import (
     session_id_of,
     session_uid,
 )
+from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
 from planner.model import Session
 
@@ -389,9 +391,12 @@ class VdirSource:
 
     name: str
 
-    def __init__(self, path: Path, *, name: str, tz: ZoneInfo) -> None:
+    def __init__(
+        self, path: Path, *, name: str, tz: ZoneInfo, deadline_seconds: float = 60.0
+    ) -> None:
         self.name = name
         self.path = path
+        self._deadline_seconds = deadline_seconds
         self.tz = tz
 
     def __repr__(self) -> str:
@@ -407,17 +412,23 @@ class VdirSource:
             raise SourceUnavailable(f"{self.name}: cannot list {self.path}: {reason}") from None
         intervals: dict[BusyInterval, None] = {}
         warnings: list[str] = []
+        until = time.monotonic() + self._deadline_seconds
         for fname in names:
+            item = self.path / fname
             try:
-                data = (self.path / fname).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
-                continue
-            except OSError as exc:
-                reason = exc.strerror or exc.__class__.__name__
-                raise SourceUnavailable(f"{self.name}: cannot read {fname}: {reason}") from None
+                data = read_regular_file(item, MAX_CALENDAR_BYTES)
+            except FileRefused as exc:
+                if not item.exists() or item.is_dir():
+                    continue  # removed since the listing (another client's sync), or a folder
+                raise SourceUnavailable(f"{self.name}: cannot read {fname}: {exc.reason}") from None
             try:
                 busy = read_busy(
-                    data, source=f"{self.name}/{fname}", tz=self.tz, start=start, end=end
+                    data,
+                    source=f"{self.name}/{fname}",
+                    tz=self.tz,
+                    start=start,
+                    end=end,
+                    deadline=until,
                 )
             except IcsParseError as exc:
                 raise SourceUnavailable(str(exc)) from None

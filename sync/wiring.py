@@ -171,6 +171,7 @@ def _caldav(
         "ca_file": str(loaded.resolve(cal.ca_file)) if cal.ca_file else None,
         "auth_type": cal.auth,
         "timeout": cal.timeout_seconds,
+        "deadline_seconds": settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
     }
     account = cal.name or urlsplit(cal.url).hostname or "caldav"
     for spec in cal.busy_from:
@@ -267,7 +268,15 @@ def _vdir(
     for location in cal.busy_from:
         path = loaded.resolve(location)
         _add_source(
-            wiring, str(path), functools.partial(VdirSource, path, name=str(path), tz=settings.zone)
+            wiring,
+            str(path),
+            functools.partial(
+                VdirSource,
+                path,
+                name=str(path),
+                tz=settings.zone,
+                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
+            ),
         )
     if not cal.push_to:
         return

@@ -4,7 +4,9 @@ replayed creates, foreign files left alone, hand edits seen as moves, crashes mi
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -518,3 +520,24 @@ def test_source_never_reads_an_unreadable_vdir_as_free(tmp_path: Path) -> None:
         VdirSource(vdir, name="khal", tz=BERLIN).read_busy(*WINDOW)
     (vdir / "bad.ics").unlink()
     assert len(VdirSource(vdir, name="khal", tz=BERLIN).read_busy(*WINDOW).busy.intervals) == 1
+
+
+def test_source_refuses_a_fifo_item_at_once_and_stops_expanding_at_its_deadline(
+    tmp_path: Path,
+) -> None:
+    """A FIFO named ``*.ics`` in the folder would block a plain read forever; a calendar of
+    never-matching rules would keep the reading thread busy past the cycle's wait."""
+    vdir = tmp_path / "cal"
+    vdir.mkdir()
+    os.mkfifo(vdir / "pipe.ics")
+    began = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"pipe\.ics: not a regular file \(a FIFO\)"):
+        VdirSource(vdir, name="khal", tz=BERLIN).read_busy(*WINDOW)
+    (vdir / "pipe.ics").unlink()
+    hostile = Path(__file__).parents[1] / "fixtures" / "ics" / "hostile"
+    (vdir / "slow.ics").write_bytes((hostile / "slow_never_matching.ics").read_bytes())
+    source = VdirSource(vdir, name="khal", tz=BERLIN, deadline_seconds=0.5)
+    window = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 12, 1, tzinfo=UTC))
+    with pytest.raises(SourceUnavailable, match=r"reading took longer than 0\.5 s"):
+        source.read_busy(*window)
+    assert time.monotonic() - began < 2.0
