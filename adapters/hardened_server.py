@@ -272,9 +272,9 @@ class GuardedH11Protocol(H11Protocol):
         self._deadline = self.loop.call_later(timeout, self._expire, busy)
 
     def _expire(self, busy: bool) -> None:
+        # Even when closing: uvicorn's keep-alive timer closes gracefully, which waits for a
+        # client that does not read (connection_lost, which cancels this, has not happened).
         self._deadline = None
-        if self.transport.is_closing():
-            return
         limits = self.guard.limits
         self.guard.report.note(
             logging.INFO,
@@ -320,7 +320,7 @@ class HardenedServer:
     """A uvicorn server for ``app`` under ``limits``; ``run`` blocks until SIGTERM/SIGINT (or
     ``should_exit``). Logging is left to the process's one logger tree (no handlers here)."""
 
-    def __init__(self, app: ASGIApp, limits: ServerLimits, *, verbose: bool = False) -> None:
+    def __init__(self, app: ASGIApp, limits: ServerLimits) -> None:
         self.limits = limits
         self.guard = ConnectionGuard(limits)
         protocol = type("GuardedH11Protocol", (GuardedH11Protocol,), {"guard": self.guard})
