@@ -116,18 +116,22 @@ class RateLimitedLog:
     def __init__(self, logger: logging.Logger, interval: float) -> None:
         self.logger = logger
         self.interval = interval
-        self._counts: dict[tuple[int, str], int] = {}
-        self._quiet_until: dict[tuple[int, str], float] = {}
+        self._counts: dict[str, int] = {}
+        self._latest: dict[str, tuple[int, str]] = {}  # kind -> (level, message) to write
+        self._quiet_until: dict[str, float] = {}
         self._flush: asyncio.TimerHandle | None = None
 
-    def note(self, level: int, message: str) -> None:
-        key = (level, message)
+    def note(self, level: int, message: str, *, kind: str | None = None) -> None:
+        """One event; ``kind`` (default: the message) groups events whose messages differ
+        in a detail, and the count's line shows the latest message."""
+        kind = kind or message
         now = time.monotonic()
-        if now >= self._quiet_until.get(key, 0.0):
-            self._quiet_until[key] = now + self.interval
+        if now >= self._quiet_until.get(kind, 0.0):
+            self._quiet_until[kind] = now + self.interval
             self.logger.log(level, "%s", message)
             return
-        self._counts[key] = self._counts.get(key, 0) + 1
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        self._latest[kind] = (level, message)
         if self._flush is None:
             delay = max(0.0, min(self._quiet_until[k] for k in self._counts) - now)
             self._flush = asyncio.get_running_loop().call_later(delay, self._write)
@@ -141,12 +145,12 @@ class RateLimitedLog:
     def _write(self, *, everything: bool = False) -> None:
         self._flush = None
         now = time.monotonic()
-        for key, count in list(self._counts.items()):
-            if now < self._quiet_until[key] and not everything:
+        for kind, count in list(self._counts.items()):
+            if now < self._quiet_until[kind] and not everything:
                 continue
-            del self._counts[key]
-            self._quiet_until[key] = now + self.interval
-            level, message = key
+            del self._counts[kind]
+            self._quiet_until[kind] = now + self.interval
+            level, message = self._latest.pop(kind)
             self.logger.log(level, "%s (%d more since the last such line)", message, count)
         if self._counts and not everything:
             delay = max(0.0, min(self._quiet_until[k] for k in self._counts) - now)
@@ -195,6 +199,7 @@ class ConnectionGuard:
                 logging.WARNING,
                 f"cannot accept connections: {exc.strerror or exc} "
                 f"({len(self.open)} open; asyncio retries each second)",
+                kind=f"accept {exc.errno}",
             )
             return
         loop.default_exception_handler(context)

@@ -4,6 +4,7 @@ carrying a token, log-forging paths, malformed bodies."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import resource
@@ -21,7 +22,12 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.feed_token import FeedToken
-from adapters.hardened_server import ServerLimits, accept_batch, connection_cap
+from adapters.hardened_server import (
+    RateLimitedLog,
+    ServerLimits,
+    accept_batch,
+    connection_cap,
+)
 from sync.cli_feed import feed
 from tests.adapters.test_feed_server import (
     ICS,
@@ -115,6 +121,26 @@ def test_the_cap_leaves_room_for_a_burst_of_accepts_under_the_descriptor_limit()
     assert connection_cap(1_048_576) == connection_cap(resource.RLIM_INFINITY) == 1000
     for limit in (32, 64, 100, 256, 1024, 4096):
         assert 1 <= connection_cap(limit) + 4 * accept_batch(limit) + 10 < limit
+
+
+def test_a_flood_of_events_is_a_few_counted_lines(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="liftrun.feed")
+    report = RateLimitedLog(logging.getLogger("liftrun.feed"), interval=0.2)
+
+    async def flood() -> None:
+        for i in range(3000):  # 0.5 s of events whose detail changes each time
+            report.note(logging.WARNING, f"cannot accept: EMFILE ({i} open)", kind="accept")
+            if i % 100 == 0:
+                await asyncio.sleep(0.016)
+        report.close()
+
+    asyncio.run(flood())
+    lines = caplog.messages
+    assert 2 <= len(lines) <= 5, lines
+    assert lines[0] == "cannot accept: EMFILE (0 open)"
+    counted = [int(m.split("(")[-1].split()[0]) for m in lines[1:]]
+    assert 1 + sum(counted) == 3000, lines
+    assert lines[-1].startswith("cannot accept: EMFILE (2999 open) (")
 
 
 # -- deadlines ------------------------------------------------------------------------------
