@@ -536,4 +536,4 @@ def test_sigterm_ends_serve_promptly_while_a_client_stalls_a_response(tmp_path: 
             proc.kill()
     assert code == 0, log.read_text()
     print(f"SIGTERM to exit with a stalled reader: {took:.2f} s")
-    assert took < 5.0, took  # the 3 s grace for responses going out, then exit
+    assert took < 6.0, took  # the 3 s grace for responses going out, then exit (3.3-3.9 s)
