@@ -171,7 +171,6 @@ def _caldav(
         "ca_file": str(loaded.resolve(cal.ca_file)) if cal.ca_file else None,
         "auth_type": cal.auth,
         "timeout": cal.timeout_seconds,
-        "deadline_seconds": settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
     }
     account = cal.name or urlsplit(cal.url).hostname or "caldav"
     for spec in cal.busy_from:
@@ -185,6 +184,7 @@ def _caldav(
                 calendar=spec,
                 calendar_url=store.get_meta(key) if store else None,
                 name=f"{account}: {spec}",
+                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
                 **common,
             ),
         )
