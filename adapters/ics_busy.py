@@ -40,7 +40,7 @@ from icalendar import vBroken
 
 from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
 from adapters.ics_lines import keep_busy_lines
-from adapters.ics_repair import repair_event
+from adapters.ics_repair import as_list, first_value, repair_event
 from adapters.rrule_bounds import bound_rule
 from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
@@ -541,16 +541,16 @@ def _instance_estimate(event: _Event, ctx: _Context) -> tuple[int, int]:
 
     "In all" counts from DTSTART, because that is where dateutil starts iterating.
     """
-    rdates = sum(len(getattr(value, "dts", ())) for value in _as_list(event.props.get("RDATE")))
+    rdates = sum(len(getattr(value, "dts", ())) for value in as_list(event.props.get("RDATE")))
     total = in_window = 1 + rdates
     first = _utc(event.props["DTSTART"].dt, ctx)  # placeable: checked before
     window_start = ctx.window_start - _QUERY_MARGIN
-    for rule in _as_list(event.props.get("RRULE")):
+    for rule in as_list(event.props.get("RRULE")):
         freq = _text(rule.get("FREQ")).upper()
-        interval = _first(rule.get("INTERVAL")) or 1  # validated by the repair
+        interval = first_value(rule.get("INTERVAL")) or 1  # validated by the repair
         step = _PERIOD[freq] * min(interval, _MAX_INTERVAL)
         stop = ctx.window_end + _QUERY_MARGIN
-        until = _first(rule.get("UNTIL"))
+        until = first_value(rule.get("UNTIL"))
         if isinstance(until, date):
             stop = min(stop, _later(_utc(until, ctx), timedelta(days=1)))
         per_period = 1
@@ -564,7 +564,7 @@ def _instance_estimate(event: _Event, ctx: _Context) -> tuple[int, int]:
         rule_in_window = (
             max(timedelta(0), stop - max(first, window_start)) // step + 1
         ) * per_period
-        count = _first(rule.get("COUNT"))
+        count = first_value(rule.get("COUNT"))
         if isinstance(count, int) and count >= 0:
             rule_total, rule_in_window = min(rule_total, count), min(rule_in_window, count)
         total += rule_total
@@ -641,7 +641,7 @@ def _read_known(uid: str, events: list[_Event], ctx: _Context, reason: str) -> N
 
 
 def _excluded(event: _Event, start: datetime, ctx: _Context) -> bool:
-    for exdate in _as_list(event.props.get("EXDATE")):
+    for exdate in as_list(event.props.get("EXDATE")):
         for value in getattr(exdate, "dts", ()):
             if isinstance(value.dt, date) and _utc(value.dt, ctx) == start:
                 return True
@@ -653,7 +653,7 @@ def _rdate_spans(
 ) -> list[tuple[datetime, datetime]]:
     """The spans the RDATEs of ``event`` add (section 3.8.5.2), read with the event's length."""
     spans = []
-    for rdate in _as_list(event.props.get("RDATE")):
+    for rdate in as_list(event.props.get("RDATE")):
         for value in getattr(rdate, "dts", ()):
             when = value.dt
             if isinstance(when, tuple) and len(when) == 2:
@@ -677,7 +677,7 @@ def _expansion_error(exc: Exception, events: list[_Event]) -> str:
     if type(exc).__name__ != "BadRuleStringFormat":
         return _why(exc)
     master = _master(events)
-    rules = _as_list(master.props.get("RRULE")) if master is not None else []
+    rules = as_list(master.props.get("RRULE")) if master is not None else []
     for rule in rules:
         text = rule.to_ical().decode("utf-8", errors="replace")
         try:
@@ -853,18 +853,6 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return _text(value[0]) if value else ""
     return str(value)
-
-
-def _first(values: Any) -> Any:
-    if isinstance(values, list):
-        return values[0] if values else None
-    return values
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _public_uid(uid: str) -> str:

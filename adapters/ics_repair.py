@@ -28,7 +28,7 @@ from icalendar import vBroken, vRecur
 
 from adapters.rrule_bounds import never_matches
 
-__all__ = ["Repair", "repair_event"]
+__all__ = ["Repair", "as_list", "first_value", "repair_event"]
 
 _FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 # BY* parts, their allowed values and whether they may also be negative (RFC 5545 3.3.10).
@@ -99,7 +99,7 @@ def repair_event(component: icalendar.Component) -> Repair:
 
 def _repair_rrules(component: icalendar.Component, dtstart: Any, repair: Repair) -> None:
     kept: list[vRecur] = []
-    for value in _as_list(component.get("RRULE")):
+    for value in as_list(component.get("RRULE")):
         rules = _read_rule(value, dtstart, repair)
         kept.extend(rules)
     del component["RRULE"]
@@ -124,18 +124,18 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
     text = _rule_text(value)
     scale = rule.pop("RSCALE", None)
     if scale is not None:
-        name = _word(_first(scale))
+        name = _word(first_value(scale))
         if name != "GREGORIAN":
             repair.notes.append(
                 f"RRULE {text}: RSCALE {_quote(name)} (RFC 7529) is not supported; {_ONLY_FIRST}"
             )
             return []
     skip = rule.pop("SKIP", None)
-    freq = str(_first(rule.get("FREQ")) or "").strip().upper()
+    freq = str(first_value(rule.get("FREQ")) or "").strip().upper()
     if freq not in _FREQS:
         repair.notes.append(f"RRULE {text} has no valid FREQ; {_ONLY_FIRST}")
         return []
-    interval = _first(rule.get("INTERVAL"))
+    interval = first_value(rule.get("INTERVAL"))
     if interval is not None and (
         isinstance(interval, bool) or not isinstance(interval, int) or interval < 1
     ):
@@ -144,7 +144,7 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
             f"{_ONLY_FIRST}"
         )
         return []
-    count = _first(rule.get("COUNT"))
+    count = first_value(rule.get("COUNT"))
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         repair.notes.append(
             f"RRULE {text}: COUNT must be a positive integer (RFC 5545 section 3.3.10); "
@@ -152,7 +152,7 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
         )
         return []
     for name, low, high, signed in _RANGES:
-        for value in _as_list(rule.get(name)):
+        for value in as_list(rule.get(name)):
             if isinstance(value, int) and not low <= (abs(value) if signed else value) <= high:
                 repair.notes.append(
                     f"RRULE {text}: {name}={value} is out of range (RFC 5545 section 3.3.10); "
@@ -166,7 +166,7 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
             return []
     rules = [rule]
     if skip is not None and isinstance(dtstart, date):
-        rules.extend(_gregorian(rule, _word(_first(skip)), dtstart, text, repair))
+        rules.extend(_gregorian(rule, _word(first_value(skip)), dtstart, text, repair))
     return rules
 
 
@@ -182,9 +182,9 @@ def _gregorian(rule: vRecur, skip: str, dtstart: date, text: str, repair: Repair
     """
     if skip not in {"BACKWARD", "FORWARD"}:
         return []  # OMIT
-    freq = str(_first(rule.get("FREQ"))).upper()
-    months = [int(m) for m in _as_list(rule.get("BYMONTH"))]
-    monthdays = [int(d) for d in _as_list(rule.get("BYMONTHDAY")) if int(d) >= 29]
+    freq = str(first_value(rule.get("FREQ"))).upper()
+    months = [int(m) for m in as_list(rule.get("BYMONTH"))]
+    monthdays = [int(d) for d in as_list(rule.get("BYMONTHDAY")) if int(d) >= 29]
     other_filters = [
         name for name in ("BYDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS") if rule.get(name)
     ]
@@ -231,7 +231,7 @@ def _drop_broken(
     quiet: bool = False,
 ) -> None:
     """Remove the values of ``name`` that could not be read; an empty one silently."""
-    values = _as_list(component.get(name))
+    values = as_list(component.get(name))
     kept = [value for value in values if not isinstance(value, vBroken)]
     if len(kept) == len(values):
         return
@@ -272,13 +272,15 @@ def _word(value: Any) -> str:
     return str(value.value if isinstance(value, Enum) else value).strip().upper()
 
 
-def _first(values: Any) -> Any:
+def first_value(values: Any) -> Any:
+    """The first of a property icalendar may give as one value or a list (repeated lines)."""
     if isinstance(values, list):
         return values[0] if values else None
     return values
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """Every value of a property icalendar may give as one value, a list or None."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
