@@ -12,9 +12,7 @@ the byte cap without inflating past it.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gzip
-import ipaddress
 import os
 import ssl
 import threading
@@ -29,13 +27,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from adapters.ics_source import IcsSource
 from adapters.protocol import SourceRead, SourceUnavailable
+from tests.caldav.hostile import self_signed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2027, 3, 1, tzinfo=BERLIN)
@@ -493,35 +488,7 @@ def test_gzip_is_asked_for_and_nothing_else(serve: Callable[..., Hostile], tmp_p
 
 def _tls_pair(directory: Path) -> tuple[ssl.SSLContext, Path]:
     """A server context for 127.0.0.1 and the CA file that makes a client trust it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "liftrun test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file, key_file = self_signed(directory)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return context, cert_file
