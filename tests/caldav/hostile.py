@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.background_server import BackgroundServer
 
 __all__ = [
     "Answer",
@@ -184,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the server keeps :attr:`Scripted.seen`."""
 
 
-class Scripted:
+class Scripted(BackgroundServer):
     """An HTTP server on ``host`` (a free port) answering with ``script``; ``tls`` (cert, key)
     makes it HTTPS. :attr:`seen` lists every request received, in order."""
 
@@ -206,7 +206,6 @@ class Scripted:
             context.load_cert_chain(*tls)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
-        self._thread: threading.Thread | None = None
 
     @property
     def host(self) -> str:
@@ -234,30 +233,5 @@ class Scripted:
             self._seen.append(request)
         return self.script(request)
 
-    def start(self) -> Self:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"scripted-{self.origin}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _thread_name(self) -> str:
+        return f"scripted-{self.origin}"

@@ -34,9 +34,9 @@ import threading
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlsplit
+
+from tests.background_server import BackgroundServer
 
 __all__ = [
     "DigestFront",
@@ -297,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The proxy keeps its own log (:attr:`FaultProxy.log`); stderr stays quiet."""
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """A reverse proxy to ``backend`` (a base URL) with a queue of scheduled faults.
 
     ``backend_auth`` (user, password) is sent as Basic auth to the backend only when ``digest``
@@ -324,7 +324,6 @@ class FaultProxy:
         self._log: list[Exchange] = []
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -344,33 +343,8 @@ class FaultProxy:
             raise ValueError(f"{proxy_url!r} is not under {self.url!r}")
         return self.backend + proxy_url[len(self.url) :]
 
-    def start(self) -> Self:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"caldav-proxy-{self.url}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _thread_name(self) -> str:
+        return f"caldav-proxy-{self.url}"
 
     # -- faults and the log ---------------------------------------------------------------------
     def schedule(self, *faults: Fault) -> None:
