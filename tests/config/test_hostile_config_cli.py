@@ -18,24 +18,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.config import test_hostile_config as hostile_config
+
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = "2027-01-05T06:00"
 
-BASE = """\
-timezone = "Europe/Berlin"
-[athlete]
-experience = "intermediate"
-[goal]
-race = "half"
-race_date = 2027-04-18
-plan_start = 2027-01-04
-[availability]
-mon = ["06:00-08:00"]
-sat = ["07:00-12:00"]
+# the in-process tests' config, plus the feed target sync --once needs
+BASE = (
+    hostile_config.BASE
+    + """\
 [[calendars]]
 kind = "ics"
 push_to = "out/liftrun.ics"
 """
+)
 
 SECRET_LINES = "hunter2-first-line\nsecond 'line' \\ \"xyz\"\n✓-third-line-密码"
 
