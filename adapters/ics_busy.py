@@ -170,10 +170,6 @@ class _Context:
         if not self.steps % _DEADLINE_EVERY:
             self.deadline.check()
 
-    def warn(self, uid: str, text: str) -> None:
-        """A warning about one event, named by its UID (or its SUMMARY if it has none)."""
-        self.warnings.append(f"{self.source}: {_what(uid, None)}: {text}")
-
 
 def read_busy(
     data: bytes | str,
