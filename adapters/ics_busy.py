@@ -239,8 +239,7 @@ def read_busy_file(
     try:
         data = read_regular_file(path, MAX_CALENDAR_BYTES)
     except FileRefused as exc:
-        reason = str(exc).removeprefix(f"{path}: ")
-        raise IcsParseError(f"{path}: cannot read calendar file: {reason}") from None
+        raise IcsParseError(f"{path}: cannot read calendar file: {exc.reason}") from None
     return read_busy(
         data,
         source=str(path),

@@ -307,6 +307,14 @@ def test_error_messages_name_the_path_exactly_once(
     assert text.count(str(path)) == 1
 
 
+def test_a_path_config_files_quote_is_still_named_once(tmp_path: Path) -> None:
+    # read_regular_file shows an unprintable path as its repr; the reason alone is appended.
+    missing = tmp_path / "line\nbreak.ics"
+    with pytest.raises(IcsParseError) as info:
+        read_busy_file(missing, tz=BERLIN, start=YEAR_START, end=YEAR_END)
+    assert str(info.value) == f"{missing}: cannot read calendar file: no such file or directory"
+
+
 def _events(*runs: tuple[int, datetime, timedelta, str]) -> bytes:
     """A calendar of one-off events: ``(count, first start, step, UID prefix)`` per run."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//liftrun//tests//EN"]
