@@ -65,6 +65,7 @@ __all__ = [
     "IcsSource",
     "display_name",
     "fetch_url",
+    "hide_urls",
 ]
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,9 @@ def display_name(location: str) -> str:
 
     Local paths are shown as they are: a path is not a capability, and the person needs to see
     which file failed.
+
+    Raises:
+        ValueError: a host too malformed to parse (``http://[x/``).
     """
     if "://" not in location:
         return location
@@ -158,12 +162,19 @@ def _file_path(location: str) -> Path | None:
     return path
 
 
-def _hide_urls(text: str, *, keep_tail: bool = True) -> str:
+def hide_urls(text: str, *, keep_tail: bool = True) -> str:
     """``text`` with each URL shown as :func:`display_name` does, or as ``scheme://host/…`` only
-    when the URL may be cut short (an excerpt), where the "last segment" is any segment."""
+    when the URL may be cut short (an excerpt), where the "last segment" is any segment.
+
+    For text from anywhere (a library's message, a page excerpt), so it never raises: a URL
+    too malformed to parse keeps only its scheme.
+    """
 
     def shown(match: re.Match[str]) -> str:
-        name = display_name(match.group(0))
+        try:
+            name = display_name(match.group(0))
+        except ValueError:  # "http://[x/": no host to show
+            return f"{match.group(0).split(':', 1)[0]}://…"
         if keep_tail:
             return name
         scheme, _, rest = name.partition("://")
@@ -179,7 +190,7 @@ class _HideUrlsInLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "://" in message:
-            record.msg = _hide_urls(message)
+            record.msg = hide_urls(message)
             record.args = None
         return True
 
@@ -605,4 +616,4 @@ class IcsSource:
             for secret in (f"{parts.path}?{parts.query}", parts.path):
                 if len(secret) >= _MIN_SCRUBBED_PATH:
                     text = text.replace(secret, "/…")
-        return _hide_urls(text, keep_tail=False)
+        return hide_urls(text, keep_tail=False)

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 
 from adapters.ics_feed import content_hash
+from adapters.ics_source import hide_urls
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -410,7 +411,6 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/\s'\"<>?#]*)[^\s'\"<>]*")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-%+/=]{20,}")
 _MAX_ERROR = 300
 
@@ -420,14 +420,15 @@ def describe_failure(exc: BaseException) -> str:
 
     Adapter errors are written for people and scrubbed by their adapter. Anything else comes
     from a library that knows nothing of secrets (a parser's ``OverflowError``, an ``OSError``,
-    an HTTP library quoting the address it was given), so URLs keep only scheme and host and
-    token-like runs are cut, before the line is made printable and kept short.
+    an HTTP library quoting the address it was given), so URLs keep only scheme and host (no
+    user or password) and token-like runs are cut, before the line is made printable and kept
+    short.
     """
     if isinstance(exc, AdapterError):
         text = str(exc)
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        text = _URL.sub(lambda m: f"{m.group(0).split(':', 1)[0]}://{m.group(1)}/…", text)
+        text = hide_urls(text, keep_tail=False)
         text = _TOKEN.sub(
             lambda m: f"{m.group(0)[:4]}…" if _tokenish(m.group(0)) else m.group(0), text
         )

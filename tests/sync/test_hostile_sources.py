@@ -316,5 +316,8 @@ def test_a_failure_is_one_short_printable_line_without_the_address() -> None:
     assert line.startswith("OSError: cannot reach https://calendar.google.com/…")
     assert "private-" not in line and "0123456789abcdef" not in line
     assert "\n" not in line and "\x1b" not in line and "\\x1b" in line
+    with_password = describe_failure(OSError("cannot reach https://alice:hunter2@cal.example/x"))
+    assert with_password == "OSError: cannot reach https://cal.example/…"
+    assert describe_failure(ValueError("bad http://[x/y")) == "ValueError: bad http://…"
     assert len(describe_failure(ValueError("x" * 10_000))) <= 300
     assert describe_failure(RecursionError()) == "RecursionError"
