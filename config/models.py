@@ -8,7 +8,6 @@ The planner reads these models but never loads them; loading (files, environment
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import itertools
 import re
@@ -18,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -606,16 +605,12 @@ class RuleNumbers(Strict):
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 
 
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_named(name: str) -> ZoneInfo | None:
-    """The IANA zone ``name``, or None for anything that is not one. A zone name is a file
-    name inside the zone database, so what ``ZoneInfo`` would stumble on (a name too long for
-    the file system, a directory such as ``__pycache__``, ``..``, a NUL) is refused before it
-    is opened; for any text from outside liftrun (a config, a TZID, an X-WR-TIMEZONE)."""
+    """The IANA zone ``name``, or None for anything that is not one; for any text from outside
+    liftrun (a config, a TZID, an X-WR-TIMEZONE). A zone name is a file name inside the zone
+    database: a name too long for the file system, ``..`` or a NUL is refused before it is
+    opened, and a directory there (``Europe``, ``__pycache__``) fails to open with an OSError,
+    which ``ZoneInfo`` lets through."""
     if len(name) > 255 or not _ZONE_NAME.fullmatch(name):
         return None
     try:
@@ -625,7 +620,7 @@ def zone_named(name: str) -> ZoneInfo | None:
 
 
 def _check_timezone(value: str) -> str:
-    if value not in _known_zones() and zone_named(value) is None:
+    if zone_named(value) is None:
         raise ValueError(
             f"{describe(value)} is not an IANA time zone name (such as 'Europe/Berlin')"
         )
