@@ -40,8 +40,8 @@ from icalendar import vBroken
 
 from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
 from adapters.ics_lines import keep_busy_lines
-from adapters.ics_repair import as_list, first_value, repair_event
-from adapters.rrule_bounds import bound_rule
+from adapters.ics_repair import repair_event
+from adapters.rrule_bounds import as_list, bound_rule, first_value
 from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
 

@@ -26,9 +26,9 @@ from typing import Any
 import icalendar
 from icalendar import vBroken, vRecur
 
-from adapters.rrule_bounds import never_matches
+from adapters.rrule_bounds import as_list, first_value, never_matches
 
-__all__ = ["Repair", "as_list", "first_value", "repair_event"]
+__all__ = ["Repair", "repair_event"]
 
 _FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 # BY* parts, their allowed values and whether they may also be negative (RFC 5545 3.3.10).
@@ -270,17 +270,3 @@ def _error(value: Any) -> str:
 def _word(value: Any) -> str:
     """A keyword value of a rule part (icalendar holds SKIP as an Enum), upper case."""
     return str(value.value if isinstance(value, Enum) else value).strip().upper()
-
-
-def first_value(values: Any) -> Any:
-    """The first of a property icalendar may give as one value or a list (repeated lines)."""
-    if isinstance(values, list):
-        return values[0] if values else None
-    return values
-
-
-def as_list(value: Any) -> list[Any]:
-    """Every value of a property icalendar may give as one value, a list or None."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

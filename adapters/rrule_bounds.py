@@ -15,6 +15,10 @@ which are the two places checked. If dateutil's internals ever change shape, bin
 :func:`never_matches` is the cheap up-front test for the common impossible rules: the days a
 rule's BYMONTH/BYMONTHDAY/BYYEARDAY (with RFC 5545's defaults from DTSTART) allow, checked
 against one common and one leap year.
+
+:func:`first_value` and :func:`as_list` read a property or rule part that ``icalendar`` gives
+as one value or a list. They live here because :mod:`adapters.ics_repair` and
+:mod:`adapters.ics_busy` both import this module, so all three share one copy without a cycle.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dateutil import rrule as _dateutil_rrule  # type: ignore[import-untyped]
 
 from adapters.ics_errors import Deadline
 
-__all__ = ["BOUNDING_AVAILABLE", "bound_rule", "never_matches"]
+__all__ = ["BOUNDING_AVAILABLE", "as_list", "bound_rule", "first_value", "never_matches"]
 
 _CHECK_EVERY = 1024  # sub-daily periods between two clock reads (about a millisecond of work)
 
@@ -110,8 +114,8 @@ def never_matches(rule: Any, dtstart: date) -> str | None:
     days, so a rule these three make empty is empty; a rule they allow may still never match
     (the reader's deadline covers those).
     """
-    freq = str(_first(rule.get("FREQ")) or "").upper()
-    if str(_first(rule.get("RSCALE")) or "GREGORIAN").upper() != "GREGORIAN":
+    freq = str(first_value(rule.get("FREQ")) or "").upper()
+    if str(first_value(rule.get("RSCALE")) or "GREGORIAN").upper() != "GREGORIAN":
         return None
     months = _ints(rule.get("BYMONTH"))
     monthdays = _ints(rule.get("BYMONTHDAY"))
@@ -133,7 +137,7 @@ def never_matches(rule: Any, dtstart: date) -> str | None:
     if per_period is not None and positions:
         size = 1
         for name in per_period:
-            size *= max(1, len(_as_list(rule.get(name))))
+            size *= max(1, len(as_list(rule.get(name))))
         if all(abs(position) > size for position in positions):
             return (
                 f"BYSETPOS={','.join(map(str, positions))} of {size} instance(s) per {freq} period"
@@ -191,24 +195,24 @@ def _week_months(week: int) -> set[int]:
     return months
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _first(values: Any) -> Any:
+def first_value(values: Any) -> Any:
+    """The first of a property icalendar may give as one value or a list (repeated lines)."""
     if isinstance(values, list):
         return values[0] if values else None
     return values
 
 
+def as_list(value: Any) -> list[Any]:
+    """Every value of a property icalendar may give as one value, a list or None."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _ints(values: Any) -> list[int] | None:
     """The integer values of a BY* part ([] if absent), None if any is not an integer."""
-    if values is None:
-        return []
     result = []
-    for value in values if isinstance(values, list) else [values]:
+    for value in as_list(values):
         if isinstance(value, bool) or not isinstance(value, int) or getattr(value, "leap", False):
             return None
         result.append(int(value))
