@@ -400,8 +400,7 @@ def unique_names(names: Sequence[str]) -> list[str]:
     taken: set[str] = set()
     out: list[str] = []
     for raw in names:
-        base = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw.strip())
-        base = base or "busy source"
+        base = _printable(raw.strip()) or "busy source"
         name, n = base, 1
         while name in taken:
             n += 1
@@ -432,12 +431,17 @@ def describe_failure(exc: BaseException) -> str:
         text = _TOKEN.sub(
             lambda m: f"{m.group(0)[:4]}…" if _tokenish(m.group(0)) else m.group(0), text
         )
-    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    text = _printable(text)
     return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
 
 
 def _tokenish(run: str) -> bool:
     return any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character ``str.isprintable`` refuses written as its escape."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class _Reading:
@@ -521,9 +525,10 @@ def read_sources(
     """Every source read concurrently, all within ``timeout`` seconds; a source still reading
     then is left behind and counts as unreadable, never as free. ``stop`` ends the wait at
     once: sources not read by then have no verdict (``stopped``)."""
+    stop = stop or threading.Event()
     names = list(names) if names is not None else unique_names([s.name for s in sources])
     readings = [_Reading(src, name) for src, name in zip(sources, names, strict=True)]
-    if stop is not None and stop.is_set():
+    if stop.is_set():
         return [
             SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
             for r in readings
@@ -531,14 +536,14 @@ def read_sources(
     started = [_SOURCE_THREADS.start(r, start, end) for r in readings]
     deadline = monotonic() + timeout
     for r, thread in zip(readings, started, strict=True):
-        while thread and not r.done.is_set() and not (stop is not None and stop.is_set()):
+        while thread and not r.done.is_set() and not stop.is_set():
             left = deadline - monotonic()
             if left <= 0:
                 break
             r.done.wait(min(POLL_SECONDS, left))
         if thread and r.done.is_set():
             thread.join(POLL_SECONDS)  # it has answered: let it end within its cycle
-    stopping = stop is not None and stop.is_set()
+    stopping = stop.is_set()
     results = []
     for r, thread in zip(readings, started, strict=True):
         if r.done.is_set():
