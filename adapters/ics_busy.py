@@ -40,7 +40,7 @@ from icalendar import vBroken
 
 from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
 from adapters.ics_lines import keep_busy_lines
-from adapters.ics_repair import repair_event
+from adapters.ics_repair import ONLY_KNOWN, quote, repair_event
 from adapters.rrule_bounds import as_list, bound_rule, first_value
 from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
@@ -77,8 +77,7 @@ class BusyRead:
 _RECURRENCE_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
 _MISSING_UID = "\x00missing-uid-"
 _DETACHED = "\x00detached-"  # suffix of the private UID of an override read on its own
-_ONLY_KNOWN = "only its first occurrence, RDATEs and moved instances are busy"
-_SHOWN = 80  # characters of a value from the calendar quoted in a message
+_SHORT = 160  # characters of a library's message quoted in an error or warning
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Occurrences are fetched from recurring-ical-events over a window widened by this much and
@@ -280,7 +279,7 @@ def _parse(filtered: bytes, source: str) -> list[icalendar.Calendar]:
         raise IcsParseError(f"{source}: no VCALENDAR found")
     for calendar in calendars:
         if calendar.name != "VCALENDAR":
-            raise IcsParseError(f"{source}: expected VCALENDAR, found {_quote(calendar.name)}")
+            raise IcsParseError(f"{source}: expected VCALENDAR, found {quote(calendar.name)}")
     return calendars
 
 
@@ -293,7 +292,7 @@ def _read_calendar(calendar: icalendar.Calendar, ctx: _Context) -> None:
     scale = calendar.get("CALSCALE")
     if scale is not None and _text(scale).strip().upper() != "GREGORIAN":
         # RFC 5545 section 3.7.1 defines no other scale; guessing would misplace everything.
-        raise IcsParseError(f"{ctx.source}: unsupported CALSCALE {_quote(_text(scale))}")
+        raise IcsParseError(f"{ctx.source}: unsupported CALSCALE {quote(_text(scale))}")
     x_wr_timezone = _x_wr_timezone(calendar, ctx)
     ctx.floating = ctx.tz if x_wr_timezone is None else ZoneInfo(x_wr_timezone)
 
@@ -383,7 +382,7 @@ def _x_wr_timezone(calendar: icalendar.Calendar, ctx: _Context) -> str | None:
         ZoneInfo(name)
     except Exception:  # not found, a bad key, a name too long for a path, a directory, ...
         ctx.warnings.append(
-            f"{ctx.source}: X-WR-TIMEZONE {_quote(name)} is not a known time zone; floating "
+            f"{ctx.source}: X-WR-TIMEZONE {quote(name)} is not a known time zone; floating "
             f"times are read in {ctx.tz.key}"
         )
         return None
@@ -436,19 +435,19 @@ def _values(event: _Event) -> tuple[date, date | None]:
     for name, prop in (("DTSTART", dtstart), ("DTEND", dtend), ("DURATION", duration)):
         if isinstance(prop, vBroken):
             error = _short(str(getattr(prop, "parse_error", "") or "unreadable"))
-            raise _BrokenSeriesError(f"{name} {_quote(str(prop))} could not be read ({error})")
+            raise _BrokenSeriesError(f"{name} {quote(str(prop))} could not be read ({error})")
     start_value = dtstart.dt
     if not isinstance(start_value, date):
-        raise _BrokenSeriesError(f"DTSTART has an unusable value {_quote(repr(start_value))}")
+        raise _BrokenSeriesError(f"DTSTART has an unusable value {quote(repr(start_value))}")
     if dtend is not None:
         end_value = dtend.dt
         if not isinstance(end_value, date):
-            raise _BrokenSeriesError(f"DTEND has an unusable value {_quote(repr(end_value))}")
+            raise _BrokenSeriesError(f"DTEND has an unusable value {quote(repr(end_value))}")
         return start_value, end_value
     if duration is not None:
         delta = duration.dt
         if not isinstance(delta, timedelta):
-            raise _BrokenSeriesError(f"DURATION has an unusable value {_quote(repr(delta))}")
+            raise _BrokenSeriesError(f"DURATION has an unusable value {quote(repr(delta))}")
         try:
             if not isinstance(start_value, datetime) and delta % timedelta(days=1):
                 # A DATE plus a duration with a time part: read as recurring-ical-events does.
@@ -478,7 +477,7 @@ def _span(event: _Event, ctx: _Context) -> tuple[datetime, datetime] | tuple[Non
     if end_value is None:
         ctx.warnings.append(
             f"{ctx.source}: {_what(uid, event)}: it lasts past the year 9999 (DURATION "
-            f"{_quote(_text(event.props['DURATION'].to_ical().decode()))}); busy from its "
+            f"{quote(_text(event.props['DURATION'].to_ical().decode()))}); busy from its "
             "start to the end of the window"
         )
         return start, max(_FAR_FUTURE, start + timedelta(seconds=1))
@@ -527,7 +526,7 @@ def _check_expansion_budget(groups: dict[str, list[_Event]], ctx: _Context) -> N
             f"between {ctx.window_start.isoformat()} and {ctx.window_end.isoformat()} (limit "
             f"{ctx.max_events}) and {total} instances counted from their first occurrence "
             f"(limit {total_limit}); the largest series is UID "
-            f"{_quote(_public_uid(worst_uid))}. Refusing to expand them"
+            f"{quote(_public_uid(worst_uid))}. Refusing to expand them"
         )
 
 
@@ -608,7 +607,7 @@ def _read_known(uid: str, events: list[_Event], ctx: _Context, reason: str) -> N
     an EXDATE removes it), the RDATEs and the moved instances, each with its own status."""
     ctx.warnings.append(
         f"{ctx.source}: {_what(uid, events[0] if events else None)}: its recurrence could not "
-        f"be expanded ({reason}); {_ONLY_KNOWN}"
+        f"be expanded ({reason}); {ONLY_KNOWN}"
     )
     master = _master(events)
     public_uid = _public_uid(uid)
@@ -678,8 +677,8 @@ def _expansion_error(exc: Exception, events: list[_Event]) -> str:
         try:
             rrulestr(text, dtstart=_naive(master.props["DTSTART"].dt) if master else None)
         except Exception as error:
-            return f"RRULE {_quote(text)}: {_why(error)}"
-    shown = ", ".join(_quote(rule.to_ical().decode("utf-8", errors="replace")) for rule in rules)
+            return f"RRULE {quote(text)}: {_why(error)}"
+    shown = ", ".join(quote(rule.to_ical().decode("utf-8", errors="replace")) for rule in rules)
     return f"RRULE {shown} is not understood by recurring-ical-events"
 
 
@@ -815,7 +814,7 @@ def _warn_unknown_tzid(event: _Event, ctx: _Context) -> None:
     """A TZID with neither a VTIMEZONE nor a tz database entry leaves the time floating."""
     unknown = sorted(
         {
-            _quote(str(prop.params["TZID"]))
+            quote(str(prop.params["TZID"]))
             for prop in (event.props.get("DTSTART"), event.props.get("DTEND"))
             if prop is not None
             and not isinstance(prop, (list, vBroken))
@@ -861,9 +860,9 @@ def _what(uid: str, event: _Event | None) -> str:
     """How a warning names an event: its UID, or its SUMMARY if it has no UID."""
     public = _public_uid(uid)
     if public:
-        return f"UID {_quote(public)}"
+        return f"UID {quote(public)}"
     summary = _text(event.props.get("SUMMARY")) if event is not None else ""
-    return f"an event without UID (SUMMARY {_quote(summary)})"
+    return f"an event without UID (SUMMARY {quote(summary)})"
 
 
 def _why(exc: Exception) -> str:
@@ -873,13 +872,8 @@ def _why(exc: Exception) -> str:
 
 def _short(text: str) -> str:
     """A library's message cut short and kept on one line (it may quote the calendar)."""
-    text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], text[: _SHOWN * 2 + 1])
-    return text[: _SHOWN * 2] + ("..." if len(text) > _SHOWN * 2 else "")
-
-
-def _quote(text: str) -> str:
-    """A value from the calendar, quoted and cut short (it may be hostile or huge)."""
-    return repr(text[:_SHOWN] + ("..." if len(text) > _SHOWN else ""))
+    text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], text[: _SHORT + 1])
+    return text[:_SHORT] + ("..." if len(text) > _SHORT else "")
 
 
 def _to_intervals(ctx: _Context) -> list[BusyInterval]:

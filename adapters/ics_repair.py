@@ -28,7 +28,7 @@ from icalendar import vBroken, vRecur
 
 from adapters.rrule_bounds import as_list, first_value, never_matches
 
-__all__ = ["Repair", "repair_event"]
+__all__ = ["ONLY_KNOWN", "Repair", "quote", "repair_event"]
 
 _FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 # BY* parts, their allowed values and whether they may also be negative (RFC 5545 3.3.10).
@@ -43,8 +43,9 @@ _RANGES = (
     ("BYSETPOS", 1, 366, True),
 )
 _NOT_SKIPPED = ("BYDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS")  # SKIP with these: read as OMIT
-_ONLY_FIRST = "only its first occurrence, RDATEs and moved instances are busy"
-_SHOWN = 80  # characters of a bad value quoted in a note
+# What a series keeps busy when its recurrence cannot be read (here) or expanded (ics_busy).
+ONLY_KNOWN = "only its first occurrence, RDATEs and moved instances are busy"
+_SHOWN = 80  # characters of a value from the calendar quoted in a note or warning
 
 
 @dataclass
@@ -114,11 +115,11 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
             value = vRecur.from_ical(re.sub(r"\s+", "", str(value)))
         except Exception:
             repair.notes.append(
-                f"RRULE {_shown(value)} could not be read ({_error(value)}); {_ONLY_FIRST}"
+                f"RRULE {_shown(value)} could not be read ({_error(value)}); {ONLY_KNOWN}"
             )
             return []
     if not isinstance(value, vRecur):
-        repair.notes.append(f"RRULE {_shown(value)} could not be read; {_ONLY_FIRST}")
+        repair.notes.append(f"RRULE {_shown(value)} could not be read; {ONLY_KNOWN}")
         return []
     rule = vRecur(value)
     text = _rule_text(value)
@@ -127,13 +128,13 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
         name = _word(first_value(scale))
         if name != "GREGORIAN":
             repair.notes.append(
-                f"RRULE {text}: RSCALE {_quote(name)} (RFC 7529) is not supported; {_ONLY_FIRST}"
+                f"RRULE {text}: RSCALE {quote(name)} (RFC 7529) is not supported; {ONLY_KNOWN}"
             )
             return []
     skip = rule.pop("SKIP", None)
     freq = str(first_value(rule.get("FREQ")) or "").strip().upper()
     if freq not in _FREQS:
-        repair.notes.append(f"RRULE {text} has no valid FREQ; {_ONLY_FIRST}")
+        repair.notes.append(f"RRULE {text} has no valid FREQ; {ONLY_KNOWN}")
         return []
     interval = first_value(rule.get("INTERVAL"))
     if interval is not None and (
@@ -141,14 +142,14 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
     ):
         repair.notes.append(
             f"RRULE {text}: INTERVAL must be a positive integer (RFC 5545 section 3.3.10); "
-            f"{_ONLY_FIRST}"
+            f"{ONLY_KNOWN}"
         )
         return []
     count = first_value(rule.get("COUNT"))
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         repair.notes.append(
             f"RRULE {text}: COUNT must be a positive integer (RFC 5545 section 3.3.10); "
-            f"{_ONLY_FIRST}"
+            f"{ONLY_KNOWN}"
         )
         return []
     for name, low, high, signed in _RANGES:
@@ -156,13 +157,13 @@ def _read_rule(value: Any, dtstart: Any, repair: Repair) -> list[vRecur]:
             if isinstance(value, int) and not low <= (abs(value) if signed else value) <= high:
                 repair.notes.append(
                     f"RRULE {text}: {name}={value} is out of range (RFC 5545 section 3.3.10); "
-                    f"{_ONLY_FIRST}"
+                    f"{ONLY_KNOWN}"
                 )
                 return []
     if isinstance(dtstart, date):
         impossible = never_matches(rule, dtstart)
         if impossible is not None:
-            repair.notes.append(f"RRULE {text} never occurs: {impossible}; {_ONLY_FIRST}")
+            repair.notes.append(f"RRULE {text} never occurs: {impossible}; {ONLY_KNOWN}")
             return []
     rules = [rule]
     if skip is not None and isinstance(dtstart, date):
@@ -248,16 +249,17 @@ def _drop_broken(
 def _rule_text(rule: vRecur) -> str:
     try:
         text: bytes = rule.to_ical()  # type: ignore[no-untyped-call]
-        return _quote(text.decode("utf-8", errors="replace"))
+        return quote(text.decode("utf-8", errors="replace"))
     except Exception:
-        return _quote(str(rule))
+        return quote(str(rule))
 
 
 def _shown(value: Any) -> str:
-    return _quote(str(value))
+    return quote(str(value))
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A value from the calendar, quoted and cut short (it may be hostile or huge)."""
     return repr(text[:_SHOWN] + ("..." if len(text) > _SHOWN else ""))
 
 
