@@ -49,15 +49,16 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(with_logging)
 
 
-def _to_stderr(text: str) -> None:
-    click.echo(f"liftrun: {text}", err=True)
-
-
 def tell(message: str, *, level: int = logging.WARNING, multiline: bool = False) -> None:
-    """A message for the person on stderr, prefixed ``liftrun:``; a JSON line when the logs are
-    JSON. A path or value in it that holds control characters cannot break the line (nor
-    forge one); only ``multiline`` keeps the message's own line breaks."""
-    logs.say(message, level=level, echo=_to_stderr, multiline=multiline)
+    """A message for the person on stderr, prefixed ``liftrun:``; a log record when the logs
+    are JSON, so that every line on stderr is JSON. A path or value in it that holds control
+    characters cannot break the line (nor forge one); only ``multiline`` keeps the message's
+    own line breaks (a list of config errors)."""
+    if logs.active_format() == "json":
+        logging.getLogger("liftrun").log(level, "%s", message)
+        return
+    text = logs.safe_lines(message) if multiline else logs.safe_line(message)
+    click.echo(f"liftrun: {text}", err=True)
 
 
 def fail(message: str, *, multiline: bool = False) -> NoReturn:

@@ -205,19 +205,3 @@ def active_format() -> str | None:
         if isinstance(handler, _Handler):
             return "json" if isinstance(handler.formatter, JsonLines) else "text"
     return None
-
-
-def say(
-    message: str,
-    *,
-    echo: Callable[[str], None],
-    level: int = logging.WARNING,
-    multiline: bool = False,
-) -> None:
-    """A message for the person running the command: a log record when the logs are JSON (so
-    every line on stderr is JSON), otherwise ``echo``ed made safe: on one line, or with
-    ``multiline`` one line per line of ``message`` (a list of config errors)."""
-    if active_format() == "json":
-        logging.getLogger("liftrun").log(level, "%s", message)
-    else:
-        echo(safe_lines(message) if multiline else safe_line(message))
