@@ -71,7 +71,6 @@ class CalDAVSource:
         # Expanding what the server sent is bounded by the same wall clock as the cycle's wait
         # for this source, so a calendar of never-matching rules cannot keep a thread alive.
         self._deadline_seconds = deadline_seconds
-        self._until: float | None = None
         self.client = CalDAVClient(
             url,
             username=username,
@@ -125,13 +124,13 @@ class CalDAVSource:
         if start.tzinfo is None or end.tzinfo is None or end <= start:
             raise ValueError("read_busy needs an aware window with start < end")
         window = (start, end)
-        self._until = time.monotonic() + self._deadline_seconds
+        until = time.monotonic() + self._deadline_seconds
         try:
             mirror = self._refresh(window)
         except AdapterError as exc:
-            return self._fall_back(str(exc), window)
+            return self._fall_back(str(exc), window, until)
         try:
-            busy = self._parse(mirror, window)
+            busy = self._parse(mirror, window, until)
         except IcsParseError as exc:
             raise SourceUnavailable(str(exc)) from None
         self._mirror = mirror
@@ -165,7 +164,7 @@ class CalDAVSource:
                 use_sync=self._use_sync,
             )
 
-    def _parse(self, mirror: Mirror, window: tuple[datetime, datetime]) -> BusyRead:
+    def _parse(self, mirror: Mirror, window: tuple[datetime, datetime], until: float) -> BusyRead:
         # One stream of VCALENDARs (read_busy reads them with one context, one limit).
         if not mirror.items:
             return BusyRead((), ())  # an empty calendar is free time, read successfully
@@ -176,16 +175,18 @@ class CalDAVSource:
             tz=self._tz,
             start=window[0],
             end=window[1],
-            deadline=self._until,
+            deadline=until,
         )
 
-    def _fall_back(self, reason: str, window: tuple[datetime, datetime]) -> SourceRead:
+    def _fall_back(
+        self, reason: str, window: tuple[datetime, datetime], until: float
+    ) -> SourceRead:
         cached = self._mirror
         if cached is None or not cached.covers(window):
             log.warning("%s; no last good copy", reason)
             raise SourceUnavailable(reason) from None
         try:
-            busy = self._parse(cached, window)
+            busy = self._parse(cached, window, until)
         except IcsParseError as exc:
             raise SourceUnavailable(f"{reason}; the last good copy is unreadable: {exc}") from None
         log.warning("%s; using the last good copy", reason)
