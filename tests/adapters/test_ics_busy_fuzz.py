@@ -164,7 +164,7 @@ def test_every_real_calendar_is_read_without_an_escaping_exception(window: int) 
             read_bounded(data, window)
         except AssertionError as error:
             raise AssertionError(f"{path}: {error}") from error
-        if icalendar_reads_a_calendar(data):
+        if path in readable_calendars():
             # What icalendar reads is read (at most with warnings), never refused whole.
             read_busy(data, source=str(path), tz=BERLIN, start=start, end=end)
             readable += 1
