@@ -133,8 +133,7 @@ class RateLimitedLog:
         self._counts[kind] = self._counts.get(kind, 0) + 1
         self._latest[kind] = (level, message)
         if self._flush is None:
-            delay = max(0.0, min(self._quiet_until[k] for k in self._counts) - now)
-            self._flush = asyncio.get_running_loop().call_later(delay, self._write)
+            self._schedule(now)
 
     def close(self) -> None:
         """Write what is still counted (the server is stopping)."""
@@ -153,8 +152,12 @@ class RateLimitedLog:
             level, message = self._latest.pop(kind)
             self.logger.log(level, "%s (%d more since the last such line)", message, count)
         if self._counts and not everything:
-            delay = max(0.0, min(self._quiet_until[k] for k in self._counts) - now)
-            self._flush = asyncio.get_running_loop().call_later(delay, self._write)
+            self._schedule(now)
+
+    def _schedule(self, now: float) -> None:
+        """The next write when the first counted kind's quiet interval ends."""
+        delay = max(0.0, min(self._quiet_until[k] for k in self._counts) - now)
+        self._flush = asyncio.get_running_loop().call_later(delay, self._write)
 
 
 class ConnectionGuard:
@@ -326,7 +329,6 @@ class HardenedServer:
     ``should_exit``). Logging is left to the process's one logger tree (no handlers here)."""
 
     def __init__(self, app: ASGIApp, limits: ServerLimits) -> None:
-        self.limits = limits
         self.guard = ConnectionGuard(limits)
         protocol = type("GuardedH11Protocol", (GuardedH11Protocol,), {"guard": self.guard})
         self.server = _Server(
