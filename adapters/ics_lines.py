@@ -200,7 +200,7 @@ class _Structure:
             raise IcsParseError(f"{self.source}: not an iCalendar file (no BEGIN:VCALENDAR in it)")
         if self.stack:
             name = self.stack[-1].decode(errors="replace")
-            shown = name if name.isalnum() or name.replace("-", "").isalnum() else repr(name)
+            shown = name if name.replace("-", "").isalnum() else repr(name)
             raise IcsParseError(
                 f"{self.source}: truncated iCalendar data (BEGIN:{shown} is never closed)"
             )
