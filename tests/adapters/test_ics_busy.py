@@ -382,7 +382,7 @@ def test_opaque_override_of_a_transparent_series_is_busy() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Broken series are skipped with a warning; the rest is still read
+# Broken series keep what is certain busy, with a warning naming them; the rest is still read
 
 
 def test_broken_series_keep_what_is_certain_and_are_named() -> None:
