@@ -40,7 +40,7 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
     Raises:
         FileRefused: missing, unreadable, not a regular file, or larger than ``cap``.
     """
-    shown = str(path) if str(path).isprintable() else repr(str(path))
+    shown = _shown(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -72,6 +72,12 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> bytes:
         os.close(fd)
 
 
+def _shown(path: str | os.PathLike[str]) -> str:
+    """The path as a message names it: quoted when a control character would break the line."""
+    text = os.fspath(path)
+    return text if text.isprintable() else repr(text)
+
+
 def _reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower() if exc.errno else str(exc)
 
@@ -95,5 +101,4 @@ def read_text_file(path: str | os.PathLike[str], cap: int) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        shown = str(path) if str(path).isprintable() else repr(str(path))
-        raise FileRefused(shown, "not UTF-8 text") from None
+        raise FileRefused(_shown(path), "not UTF-8 text") from None
