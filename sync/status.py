@@ -84,10 +84,8 @@ def check(status: dict[str, Any], now: datetime) -> str | None:
     last = cycles[0]
     if not last["ok"]:
         why = "; ".join(status.get("failing") or [])
-        failed = f"the last cycle ({last['started']}) failed"
-        return (
-            f"{failed}: {why}; see `liftrun status`" if why else f"{failed}; see `liftrun status`"
-        )
+        detail = f": {why}" if why else ""
+        return f"the last cycle ({last['started']}) failed{detail}; see `liftrun status`"
     age = now - datetime.fromisoformat(last["finished"])
     limit = timedelta(minutes=3 * status["interval_minutes"] + 5)
     if age > limit:

@@ -34,6 +34,10 @@ log = logging.getLogger("liftrun.sync")
 SOURCE_DEADLINE_SHARE = 0.9
 
 
+def _source_deadline(loaded: LoadedConfig) -> float:
+    return loaded.settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE
+
+
 class UnopenedSource:
     """A busy source that could not even be built (no Google token yet, a bad CA file, a
     location its adapter refuses): it stays in the cycle under its own name and fails every
@@ -97,6 +101,7 @@ def _google(
     settings = loaded.settings
     account = cal.name or "google"
     name = cal.name or cal.push_to or "google"
+    source_name = f"{account}: {', '.join(cal.busy_from)}"
     token_file = cal.token_path(loaded.resolve, loaded.state_dir)
     try:
         credentials = build_credentials(
@@ -112,7 +117,6 @@ def _google(
         if cal.push_to:
             wiring.broken[name] = str(exc)
         if cal.busy_from:
-            source_name = f"{account}: {', '.join(cal.busy_from)}"
             wiring.sources.append(UnopenedSource(source_name, str(exc)))
         return
     cache = loaded.state_dir / "google"
@@ -135,7 +139,6 @@ def _google(
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
         wiring.learnt.append(functools.partial(_remember, key, target, "known_id"))
     if cal.busy_from:
-        source_name = f"{account}: {', '.join(cal.busy_from)}"
         _add_source(
             wiring,
             source_name,
@@ -175,16 +178,17 @@ def _caldav(
     account = cal.name or urlsplit(cal.url).hostname or "caldav"
     for spec in cal.busy_from:
         key = f"caldav-url:{cal.url}:{spec}"
+        source_name = f"{account}: {spec}"
         source = _add_source(
             wiring,
-            f"{account}: {spec}",
+            source_name,
             functools.partial(
                 CalDAVSource,
                 cal.url,
                 calendar=spec,
                 calendar_url=store.get_meta(key) if store else None,
-                name=f"{account}: {spec}",
-                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
+                name=source_name,
+                deadline_seconds=_source_deadline(loaded),
                 **common,
             ),
         )
@@ -227,7 +231,7 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
                 cache_dir=loaded.state_dir / "sources",
                 tz=settings.zone,
                 timeout=cal.fetch_timeout_seconds,
-                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
+                deadline_seconds=_source_deadline(loaded),
                 max_bytes=cal.max_source_bytes,
             ),
         )
@@ -275,7 +279,7 @@ def _vdir(
                 path,
                 name=str(path),
                 tz=settings.zone,
-                deadline_seconds=settings.sync.source_timeout_seconds * SOURCE_DEADLINE_SHARE,
+                deadline_seconds=_source_deadline(loaded),
             ),
         )
     if not cal.push_to:
