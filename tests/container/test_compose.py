@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from adapters.feed_server import feed_paths
 from config.loader import LoadedConfig, load
+from tests.adapters.test_feed_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -166,18 +166,11 @@ def _liftrun(*args: str) -> list[str]:
     return [sys.executable, "-m", "sync.cli", *args]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_serve_and_feed_url_work_on_a_read_only_state(tmp_path: Path) -> None:
     if not _can_mount_privately():
         pytest.skip("needs root and unshare with mount rights for a read-only bind mount")
     state = tmp_path / "state"
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "feed.toml"
     config.write_text(
         FEED_CONFIG.read_text(encoding="utf-8")
