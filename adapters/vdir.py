@@ -189,12 +189,13 @@ class VdirTarget:
             raise self._error(f"cannot list {directory}", exc) from None
         owned: list[OwnedEvent] = []
         for fname in names:
+            path = directory / fname
             try:
-                data = (directory / fname).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
-                continue  # deleted since the listing, or not an item after all
-            except OSError as exc:
-                raise self._error(f"cannot read {fname}", exc) from None
+                data = read_regular_file(path, MAX_CALENDAR_BYTES)
+            except FileRefused as exc:
+                if not path.exists() or path.is_dir():
+                    continue  # deleted since the listing, or not an item after all
+                raise AdapterError(f"{self.name}: cannot read {fname}: {exc.reason}") from None
             item = self._parse(fname, data)
             if item is not None:
                 owned.append(item.event)
@@ -273,9 +274,11 @@ class VdirTarget:
         if fname != Path(fname).name or not _is_item(fname):
             raise NotFound(f"{self.name}: {fname!r} is not an item of this vdir")
         try:
-            data = (self.path / fname).read_bytes()
-        except FileNotFoundError:
-            raise NotFound(f"{self.name}: {fname} is gone") from None
+            data = read_regular_file(self.path / fname, MAX_CALENDAR_BYTES)
+        except FileRefused as exc:
+            if not (self.path / fname).exists():
+                raise NotFound(f"{self.name}: {fname} is gone") from None
+            raise AdapterError(f"{self.name}: cannot read {fname}: {exc.reason}") from None
         if file_etag(data) != current.etag:
             raise PreconditionFailed(f"{self.name}: {fname} changed since it was read")
         item = self._parse(fname, data)

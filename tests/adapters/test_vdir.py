@@ -541,3 +541,15 @@ def test_source_refuses_a_fifo_item_at_once_and_stops_expanding_at_its_deadline(
     with pytest.raises(SourceUnavailable, match=r"reading took longer than 0\.5 s"):
         source.read_busy(*window)
     assert time.monotonic() - began < 2.0
+
+
+def test_target_refuses_a_fifo_item_instead_of_blocking(tmp_path: Path) -> None:
+    """The target's folder is shared with a sync tool and the person; a FIFO there must fail
+    the read in one line, not hang the cycle."""
+    vdir = tmp_path / "cal"
+    vdir.mkdir()
+    os.mkfifo(vdir / "pipe.ics")
+    began = time.monotonic()
+    with pytest.raises(AdapterError, match=r"pipe\.ics: not a regular file \(a FIFO\)"):
+        target(vdir).list_owned(*FAR)
+    assert time.monotonic() - began < 2.0
