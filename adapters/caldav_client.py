@@ -405,7 +405,7 @@ class CalDAVClient:
     ) -> None:
         parts = urlsplit(url)
         origin = Origin.of(url)
-        if parts.scheme not in ("http", "https") or origin is None:
+        if origin is None:
             raise ValueError(f"{label}: the CalDAV URL must be http(s)://host/...")
         if username is None and parts.username:
             username = unquote(parts.username)
