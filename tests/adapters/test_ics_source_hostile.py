@@ -21,34 +21,20 @@ import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from adapters.ics_source import IcsSource
 from adapters.protocol import SourceRead, SourceUnavailable
+from tests.adapters.test_ics_source import BERLIN, END, ONE, START
 from tests.caldav.hostile import self_signed
 
-BERLIN = ZoneInfo("Europe/Berlin")
-START = datetime(2027, 3, 1, tzinfo=BERLIN)
-END = datetime(2027, 4, 1, tzinfo=BERLIN)
 MiB = 1 << 20
 CAP = 20 * MiB  # IcsSource's default max_bytes, the cap a real sync uses
 SLACK = 1.0  # seconds a read may end after its budget (the brief's "deadline + 1 s")
 SECRET = "private-5f3a9c0d1e2b4a6978b8c7d6e5f4a3b2"
-
-
-def cal(*events: str) -> bytes:
-    body = "".join(f"BEGIN:VEVENT\r\n{e.strip()}\r\nEND:VEVENT\r\n" for e in events)
-    return (
-        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//liftrun//tests//EN\r\n{body}END:VCALENDAR\r\n"
-    ).encode()
-
-
-ONE = cal("UID:one@example.com\nDTSTART:20270302T080000Z\nDTEND:20270302T090000Z")
 
 
 def uids(read: SourceRead) -> list[str]:
