@@ -20,7 +20,6 @@ __all__ = [
     "UnsafePath",
     "check_private_file",
     "ensure_private_dir",
-    "hard_link",
     "make_dirs",
     "open_private_file",
 ]
@@ -109,13 +108,14 @@ def ensure_private_dir(path: Path, what: str = "state directory") -> None:
             )
 
 
-def open_private_file(path: Path, flags: int, what: str) -> int:
+def open_private_file(path: Path, flags: int, what: str, *, one_name: bool = False) -> int:
     """A descriptor for ``path``, created 0600 if missing and never reached through a symlink
     (``O_NOFOLLOW``; no ``O_TRUNC``, so nothing is truncated before it is checked); an existing
     file readable by others is tightened, with a log line.
 
     Raises:
-        UnsafePath: a symlink or something other than a regular file is at ``path``.
+        UnsafePath: a symlink or something other than a regular file is at ``path`` (or, with
+            ``one_name``, a file with another hard link, for a file that gets emptied).
     """
     open_flags = flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     try:
@@ -128,6 +128,8 @@ def open_private_file(path: Path, flags: int, what: str) -> int:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePath(f"{what} {path} is not a regular file; remove it")
+        if one_name and info.st_nlink != 1:
+            raise _hard_link(path, what)
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             os.fchmod(fd, mode & ~0o077)
@@ -151,14 +153,14 @@ def check_private_file(path: Path, what: str, *, one_name: bool = False) -> None
     if not stat.S_ISREG(info.st_mode):
         raise UnsafePath(f"{what} {path} is not a regular file; remove it")
     if one_name and info.st_nlink != 1:
-        raise hard_link(path, what)
+        raise _hard_link(path, what)
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         path.chmod(mode & ~0o077)
         log.warning("%s %s was mode %04o; tightened to %04o", what, path, mode, mode & ~0o077)
 
 
-def hard_link(path: Path, what: str) -> UnsafePath:
+def _hard_link(path: Path, what: str) -> UnsafePath:
     return UnsafePath(
         f"{what} {path} has another name (a hard link); liftrun empties it, which would empty "
         f"the other file too: remove it (rm {shlex.quote(str(path))})"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from adapters.private_files import UnsafePath, ensure_private_dir, hard_link, open_private_file
+from adapters.private_files import UnsafePath, ensure_private_dir, open_private_file
 
 LOCK_NAME = "sync.lock"
 
@@ -40,7 +40,7 @@ class StateLock:
     def __enter__(self) -> StateLock:
         try:
             ensure_private_dir(self.path.parent)
-            fd = open_private_file(self.path, os.O_RDWR, "state lock")
+            fd = open_private_file(self.path, os.O_RDWR, "state lock", one_name=True)
         except UnsafePath as exc:
             raise LockRefused(str(exc)) from None
         try:
@@ -49,9 +49,6 @@ class StateLock:
             pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
             raise LockHeld(pid) from None
-        if os.fstat(fd).st_nlink != 1:
-            os.close(fd)
-            raise LockRefused(str(hard_link(self.path, "state lock")))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
