@@ -189,6 +189,9 @@ def setup(fmt: str, *, verbose: bool = False, stream: TextIO | None = None) -> N
             logger.propagate = True
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Libraries also speak through ``warnings`` (icalendar guessing a vendor TZID): those lines
+    # must be JSON under --log-format json and as safe as any other.
+    logging.captureWarnings(True)
 
 
 def _existing_loggers() -> list[logging.Logger]:

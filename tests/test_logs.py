@@ -118,6 +118,28 @@ def test_uvicorn_configured_after_setup_without_its_log_config_keeps_the_tree() 
     assert json.loads(line)["logger"] == "uvicorn.error"
 
 
+def test_a_library_warning_is_a_json_line_too() -> None:
+    """icalendar warns through ``warnings`` (a vendor TZID guessed); pytest records warnings
+    itself, so this runs in a fresh interpreter."""
+    code = (
+        "import warnings; from sync import logs; logs.setup('json'); "
+        "warnings.warn('TZID guessed\\n\\x1b[31m', UserWarning)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    (line,) = done.stderr.splitlines()
+    entry = json.loads(line)
+    assert entry["logger"] == "py.warnings" and "TZID guessed" in entry["message"]
+    assert not RAW_CONTROL.search(line)
+
+
 def test_levels_and_verbose() -> None:
     stream = _capture("text")
     logging.getLogger("sync.engine").debug("own debug")
