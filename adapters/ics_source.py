@@ -345,8 +345,7 @@ class IcsSource:
         try:
             return _Loaded(read_regular_file(self._path, self._max_bytes))
         except FileRefused as exc:
-            detail = str(exc).removeprefix(f"{self._path}: ")
-            raise _FetchError(f"cannot read the file: {detail}") from None
+            raise _FetchError(f"cannot read the file: {exc.reason}") from None
 
     def _download(self, cached: _Cached | None, until: float) -> _Loaded:
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}

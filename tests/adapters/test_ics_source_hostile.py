@@ -605,6 +605,15 @@ def test_a_fifo_is_refused_at_once(fifo: Path, tmp_path: Path) -> None:
     assert elapsed < 1, elapsed
 
 
+def test_a_refused_file_with_an_unprintable_name_is_named_once(tmp_path: Path) -> None:
+    """The file layer shows such a name as its repr, so the reason is taken whole, not cut off
+    the file layer's message by the name."""
+    odd = tmp_path / "busy\tcopy.ics"
+    os.mkfifo(odd)
+    _, message = timed_failure(make(str(odd), tmp_path))
+    assert message == f"{odd}: cannot read the file: not a regular file (a FIFO)"
+
+
 @pytest.mark.parametrize(
     ("path", "kind"), [("/dev/zero", "a device"), ("/dev/null", "a device"), ("/", "a directory")]
 )
