@@ -74,7 +74,11 @@ def _shortened(match: re.Match[str]) -> str:
     core = url.rstrip(".,;:!?)]}")
     if not core.partition("://")[2]:
         return url
-    return display_name(core) + url[len(core) :]
+    try:
+        shown = display_name(core)
+    except ValueError:  # "http://[x/": too malformed to parse; a log line must not raise
+        shown = f"{core.split(':', 1)[0]}://…"
+    return shown + url[len(core) :]
 
 
 def redact(text: str) -> str:

@@ -313,6 +313,7 @@ def test_a_secret_url_is_shortened_whatever_logger_writes_it() -> None:
             "(see https://h.example/a/private-0a1b2c3d4e5f6a7b/basic.ics).",
             "(see https://h.example/…/basic.ics).",
         ),
+        ("a broken http://[x/ address", "a broken http://… address"),
     ],
 )
 def test_a_url_keeps_its_port_and_the_sentence_its_punctuation(text: str, shown: str) -> None:
