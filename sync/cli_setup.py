@@ -786,7 +786,6 @@ def check(config_path: str | None) -> None:
         lines = probe_sources(
             wiring.sources, now, end, settings.sync.source_timeout_seconds, horizon
         )
-        lines += [(False, f"source {n}: FAILED: {why}") for n, why in wiring.unreadable.items()]
         lines += probe_targets([spec.target for spec in wiring.targets], now, end)
         lines += [(False, f"target {n}: FAILED: {why}") for n, why in wiring.broken.items()]
     for _, line in lines:

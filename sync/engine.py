@@ -76,8 +76,6 @@ class Wiring:
     sources: list[BusySource] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
-    # sources that could not be opened, by name (``wiring`` adds an ``UnopenedSource`` instead)
-    unreadable: dict[str, str] = field(default_factory=dict)
     learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
 
 
@@ -520,13 +518,12 @@ def read_sources(
     timeout: float,
     *,
     stop: threading.Event | None = None,
-    names: Sequence[str] | None = None,
 ) -> list[SourceResult]:
     """Every source read concurrently, all within ``timeout`` seconds; a source still reading
     then is left behind and counts as unreadable, never as free. ``stop`` ends the wait at
     once: sources not read by then have no verdict (``stopped``)."""
     stop = stop or threading.Event()
-    names = list(names) if names is not None else unique_names([s.name for s in sources])
+    names = unique_names([s.name for s in sources])
     readings = [_Reading(src, name) for src, name in zip(sources, names, strict=True)]
     if stop.is_set():
         return [
@@ -571,8 +568,6 @@ def _read_sources(
     stop: threading.Event,
 ) -> tuple[list[BusyInterval], list[str]]:
     """Busy time from every source, and the identities of the sources the cycle is blind to."""
-    unopened = list(wiring.unreadable.items())
-    names = unique_names([s.name for s in wiring.sources] + [n for n, _ in unopened])
     busy: list[BusyInterval] = []
     blind: list[str] = []
     results = read_sources(
@@ -581,7 +576,6 @@ def _read_sources(
         hz.read_to,
         timeout,
         stop=stop,
-        names=names[: len(wiring.sources)],
     )
     for result in results:
         name, read = result.name, result.read
@@ -600,9 +594,6 @@ def _read_sources(
             "busy_events": len(read.busy.intervals),
             "error": read.error,
         }
-    for name, (_, error) in zip(names[len(wiring.sources) :], unopened, strict=True):
-        blind.append(name)
-        report.sources[name] = {"ok": False, "busy_events": 0, "error": error}
     return busy, blind
 
 
