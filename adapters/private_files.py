@@ -125,15 +125,9 @@ def open_private_file(path: Path, flags: int, what: str, *, one_name: bool = Fal
             raise _symlink(path, what) from None
         raise
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafePath(f"{what} {path} is not a regular file; remove it")
-        if one_name and info.st_nlink != 1:
-            raise _hard_link(path, what)
-        mode = stat.S_IMODE(info.st_mode)
-        if mode & 0o077:
-            os.fchmod(fd, mode & ~0o077)
-            log.warning("%s %s was mode %04o; tightened to %04o", what, path, mode, mode & ~0o077)
+        tightened = _vetted(os.fstat(fd), path, what, one_name=one_name)
+        if tightened is not None:
+            os.fchmod(fd, tightened)
     except BaseException:
         os.close(fd)
         raise
@@ -150,14 +144,23 @@ def check_private_file(path: Path, what: str, *, one_name: bool = False) -> None
         return
     if stat.S_ISLNK(info.st_mode):
         raise _symlink(path, what)
+    tightened = _vetted(info, path, what, one_name=one_name)
+    if tightened is not None:
+        path.chmod(tightened)
+
+
+def _vetted(info: os.stat_result, path: Path, what: str, *, one_name: bool) -> int | None:
+    """Refuse what must not be written through; the mode to tighten an existing private file
+    to (logged), or None when it is private already."""
     if not stat.S_ISREG(info.st_mode):
         raise UnsafePath(f"{what} {path} is not a regular file; remove it")
     if one_name and info.st_nlink != 1:
         raise _hard_link(path, what)
     mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        path.chmod(mode & ~0o077)
-        log.warning("%s %s was mode %04o; tightened to %04o", what, path, mode, mode & ~0o077)
+    if not mode & 0o077:
+        return None
+    log.warning("%s %s was mode %04o; tightened to %04o", what, path, mode, mode & ~0o077)
+    return mode & ~0o077
 
 
 def _hard_link(path: Path, what: str) -> UnsafePath:
