@@ -49,6 +49,7 @@ COPY README.md ./
 COPY planner/ planner/
 COPY adapters/ adapters/
 COPY sync/ sync/
+COPY cli/ cli/
 COPY config/ config/
 RUN --mount=type=secret,id=pip_cert \
     set -eu; \
@@ -61,7 +62,7 @@ RUN --mount=type=secret,id=pip_cert \
     docs="$(/opt/liftrun/bin/python -c 'import googleapiclient, os; print(os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents"))')"; \
     find "$docs" -name '*.json' ! -name 'calendar.v3.json' -delete; \
     /opt/liftrun/bin/python -m pip uninstall -y -q pip setuptools wheel 2>/dev/null || true; \
-    /opt/liftrun/bin/python -c 'import sync.cli; from googleapiclient.discovery_cache import get_static_doc; assert get_static_doc("calendar", "v3")'
+    /opt/liftrun/bin/python -c 'import cli.main, sync.loop; from googleapiclient.discovery_cache import get_static_doc; assert get_static_doc("calendar", "v3")'
 
 # --------------------------------------------------------------------------------------------
 # radicale: a demo CalDAV server for compose.yaml (`--target radicale`); never part of the

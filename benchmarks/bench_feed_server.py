@@ -121,7 +121,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/{token}/liftrun.ics"
         with (base / "serve.log").open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "sync.cli", "serve", "--config", "liftrun.toml"],
+                [sys.executable, "-m", "cli", "serve", "--config", "liftrun.toml"],
                 cwd=base,
                 stdout=subprocess.DEVNULL,
                 stderr=log,

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from config.loader import load
 from planner.sessions import Soreness
-from sync.cli import main
+from cli.main import main
 from sync.state import StateStore
 from tests.plan_checks import check_all
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from config.loader import load
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
-from sync.cli import main
+from cli.main import main
 from tests.google_emulator import RunningEmulator, running_emulator
 
 TODAY = "2026-06-01"
@@ -59,7 +59,7 @@ def test_init_defaults_writes_a_valid_commented_file(tmp_path: Path) -> None:
 
 def test_init_defaults_needs_no_stdin_in_a_real_process(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "init", "--defaults"],
+        [sys.executable, "-m", "cli", "init", "--defaults"],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,

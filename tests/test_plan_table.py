@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from planner.plan import build_plan
-from sync.plan_table import render
+from cli.render import render
 from tests.conftest import make_settings
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import icalendar
 from click.testing import CliRunner
 
-from sync.cli import main
+from cli.main import main
 from sync.loop import next_delay
 
 CONFIG = """\

@@ -36,7 +36,7 @@ from adapters.feed_server import (
 from adapters.feed_token import TOKEN_FILE, FeedToken, FeedTokenError
 from adapters.hardened_server import HardenedServer, ServerLimits
 from config.loader import load
-from sync.cli_feed import feed, serve
+from cli.feed import feed, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 ICS = (
@@ -463,7 +463,7 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "liftrun.ics").write_bytes(ICS)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "cli", "serve", "--config", str(config)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -500,7 +500,7 @@ def test_serve_prints_the_url_to_a_terminal(tmp_path: Path) -> None:
     config = write_config(tmp_path, port)
     main_fd, child_fd = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "cli", "serve", "--config", str(config)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=child_fd,

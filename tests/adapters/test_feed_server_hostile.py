@@ -28,7 +28,7 @@ from adapters.hardened_server import (
     accept_batch,
     connection_cap,
 )
-from sync.cli_feed import feed
+from cli.feed import feed
 from tests.adapters.test_feed_server import (
     ICS,
     ROOT,
@@ -290,7 +290,7 @@ def test_healthz_answers_while_300_idle_connections_are_held_under_256_descripto
         import resource, runpy, sys
         resource.setrlimit(resource.RLIMIT_NOFILE, ({FD_LIMIT}, {FD_LIMIT}))
         sys.argv = ["liftrun", "serve", "--config", {str(config)!r}]
-        runpy.run_module("sync.cli", run_name="__main__")
+        runpy.run_module("cli", run_name="__main__")
         """,
         tmp_path,
         "serve",
@@ -471,7 +471,7 @@ def test_serve_logs_json_lines_and_never_the_token(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sync.cli",
+            "cli",
             "serve",
             "--config",
             str(config),
@@ -511,7 +511,7 @@ def test_sigterm_ends_serve_promptly_while_a_client_stalls_a_response(tmp_path: 
         f"""
         import sys, runpy
         sys.argv = ["liftrun", "serve", "--config", {str(config)!r}]
-        runpy.run_module("sync.cli", run_name="__main__")
+        runpy.run_module("cli", run_name="__main__")
         """,
         tmp_path,
         "serve",

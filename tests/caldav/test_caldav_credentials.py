@@ -529,7 +529,7 @@ def test_sync_once_reports_the_refusal_in_one_line_and_exits_3(
             'push_to = "Training"\nbusy_from = ["Work"]\n'
         )
         result = subprocess.run(
-            [sys.executable, "-m", "sync.cli", "sync", "--once", "--config", str(config)],
+            [sys.executable, "-m", "cli", "sync", "--once", "--config", str(config)],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             cwd=tmp_path,
             capture_output=True,

@@ -161,7 +161,7 @@ def test_sigkill_mid_push_then_rerun_converges(server: Server, unique: str, tmp_
     assert killed.returncode == -signal.SIGKILL
     assert len(owned(config)) == 7
     rerun = subprocess.run(
-        [sys.executable, "-m", "sync.cli", *args, "--format", "json"],
+        [sys.executable, "-m", "cli", *args, "--format", "json"],
         env=env,
         capture_output=True,
         text=True,
@@ -206,7 +206,7 @@ def test_wrong_password_is_a_clear_error_without_the_password(
     server = running_servers["radicale"]
     config = write_config(tmp_path, server, unique, password="Wr0ng-secret-123")
     result = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "sync", "--once", "--config", str(config)],
+        [sys.executable, "-m", "cli", "sync", "--once", "--config", str(config)],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from sync.cli import main
+from cli.main import main
 from tests.caldav.servers import Server, make_calendar, put_event
 from tests.test_cli_setup import CONFIG, busy_ics, snapshot
 

@@ -151,7 +151,7 @@ def test_environment_error_names_the_key(tmp_path: Path, monkeypatch: pytest.Mon
 def test_cli_config_error_exit_code_2_no_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, SAMPLE.replace("lift_days = 3", "lift_days = 7"))
     proc = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "plan", "--config", str(path)],
+        [sys.executable, "-m", "cli", "plan", "--config", str(path)],
         capture_output=True,
         text=True,
         check=False,

@@ -38,7 +38,7 @@ SECRET_LINES = "hunter2-first-line\nsecond 'line' \\ \"xyz\"\n✓-third-line-密
 
 def _liftrun() -> list[str]:
     script = Path(sys.executable).with_name("liftrun")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sync.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
 def _run(tmp: Path, command: str, config: Path | None, env: dict[str, str]) -> tuple[int, str]:

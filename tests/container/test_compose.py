@@ -163,7 +163,7 @@ def _read_only(state: Path, *liftrun: str) -> list[str]:
 
 
 def _liftrun(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sync.cli", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def test_serve_and_feed_url_work_on_a_read_only_state(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from adapters.google_target import GoogleTarget, event_id
 from config.loader import load
-from sync.cli import main
+from cli.main import main
 from sync.engine import CycleReport, run_cycle
 from sync.state import StateStore
 from sync.wiring import build
@@ -204,7 +204,7 @@ def test_a_crash_after_a_batch_landed_converges(emu: RunningEmulator, tmp_path: 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert len(events(emu)) == 50  # the first batch landed, nothing recorded it
     rerun = subprocess.run(
-        [sys.executable, "-m", "sync.cli", *args, "--format", "json"],
+        [sys.executable, "-m", "cli", *args, "--format", "json"],
         env=env,
         capture_output=True,
         text=True,

@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from adapters import caldav_client, google_client, vdir
-from sync import cli, wiring
+from cli import main as cli
+from sync import wiring
 
 
 def main(argv: list[str]) -> None:

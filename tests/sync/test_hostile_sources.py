@@ -27,7 +27,7 @@ from adapters.ics_source import IcsSource
 from adapters.protocol import SourceRead
 from config.loader import load
 from sync import wiring
-from sync.cli import main
+from cli.main import main
 from sync.engine import (
     Wiring,
     describe_failure,
@@ -69,7 +69,7 @@ def sync_once(config: Path) -> tuple[int, dict[str, object], str]:
 
 
 def spawn(config: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "sync.cli", "sync", "--once", "--now", NOW, "--format", "json"]
+    cmd = [sys.executable, "-m", "cli", "sync", "--once", "--now", NOW, "--format", "json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"}
     return subprocess.Popen(
         [*cmd, "--config", str(config)],

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def liftrun(rig: Rig, *args: str, fault: tuple[str, str] | None = None) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m"]
-    cmd += ["tests.sync.run_with_fault", *fault, "--"] if fault else ["sync.cli"]
+    cmd += ["tests.sync.run_with_fault", *fault, "--"] if fault else ["cli"]
     cmd += [*args, "--config", str(rig.root / "liftrun.toml")]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(

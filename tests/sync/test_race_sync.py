@@ -15,7 +15,7 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import main
+from cli.main import main
 from tests.athlete import athlete_toml
 from tests.sync.harness import BERLIN, Rig
 

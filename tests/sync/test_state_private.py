@@ -25,8 +25,9 @@ import pytest
 from adapters.atomic import atomic_write
 from adapters.feed_token import FeedToken
 from adapters.private_files import UnsafePath
+from cli import soreness
 from config.loader import load
-from sync import loop, soreness
+from sync import loop
 from sync.lock import LOCK_NAME, LockHeld, LockRefused, StateLock
 from sync.state import DB_NAME, SIDE_FILES, StateError, StateStore
 from tests.test_sync_cli import CONFIG, WORK
@@ -357,7 +358,7 @@ def test_a_whole_cycle_leaves_nothing_readable_by_others(tmp_path: Path, ics_ser
 def _liftrun(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "sync.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

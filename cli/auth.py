@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from adapters.google_auth import SCOPES, run_flow
+from cli.common import config_option, fail, load_config
 from config.models import GoogleCalendar
-from sync.cli_common import config_option, fail, load_config
 
 
 @click.group()

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from adapters.atomic import atomic_write
 from adapters.protocol import AdapterError, BusySource, CalendarTarget, NotCreatedYet
+from cli.common import EXIT_SOURCE_FAILED, config_option, fail, load_config
 from config.loader import ConfigError, LoadedConfig, load
 from config.models import (
     DISTANCE_DEFAULTS,
@@ -46,7 +47,6 @@ from config.models import (
     State,
     zone_named,
 )
-from sync.cli_common import EXIT_SOURCE_FAILED, config_option, fail, load_config
 from sync.engine import read_sources
 from sync.wiring import build
 

@@ -25,6 +25,19 @@ from adapters.feed_server import feed_paths
 from adapters.feed_token import FeedToken, FeedTokenError
 from adapters.ics_busy import IcsParseError, read_busy_file
 from adapters.ics_render import render_calendar
+from cli import soreness as soreness_store
+from cli.auth import auth
+from cli.common import (
+    EXIT_SOURCE_FAILED,
+    config_option,
+    fail,
+    load_config,
+    log_options,
+    tell,
+)
+from cli.feed import feed, serve
+from cli.init import check, init
+from cli.render import print_plan
 from config.loader import LoadedConfig, load
 from config.models import FIRST_DATE, LAST_DATE
 from planner.busy import BusyInterval
@@ -35,22 +48,9 @@ from planner.plan import MAX_WEEKS, build_plan, default_span
 from planner.serialize import plan_to_dict
 from planner.sessions import Soreness
 from sync import loop
-from sync import soreness as soreness_store
 from sync import status as status_report
-from sync.cli_auth import auth
-from sync.cli_common import (
-    EXIT_SOURCE_FAILED,
-    config_option,
-    fail,
-    load_config,
-    log_options,
-    tell,
-)
-from sync.cli_feed import feed, serve
-from sync.cli_setup import check, init
 from sync.engine import CycleReport
 from sync.lock import LockHeld, LockRefused, StateLock
-from sync.plan_table import print_plan
 from sync.state import StateError, StateStore
 
 
@@ -357,5 +357,5 @@ main.add_command(init)
 main.add_command(check)
 
 
-if __name__ == "__main__":  # python -m sync.cli, for tests and debugging
+if __name__ == "__main__":  # python -m cli.main, for tests and debugging
     main()

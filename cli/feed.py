@@ -1,8 +1,4 @@
-"""``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``.
-
-``sync.cli`` registers these commands (``main.add_command``); the helpers both share live in
-``sync.cli_common``.
-"""
+"""``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``."""
 
 from __future__ import annotations
 
@@ -15,8 +11,8 @@ import click
 from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
 from adapters.feed_token import FeedToken, FeedTokenError
 from adapters.hardened_server import HardenedServer, ServerLimits
+from cli.common import config_option, fail, load_config, log_options
 from config.loader import LoadedConfig
-from sync.cli_common import config_option, fail, load_config, log_options
 
 log = logging.getLogger("liftrun.feed")
 
