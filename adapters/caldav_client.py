@@ -50,13 +50,12 @@ from xml.sax.saxutils import escape
 
 from caldav.davclient import DAVClient
 
-from adapters.protocol import AdapterError
+from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 
 __all__ = [
     "MAX_ATTEMPTS",
     "RETRY_AFTER_CAP",
-    "AuthFailed",
     "CalDAVClient",
     "CalendarInfo",
     "CalendarMissing",
@@ -65,7 +64,6 @@ __all__ = [
     "Origin",
     "OtherServer",
     "Reply",
-    "Unreachable",
     "is_url",
     "resource_key",
 ]
@@ -104,14 +102,6 @@ def resource_key(url: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Errors
-
-
-class AuthFailed(AdapterError):
-    """401/403: the credentials or the account's rights are wrong; no retry will help."""
-
-
-class Unreachable(AdapterError):
-    """The server did not answer usefully after every attempt (network, 5xx, 429)."""
 
 
 class CalendarMissing(AdapterError):

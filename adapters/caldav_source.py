@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from adapters.caldav_client import CalDAVClient, CalendarMissing, Mirror, is_url
 from adapters.caldav_target import cache_file, load_mirror, save_mirror
-from adapters.ics_busy import BusyRead, IcsParseError, read_busy
-from adapters.protocol import AdapterError, SourceRead, SourceUnavailable
+from adapters.ics_busy import IcsParseError, read_busy
+from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 
 __all__ = ["CalDAVSource"]
 

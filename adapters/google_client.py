@@ -45,7 +45,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from adapters.google_auth import require_loopback_for_no_auth
-from adapters.protocol import AdapterError
+from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 
 __all__ = [
@@ -54,10 +54,8 @@ __all__ = [
     "MAX_BATCH",
     "RETRY_AFTER_CAP",
     "ApiFailure",
-    "AuthFailed",
     "GoogleClient",
     "Json",
-    "Unreachable",
     "batch_uri_for",
 ]
 
@@ -87,14 +85,6 @@ def batch_uri_for(api_endpoint: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Errors
-
-
-class AuthFailed(AdapterError):
-    """401 or a refused refresh (``invalid_grant``): no retry helps, a new login does."""
-
-
-class Unreachable(AdapterError):
-    """Google did not answer usefully after every attempt (network, 5xx, rate limits)."""
 
 
 class ApiFailure(AdapterError):

@@ -30,8 +30,7 @@ from google.auth.credentials import Credentials
 
 from adapters.atomic import atomic_write
 from adapters.google_client import GoogleClient, Json
-from adapters.ics_busy import BusyRead
-from adapters.protocol import AdapterError, SourceRead, SourceUnavailable
+from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 from planner.busy import BusyInterval
 
 __all__ = ["MAX_CALENDARS_PER_QUERY", "MAX_QUERY_RANGE", "GoogleSource"]

@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 from google.auth.credentials import Credentials
 
 from adapters.atomic import atomic_write
-from adapters.google_client import ApiFailure, GoogleClient, Json, Unreachable
+from adapters.google_client import ApiFailure, GoogleClient, Json
 from adapters.ics_render import all_day_dates, description
 from adapters.protocol import (
     Action,
@@ -73,6 +73,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     TargetReset,
+    Unreachable,
     day_start,
     parse_placed,
     placed_value,

@@ -41,6 +41,7 @@ from icalendar import vBroken
 from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
 from adapters.ics_lines import keep_busy_lines
 from adapters.ics_repair import ONLY_KNOWN, quote, repair_event
+from adapters.protocol import BusyRead
 from adapters.rrule_bounds import as_list, bound_rule, first_value
 from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
@@ -48,7 +49,7 @@ from planner.busy import BusyInterval
 __all__ = [
     "MAX_CALENDAR_BYTES",
     "MAX_FILE_EVENTS",
-    "BusyRead",
+    "BusyRead",  # re-exported for ics_source.py and busy_cache.py until they import from protocol
     "IcsParseError",
     "IcsTooSlow",
     "read_busy",
@@ -60,18 +61,6 @@ MAX_CALENDAR_BYTES = 20 * 1024 * 1024
 # Events near the window a file may hold (``plan --busy``): parsing costs about 0.13 ms and
 # 3 kB per event, so this bounds a file read to a few seconds and tens of MB.
 MAX_FILE_EVENTS = 20_000
-
-
-@dataclass(frozen=True)
-class BusyRead:
-    """The busy intervals of one source plus what had to be skipped to get them.
-
-    Warnings travel with the result instead of being logged so the caller can show the person
-    which events were ignored: a skipped event is busy time the planner cannot see.
-    """
-
-    intervals: tuple[BusyInterval, ...]
-    warnings: tuple[str, ...]
 
 
 _RECURRENCE_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})

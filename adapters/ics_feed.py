@@ -15,7 +15,6 @@ fetching mid-write sees the old feed or the new one, never half of either.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,6 @@ from adapters.feed_reader import FeedEvent, from_icalendar, read_fast
 from adapters.ics_render import (
     CALENDAR_END,
     EventMeta,
-    description,
     event_bytes,
     new_calendar,
     timed_span,
@@ -43,29 +41,13 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
+    content_hash,
     session_id_of,
 )
 from planner.model import Focus, Kind, PhaseName, Session
 
-
-def content_hash(session: Session, alarm_minutes: int | None) -> str:
-    """What a subscriber sees of a session; a new hash means a new SEQUENCE. Whether it is an
-    all-day event is part of it (a race given a start time is a new event for clients even if
-    it covered the same instants), added only for all-day sessions so that the hashes of every
-    timed session, and with them their SEQUENCEs, stay what they were."""
-    assert session.start is not None and session.end is not None
-    parts = [
-        session.start.astimezone(UTC).isoformat(),
-        session.end.astimezone(UTC).isoformat(),
-        session.title,
-        description(session),
-        session.kind.value,
-        session.phase.value,
-        str(alarm_minutes),
-    ]
-    if session.all_day:
-        parts.append("all-day")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+# content_hash is re-exported for sync/ until it imports from protocol
+__all__ = ["IcsFeedTarget", "content_hash"]
 
 
 @dataclass

@@ -8,11 +8,15 @@ UID), so replaying it after a crash finds ``AlreadyExists`` instead of making a 
 The engine hands a target its whole action list at once, so a target that can batch (one feed
 file, Google's batch endpoint) does, and one that cannot (CalDAV) writes one by one.
 
-The sync engine talks to adapters only through this module and never asks which kind it holds.
+The sync engine talks to adapters only through this module and never asks which kind it holds:
+what a source yields (:class:`BusyRead`, :class:`SourceRead`), every error an adapter raises
+(one class per cause, whichever calendar kind raised it), and the content hash that tells the
+engine whether an event still says what the plan says.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -20,7 +24,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from adapters.ics_busy import BusyRead
+from planner.busy import BusyInterval
 from planner.localtime import resolve
 from planner.model import Session
 
@@ -68,6 +72,38 @@ class TargetReset(AdapterError):
 class PreconditionFailed(AdapterError):
     """The event changed since it was read (ETag mismatch, HTTP 412): re-read, let the engine
     decide; it may be the athlete's own move."""
+
+
+class AuthFailed(AdapterError):
+    """The server refused the credentials or the account's rights (401/403, a refused token
+    refresh): no retry helps, new credentials or a new login do."""
+
+
+class Unreachable(AdapterError):
+    """The server did not answer usefully after every attempt (network, 5xx, rate limits)."""
+
+
+def content_hash(session: Session, alarm_minutes: int | None) -> str:
+    """What a subscriber sees of a session; a new hash means a new SEQUENCE. Whether it is an
+    all-day event is part of it (a race given a start time is a new event for clients even if
+    it covered the same instants), added only for all-day sessions so that the hashes of every
+    timed session, and with them their SEQUENCEs, stay what they were."""
+    # ics_render imports this module, so its description is fetched when a hash is made
+    from adapters.ics_render import description  # noqa: PLC0415
+
+    assert session.start is not None and session.end is not None
+    parts = [
+        session.start.astimezone(UTC).isoformat(),
+        session.end.astimezone(UTC).isoformat(),
+        session.title,
+        description(session),
+        session.kind.value,
+        session.phase.value,
+        str(alarm_minutes),
+    ]
+    if session.all_day:
+        parts.append("all-day")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -151,6 +187,18 @@ class Outcome:
     action: Action
     event: OwnedEvent | None = None
     error: AdapterError | None = None
+
+
+@dataclass(frozen=True)
+class BusyRead:
+    """The busy intervals of one source plus what had to be skipped to get them.
+
+    Warnings travel with the result instead of being logged so the caller can show the person
+    which events were ignored: a skipped event is busy time the planner cannot see.
+    """
+
+    intervals: tuple[BusyInterval, ...]
+    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from adapters.ics_busy import MAX_CALENDAR_BYTES, BusyRead, IcsParseError, read_busy
+from adapters.ics_busy import MAX_CALENDAR_BYTES, IcsParseError, read_busy
 from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     UID_DOMAIN,
@@ -38,6 +38,7 @@ from adapters.protocol import (
     ActionKind,
     AdapterError,
     AlreadyExists,
+    BusyRead,
     NotCreatedYet,
     NotFound,
     Outcome,

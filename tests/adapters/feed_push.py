@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.ics_feed import IcsFeedTarget
+from adapters.protocol import content_hash
 from planner.model import Session
 
 FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))

@@ -17,7 +17,8 @@ import vobject
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.ics_busy import BusyRead, IcsParseError, read_busy, read_busy_file
+from adapters.ics_busy import IcsParseError, read_busy, read_busy_file
+from adapters.protocol import BusyRead
 from planner.busy import BusyInterval
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ics"

@@ -26,7 +26,8 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.ics_busy import BusyRead, IcsParseError, read_busy
+from adapters.ics_busy import IcsParseError, read_busy
+from adapters.protocol import BusyRead
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a message is one line without escape sequences

@@ -17,12 +17,12 @@ import pytest
 
 from adapters.ics_busy import (
     MAX_CALENDAR_BYTES,
-    BusyRead,
     IcsParseError,
     IcsTooSlow,
     read_busy,
     read_busy_file,
 )
+from adapters.protocol import BusyRead
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "ics" / "hostile"
 BERLIN = ZoneInfo("Europe/Berlin")

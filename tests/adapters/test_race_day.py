@@ -19,9 +19,9 @@ from ical.calendar_stream import IcsCalendarStream
 
 from adapters.feed_reader import from_icalendar, read_fast
 from adapters.ics_busy import read_busy
-from adapters.ics_feed import IcsFeedTarget, _event_blocks, content_hash
+from adapters.ics_feed import IcsFeedTarget, _event_blocks
 from adapters.ics_render import EventMeta, event_bytes, render_calendar
-from adapters.protocol import Action, ActionKind, OwnedEvent, day_start
+from adapters.protocol import Action, ActionKind, OwnedEvent, content_hash, day_start
 from adapters.vdir import VdirTarget
 from planner.model import Kind, Session
 from planner.plan import build_plan

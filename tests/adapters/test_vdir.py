@@ -16,7 +16,6 @@ import icalendar
 import pytest
 import vobject
 
-from adapters.ics_feed import content_hash
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -30,6 +29,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     SourceUnavailable,
+    content_hash,
     session_uid,
 )
 from adapters.vdir import VdirSource, VdirTarget, file_etag, file_name

@@ -14,7 +14,6 @@ import pytest
 
 from adapters.caldav_source import CalDAVSource
 from adapters.caldav_target import CalDAVTarget
-from adapters.ics_feed import content_hash
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -26,6 +25,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     SourceUnavailable,
+    content_hash,
 )
 from planner.constraints import RuleBook
 from planner.model import Session

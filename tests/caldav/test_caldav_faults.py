@@ -24,20 +24,21 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 
-from adapters.caldav_client import MAX_ATTEMPTS, RETRY_AFTER_CAP, AuthFailed, CalendarMissing
-from adapters.caldav_client import Unreachable as CalDAVUnreachable
+from adapters.caldav_client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav_source import CalDAVSource
 from adapters.caldav_target import CalDAVTarget
-from adapters.ics_feed import content_hash
 from adapters.protocol import (
     Action,
     ActionKind,
     AdapterError,
     AlreadyExists,
+    AuthFailed,
     NotFound,
     PreconditionFailed,
     SourceUnavailable,
+    content_hash,
 )
+from adapters.protocol import Unreachable as CalDAVUnreachable
 from planner.model import Session
 from tests.caldav.proxy import DigestFront, FaultProxy, answer, drop, reject_sync_token
 from tests.caldav.servers import (

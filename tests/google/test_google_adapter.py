@@ -32,15 +32,15 @@ from adapters.google_auth import (
     run_flow,
     save_token,
 )
-from adapters.google_client import MAX_ATTEMPTS, AuthFailed, GoogleClient, Unreachable
+from adapters.google_client import MAX_ATTEMPTS, GoogleClient
 from adapters.google_source import GoogleSource
 from adapters.google_target import CalendarRecreated, GoogleTarget, event_id, parse_event_id
-from adapters.ics_feed import content_hash
 from adapters.protocol import (
     Action,
     ActionKind,
     AdapterError,
     AlreadyExists,
+    AuthFailed,
     BusySource,
     CalendarTarget,
     NotFound,
@@ -49,6 +49,8 @@ from adapters.protocol import (
     PreconditionFailed,
     SourceUnavailable,
     TargetReset,
+    Unreachable,
+    content_hash,
 )
 from planner.model import Focus, Kind, PhaseName, Session
 from tests.google_emulator import RunningEmulator, running_emulator
