@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,6 +52,12 @@ from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
 from planner.placement import apply_placement, place
 from planner.plan import build_plan, default_span
+from sync.report import Action as ActionEntry
+from sync.report import CycleReport as CycleReport  # noqa: PLC0414 (re-exported for the CLI, tests)
+from sync.report import Pin as PinEntry
+from sync.report import SourceReport, TargetReport
+from sync.report import Tombstone as TombstoneEntry
+from sync.report import Unplaced as UnplacedEntry
 from sync.state import EventRow, Pin, StateStore, Tombstone
 
 log = logging.getLogger("liftrun.sync")
@@ -77,55 +83,6 @@ class Wiring:
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
     learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
-
-
-@dataclass
-class TargetReport:
-    created: int = 0
-    updated: int = 0
-    moved: int = 0
-    cancelled: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CycleReport:
-    started: datetime
-    dry_run: bool = False
-    targets: dict[str, TargetReport] = field(default_factory=dict)
-    sources: dict[str, dict[str, object]] = field(default_factory=dict)
-    actions: list[dict[str, str]] = field(default_factory=list)
-    pinned: list[dict[str, str]] = field(default_factory=list)
-    tombstoned: list[dict[str, str]] = field(default_factory=list)
-    unplaced: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    stopped: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return any(not s["ok"] for s in self.sources.values()) or any(
-            t.errors for t in self.targets.values()
-        )
-
-    @property
-    def writes(self) -> int:
-        return sum(t.created + t.updated + t.moved + t.cancelled for t in self.targets.values())
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "started": self.started.isoformat(),
-            "dry_run": self.dry_run,
-            "writes": self.writes,
-            "targets": {name: vars(t) for name, t in self.targets.items()},
-            "sources": self.sources,
-            "actions": self.actions,
-            "pinned": self.pinned,
-            "tombstoned": self.tombstoned,
-            "unplaced": self.unplaced,
-            "warnings": self.warnings,
-            "stopped": self.stopped,
-        }
 
 
 @dataclass(frozen=True)
@@ -188,48 +145,35 @@ def _cycle(
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 
-    busy, blind_to = _read_sources(wiring, hz, settings.sync.source_timeout_seconds, report, stop)
-    blind = bool(blind_to)
+    busy = _read_sources(wiring, hz, settings.sync.source_timeout_seconds, stop)
+    report.sources = busy.sources
+    report.warnings.extend(busy.warnings)
+    blind = bool(busy.blind_to)
     if stop.is_set():  # told to stop while reading: no verdict on anything, nothing written
         report.stopped = True
-        _record_health(store, report, now)
+        _record_health(store, busy.sources, {}, now)
         return
-    for name, error in wiring.broken.items():
-        report.targets[name] = TargetReport(errors=[error])
-    owned: dict[str, dict[str, OwnedEvent]] = {}
-    for spec in wiring.targets:
-        name = spec.target.name
-        report.targets[name] = TargetReport()
-        try:
-            events = spec.target.list_owned(hz.read_from, hz.read_to)
-        except TargetReset as exc:
-            store.forget_target(name)
-            report.warnings.append(f"{name}: {exc}")
-            continue
-        except AdapterError as exc:
-            report.targets[name].errors.append(f"cannot read back: {exc}")
-            continue
-        owned[name] = _take_in_edits(
-            store, name, events, hz=hz, by_id=by_id, now=now, report=report
-        )
-
-    _record_health(store, report, now)
+    targets = {name: TargetReport(errors=[error]) for name, error in wiring.broken.items()}
+    report.targets = targets
+    owned = _read_back(store, wiring, targets, hz=hz, by_id=by_id, now=now, report=report)
+    _record_health(store, busy.sources, targets, now)
 
     previous = store.placements()
     pins = store.pins()
     tombstones = store.tombstones()
-    desired, unplaced = _place(
+    desired, unplaced, placement_warnings = _place(
         settings,
         plan,
-        busy,
+        busy.intervals,
         now=now,
         hz=hz,
         previous=previous,
         pins=pins,
         tombstones=tombstones,
-        blind_to=blind_to,
-        report=report,
+        blind_to=busy.blind_to,
     )
+    report.unplaced = [UnplacedEntry(sid, why) for sid, why in unplaced.items()]
+    report.warnings.extend(placement_warnings)
 
     for spec in wiring.targets:
         name = spec.target.name
@@ -247,20 +191,13 @@ def _cycle(
             blind=blind,
         )
         acted = {a.session_id for a in actions}
-        report.targets[name].unchanged = sum(
+        targets[name].unchanged = sum(
             1
             for sid in desired
             if sid in owned[name] and not owned[name][sid].cancelled and sid not in acted
         )
         for a in actions:
-            report.actions.append(
-                {
-                    "target": name,
-                    "action": a.kind.value,
-                    "session": a.session_id,
-                    "reason": a.reason,
-                }
-            )
+            report.actions.append(ActionEntry(name, a.kind.value, a.session_id, a.reason))
             log.debug("%s %s %s: %s", name, a.kind.value, a.session_id, a.reason)
         if dry_run or not actions:
             continue
@@ -271,7 +208,7 @@ def _cycle(
             store,
             spec.target,
             actions,
-            out=report.targets[name],
+            out=targets[name],
             report=report,
             now=now,
             stop=stop,
@@ -289,6 +226,37 @@ def _cycle(
         )
 
 
+def _read_back(
+    store: StateStore,
+    wiring: Wiring,
+    targets: dict[str, TargetReport],
+    *,
+    hz: Horizon,
+    by_id: dict[str, Session],
+    now: datetime,
+    report: CycleReport,
+) -> dict[str, dict[str, OwnedEvent]]:
+    """What each target holds, by session id, with the athlete's edits taken in; a target that
+    cannot be read back is left out (and so not written), its error in ``targets``."""
+    owned: dict[str, dict[str, OwnedEvent]] = {}
+    for spec in wiring.targets:
+        name = spec.target.name
+        targets[name] = TargetReport()
+        try:
+            events = spec.target.list_owned(hz.read_from, hz.read_to)
+        except TargetReset as exc:
+            store.forget_target(name)
+            report.warnings.append(f"{name}: {exc}")
+            continue
+        except AdapterError as exc:
+            targets[name].errors.append(f"cannot read back: {exc}")
+            continue
+        owned[name] = _take_in_edits(
+            store, name, events, hz=hz, by_id=by_id, now=now, report=report
+        )
+    return owned
+
+
 def _place(
     settings: Settings,
     plan: Plan,
@@ -300,9 +268,9 @@ def _place(
     pins: Mapping[str, Pin],
     tombstones: Mapping[str, Tombstone],
     blind_to: Sequence[str],
-    report: CycleReport,
-) -> tuple[dict[str, Session], dict[str, str]]:
-    """The horizon's sessions at their times, and the ones that found no time (with why)."""
+) -> tuple[dict[str, Session], dict[str, str], list[str]]:
+    """The horizon's sessions at their times, the ones that found no time (with why), and
+    what the athlete should be warned of."""
     context_from = hz.first - timedelta(days=CONTEXT_DAYS)
     scope = [
         s
@@ -313,6 +281,7 @@ def _place(
     ]
     freeze_until = now + timedelta(hours=settings.sync.freeze_hours)
     waiting: list[Unplaced] = []
+    warnings: list[str] = []
     if blind_to:
         freeze_until = FAR_FUTURE
         blind_names = ", ".join(blind_to)
@@ -322,7 +291,7 @@ def _place(
             if s.id not in previous and s.id not in pins
         ]
         scope = [s for s in scope if s.id in previous or s.id in pins]
-        report.warnings.append(
+        warnings.append(
             f"busy source {blind_names} could not be read: sessions stay where they are, "
             "nothing new is placed and nothing is cancelled until it can"
         )
@@ -342,9 +311,8 @@ def _place(
     )
     final = apply_placement(replace(plan, sessions=tuple(scope), unplaced=()), result)
     unplaced = {u.id: u.reason for u in (*final.unplaced, *waiting)}
-    report.unplaced = [{"id": k, "reason": v} for k, v in unplaced.items()]
-    report.warnings.extend(final.warnings)
-    return {s.id: s for s in final.sessions if s.start is not None}, unplaced
+    warnings.extend(final.warnings)
+    return {s.id: s for s in final.sessions if s.start is not None}, unplaced, warnings
 
 
 def _race_where_pinned(
@@ -560,16 +528,24 @@ def read_sources(
     return results
 
 
+@dataclass(frozen=True)
+class BusyTime:
+    """What the busy sources gave one cycle: their intervals, the identities of the sources it
+    is blind to, how each source fared, and what the athlete should be warned of."""
+
+    intervals: list[BusyInterval]
+    blind_to: list[str]
+    sources: dict[str, SourceReport]
+    warnings: list[str]
+
+
 def _read_sources(
     wiring: Wiring,
     hz: Horizon,
     timeout: float,
-    report: CycleReport,
     stop: threading.Event,
-) -> tuple[list[BusyInterval], list[str]]:
-    """Busy time from every source, and the identities of the sources the cycle is blind to."""
-    busy: list[BusyInterval] = []
-    blind: list[str] = []
+) -> BusyTime:
+    busy = BusyTime(intervals=[], blind_to=[], sources={}, warnings=[])
     results = read_sources(
         wiring.sources,
         hz.read_from,
@@ -580,34 +556,31 @@ def _read_sources(
     for result in results:
         name, read = result.name, result.read
         if result.stopped:
-            blind.append(name)
-            report.warnings.append(f"busy source {name} was not read: stopping")
+            busy.blind_to.append(name)
+            busy.warnings.append(f"busy source {name} was not read: stopping")
             continue
         if read is None:
-            blind.append(name)
-            report.sources[name] = {"ok": False, "busy_events": 0, "error": result.error}
+            busy.blind_to.append(name)
+            busy.sources[name] = SourceReport(ok=False, busy_events=0, error=result.error)
             continue
-        busy.extend(read.busy.intervals)
-        report.warnings.extend(read.busy.warnings)
-        report.sources[name] = {
-            "ok": read.fresh,
-            "busy_events": len(read.busy.intervals),
-            "error": read.error,
-        }
-    return busy, blind
+        busy.intervals.extend(read.busy.intervals)
+        busy.warnings.extend(read.busy.warnings)
+        busy.sources[name] = SourceReport(
+            ok=read.fresh, busy_events=len(read.busy.intervals), error=read.error
+        )
+    return busy
 
 
-def _record_health(store: StateStore, report: CycleReport, now: datetime) -> None:
-    for h_kind, h_name, h_ok, h_error in _health(report):
-        store.set_health(h_kind, h_name, ok=h_ok, at=now, error=h_error)
-
-
-def _health(report: CycleReport) -> Iterator[tuple[str, str, bool, str | None]]:
-    for name, src in report.sources.items():
-        error = src.get("error")
-        yield "source", name, bool(src["ok"]), str(error) if error else None
-    for name, t in report.targets.items():
-        yield "target", name, not t.errors, "; ".join(t.errors) or None
+def _record_health(
+    store: StateStore,
+    sources: Mapping[str, SourceReport],
+    targets: Mapping[str, TargetReport],
+    now: datetime,
+) -> None:
+    for name, src in sources.items():
+        store.set_health("source", name, ok=src.ok, at=now, error=src.error or None)
+    for name, t in targets.items():
+        store.set_health("target", name, ok=not t.errors, at=now, error="; ".join(t.errors) or None)
 
 
 def _take_in_edits(
@@ -654,9 +627,7 @@ def _take_in_edits(
                 pin = pins.get(sid)
                 if pin is None or (pin.start, pin.end) != (e.start, e.end):
                     store.pin(sid, e.start, e.end, target, now)
-                    report.pinned.append(
-                        {"target": target, "session": sid, "start": e.start.isoformat()}
-                    )
+                    report.pinned.append(PinEntry(target, sid, e.start))
                     log.info("%s: %s moved by hand to %s: pinned (S9)", target, sid, e.start)
             if row is None or row.pending is not None or row.etag != e.etag:
                 store.put_event(
@@ -716,7 +687,7 @@ def _tombstone(
     session = by_id.get(sid)
     title = session.title if session else sid
     store.tombstone(sid, target, title, now)
-    report.tombstoned.append({"target": target, "session": sid, "how": how})
+    report.tombstoned.append(TombstoneEntry(target, sid, how))
     log.info("%s: %s %s: not recreated (S9; `liftrun restore %s`)", target, sid, how, sid)
 
 

@@ -39,7 +39,7 @@ def one_cycle(
     if not dry_run:
         for remember in calendars.learnt:
             remember(store)
-        store.journal(now, datetime.now(UTC), not report.failed, report.as_dict())
+        store.journal(now, datetime.now(UTC), not report.failed, report)
     return report
 
 
@@ -89,7 +89,7 @@ def run_loop(
             on_report(one_cycle(loaded, store, now=now, stop=stop))
         except Exception:
             log.exception("the cycle failed; trying again at the next one")
-            store.journal(now, datetime.now(UTC), False, {"error": "cycle failed; see the log"})
+            store.journal(now, datetime.now(UTC), False, None)  # no report: the log says why
         delay = next_delay(loaded.settings.sync.interval_minutes, rng)
         store.set_meta("next_cycle_at", (datetime.now(UTC) + timedelta(seconds=delay)).isoformat())
         stop.wait(delay)

@@ -34,6 +34,7 @@ from adapters.private_files import (
 )
 from planner.sessions import Soreness
 from sync.lock import LOCK_NAME
+from sync.report import CycleReport, from_journal, journal_form
 
 DB_NAME = "liftrun.sqlite3"
 JOURNAL_KEEP = 500  # cycles; a 15-minute loop keeps about five days
@@ -145,6 +146,17 @@ class Health:
     at: datetime
     last_ok: datetime | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One journalled cycle; ``report`` is ``None`` for a cycle that failed unexpectedly (it
+    had no report to give) or an entry that holds no report."""
+
+    started: datetime
+    finished: datetime
+    ok: bool
+    report: CycleReport | None
 
 
 class StateStore:
@@ -399,24 +411,29 @@ class StateStore:
             for r in rows
         ]
 
-    def journal(self, started: datetime, finished: datetime, ok: bool, report: Any) -> None:
-        """Record a cycle and prune old ones, so the store stays small in a loop that never ends."""
+    def journal(
+        self, started: datetime, finished: datetime, ok: bool, report: CycleReport | None
+    ) -> None:
+        """Record a cycle (``report`` ``None``: it failed unexpectedly) and prune old ones, so
+        the store stays small in a loop that never ends."""
+        text = json.dumps(journal_form(report), default=str)
         with self.transaction():
             self._db.execute(
                 "INSERT INTO cycles(started, finished, ok, report) VALUES (?, ?, ?, ?)",
-                (_ts(started), _ts(finished), int(ok), json.dumps(report, default=str)),
+                (_ts(started), _ts(finished), int(ok), text),
             )
             self._db.execute(
                 "DELETE FROM cycles WHERE id <= (SELECT max(id) FROM cycles) - ? OR started < ?",
                 (JOURNAL_KEEP, _ts(finished - JOURNAL_MAX_AGE)),
             )
 
-    def cycles(self, limit: int = 10) -> list[dict[str, Any]]:
+    def cycles(self, limit: int = 10) -> list[JournalEntry]:
+        """The latest ``limit`` cycles, newest first."""
         rows = self._db.execute(
             "SELECT started, finished, ok, report FROM cycles ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
         return [
-            {"started": r[0], "finished": r[1], "ok": bool(r[2]), "report": json.loads(r[3])}
+            JournalEntry(_dt(r[0]), _dt(r[1]), bool(r[2]), from_journal(json.loads(r[3])))
             for r in rows
         ]
 

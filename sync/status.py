@@ -2,31 +2,77 @@
 
 Read from the state store only (no calendar is contacted), so it is cheap enough for a
 container HEALTHCHECK (``--check``).
+
+The status is a JSON document (``--format json``) whose shape is public, so it is built as
+plain dicts; the ``TypedDict`` classes below let mypy check every key that is read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from config.models import Settings
+from sync.report import CycleReport
 from sync.state import Health, StateStore
 
 RECENT = 5
 
 
-def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, Any]:
+class CycleStatus(TypedDict):
+    started: str
+    finished: str
+    ok: bool
+    writes: int
+
+
+class CalendarStatus(TypedDict):
+    name: str
+    ok: bool
+    checked: str
+    last_ok: str | None
+    error: str | None
+
+
+class PinStatus(TypedDict):
+    session: str
+    start: str
+    target: str
+
+
+class TombstoneStatus(TypedDict):
+    session: str
+    title: str
+    target: str
+    at: str
+
+
+class Status(TypedDict):
+    now: str
+    last_cycles: list[CycleStatus]
+    next_cycle: str | None
+    interval_minutes: int
+    sources: list[CalendarStatus]
+    targets: list[CalendarStatus]
+    pins: list[PinStatus]
+    tombstones: list[TombstoneStatus]
+    warnings: list[str]
+    unplaced: list[dict[str, str]]
+    failing: list[str]
+
+
+def collect(store: StateStore, settings: Settings, now: datetime) -> Status:
     cycles = store.cycles(RECENT)
-    report = cycles[0]["report"] if cycles else {}
+    report = cycles[0].report if cycles else None  # None: none yet, or the last one crashed
     health = store.health()
     return {
         "now": now.isoformat(),
         "last_cycles": [
             {
-                "started": c["started"],
-                "finished": c["finished"],
-                "ok": c["ok"],
-                "writes": c["report"].get("writes", 0),
+                "started": c.started.isoformat(),
+                "finished": c.finished.isoformat(),
+                "ok": c.ok,
+                "writes": c.report.writes if c.report else 0,
             }
             for c in cycles
         ],
@@ -43,29 +89,27 @@ def collect(store: StateStore, settings: Settings, now: datetime) -> dict[str, A
             {"session": t.session_id, "title": t.title, "target": t.target, "at": t.at.isoformat()}
             for t in sorted(store.tombstones().values(), key=lambda t: t.session_id)
         ],
-        "warnings": report.get("warnings", []),
-        "unplaced": report.get("unplaced", []),
-        "failing": failing(report),
+        "warnings": list(report.warnings) if report else [],
+        "unplaced": [u.as_dict() for u in report.unplaced] if report else [],
+        "failing": failing(report) if report else [],
     }
 
 
-def failing(report: dict[str, Any]) -> list[str]:
+def failing(report: CycleReport) -> list[str]:
     """What failed in a journalled cycle, one line per calendar, by the identity the cycle gave
     it (two sources with one display name are two lines, never one that says ok)."""
     lines = [
-        f"source {name}: {src.get('error') or 'failed'}"
-        for name, src in (report.get("sources") or {}).items()
-        if isinstance(src, dict) and not src.get("ok")
+        f"source {name}: {src.error or 'failed'}"
+        for name, src in report.sources.items()
+        if not src.ok
     ]
     lines += [
-        f"target {name}: {'; '.join(map(str, t.get('errors') or []))}"
-        for name, t in (report.get("targets") or {}).items()
-        if isinstance(t, dict) and t.get("errors")
+        f"target {name}: {'; '.join(t.errors)}" for name, t in report.targets.items() if t.errors
     ]
     return lines
 
 
-def _health(h: Health) -> dict[str, Any]:
+def _health(h: Health) -> CalendarStatus:
     return {
         "name": h.name,
         "ok": h.ok,
@@ -75,7 +119,7 @@ def _health(h: Health) -> dict[str, Any]:
     }
 
 
-def check(status: dict[str, Any], now: datetime) -> str | None:
+def check(status: Status, now: datetime) -> str | None:
     """Why the service is unhealthy, or None: no cycle yet, the last one failed, or it is
     older than three intervals (the loop is stuck or dead)."""
     cycles = status["last_cycles"]
@@ -83,7 +127,7 @@ def check(status: dict[str, Any], now: datetime) -> str | None:
         return "no sync cycle has run yet"
     last = cycles[0]
     if not last["ok"]:
-        why = "; ".join(status.get("failing") or [])
+        why = "; ".join(status["failing"])
         detail = f": {why}" if why else ""
         return f"the last cycle ({last['started']}) failed{detail}; see `liftrun status`"
     age = now - datetime.fromisoformat(last["finished"])
@@ -93,7 +137,7 @@ def check(status: dict[str, Any], now: datetime) -> str | None:
     return None
 
 
-def render(status: dict[str, Any]) -> str:
+def render(status: Status) -> str:
     lines: list[str] = []
     cycles = status["last_cycles"]
     if not cycles:
@@ -103,12 +147,12 @@ def render(status: dict[str, Any]) -> str:
         lines.append(f"cycle {c['started']}: {state}, {c['writes']} writes")
     if status["next_cycle"]:
         lines.append(f"next cycle: {status['next_cycle']}")
-    for kind in ("sources", "targets"):
-        for h in status[kind]:
+    for kind, calendars in (("source", status["sources"]), ("target", status["targets"])):
+        for h in calendars:
             state = (
                 "ok" if h["ok"] else f"FAILING: {h['error']} (last ok {h['last_ok'] or 'never'})"
             )
-            lines.append(f"{kind[:-1]} {h['name']}: {state}")
+            lines.append(f"{kind} {h['name']}: {state}")
     for p in status["pins"]:
         lines.append(f"pinned {p['session']} at {p['start']} (moved by hand in {p['target']})")
     for t in status["tombstones"]:

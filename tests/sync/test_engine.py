@@ -52,8 +52,8 @@ def test_new_busy_time_moves_the_session_out_of_it_with_a_reason(tmp_path: Path)
     report = rig.cycle(START)
     assert report.targets["training"].moved == 1
     (action,) = report.actions
-    assert action["session"] == sid and action["action"] == "update"
-    assert "Dentist" in action["reason"]
+    assert action.session == sid and action.action == "update"
+    assert "Dentist" in action.reason
     assert_clear_of_busy(rig)
     assert rig.cycle(START).writes == 0
 
@@ -64,11 +64,11 @@ def test_a_session_moved_by_hand_is_pinned_and_the_rest_reflow(tmp_path: Path) -
     sid = next(s for s in sorted(rig.times()) if s.startswith("20270111-lift-lower"))
     new_start, new_end = rig.move(sid, timedelta(days=1, hours=11))  # to Tuesday evening
     report = rig.cycle(START)
-    assert [p["session"] for p in report.pinned] == [sid]
+    assert [p.session for p in report.pinned] == [sid]
     assert rig.times()[sid] == (new_start, new_end)  # the athlete's time is kept
     with rig.store() as store:
         assert sid in store.pins()
-    assert all(a["session"] != sid for a in report.actions)
+    assert all(a.session != sid for a in report.actions)
     assert rig.cycle(START).writes == 0  # and it stays pinned, quietly
 
 
@@ -78,7 +78,7 @@ def test_a_session_deleted_by_hand_is_never_recreated_until_restored(tmp_path: P
     sid = sorted(rig.times())[5]
     rig.delete(sid)
     report = rig.cycle(START)
-    assert [t["session"] for t in report.tombstoned] == [sid]
+    assert [t.session for t in report.tombstoned] == [sid]
     assert sid not in rig.events()
     for _ in range(3):
         assert rig.cycle(START).writes == 0
@@ -166,7 +166,7 @@ def test_dry_run_reports_the_actions_and_writes_nothing(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     report = rig.cycle(START, dry_run=True)
     assert len(report.actions) == HORIZON_SESSIONS
-    assert all(a["reason"] for a in report.actions)
+    assert all(a.reason for a in report.actions)
     assert not list(rig.training.glob("*.ics"))
     with rig.store() as store:
         assert store.placements() == {} and store.event_count() == 0
@@ -180,7 +180,7 @@ def test_sessions_in_the_past_and_frozen_ones_stay(tmp_path: Path) -> None:
     sid, (start, _) = times[1]
     rig.add_busy(start, hours=1)  # too late to move it: inside freeze_hours
     report = rig.cycle(now)
-    assert all(a["session"] != sid for a in report.actions)
+    assert all(a.session != sid for a in report.actions)
     assert rig.times()[sid][0] == start
 
 
@@ -221,10 +221,10 @@ def test_a_pinned_session_moved_back_by_hand_stays_where_the_athlete_put_it(
     sid = next(s for s in sorted(rig.times()) if s.startswith("20270111-run-easy"))
     original = rig.times()[sid]
     rig.move(sid, timedelta(hours=12))
-    assert [p["session"] for p in rig.cycle(START).pinned] == [sid]
+    assert [p.session for p in rig.cycle(START).pinned] == [sid]
     rig.move(sid, timedelta(hours=-12))  # changed their mind: back to liftrun's time
     report = rig.cycle(START)
-    assert [p["session"] for p in report.pinned] == [sid]
+    assert [p.session for p in report.pinned] == [sid]
     assert rig.times()[sid] == original and report.writes == 0
     with rig.store() as store:
         pin = store.pins()[sid]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sync.report import CycleReport
 from sync.state import JOURNAL_KEEP, StateError, StateStore
 
 T0 = datetime(2027, 1, 4, 6, tzinfo=UTC)
@@ -34,10 +35,11 @@ def test_the_journal_is_pruned(tmp_path: Path) -> None:
     with StateStore(tmp_path) as store:
         for i in range(JOURNAL_KEEP + 50):
             at = T0 + timedelta(minutes=15 * i)
-            store.journal(at, at, True, {"i": i})
+            store.journal(at, at, True, CycleReport(started=at, warnings=[str(i)]))
         assert len(store.cycles(10_000)) == JOURNAL_KEEP
-        assert store.cycles(1)[0]["report"]["i"] == JOURNAL_KEEP + 49
-        store.journal(T0 + timedelta(days=400), T0 + timedelta(days=400), True, {})
+        newest = store.cycles(1)[0].report
+        assert newest is not None and newest.warnings == [str(JOURNAL_KEEP + 49)]
+        store.journal(T0 + timedelta(days=400), T0 + timedelta(days=400), True, None)
         assert len(store.cycles(10_000)) == 1  # older than 30 days
 
 

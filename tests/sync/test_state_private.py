@@ -29,6 +29,7 @@ from cli import soreness
 from config.loader import load
 from sync import loop
 from sync.lock import LOCK_NAME, LockHeld, LockRefused, StateLock
+from sync.report import CycleReport
 from sync.state import DB_NAME, SIDE_FILES, StateError, StateStore
 from tests.test_sync_cli import CONFIG, WORK
 
@@ -69,7 +70,8 @@ def assert_untouched(target: Path) -> None:
 def test_a_new_store_is_private_under_umask_022(tmp_path: Path) -> None:
     state = tmp_path / "home" / "liftrun" / "state"  # parents missing too
     with StateStore(state) as store:
-        store.journal(T0, T0, True, {"note": "'Oncology appointment' 05:30-09:00 is busy"})
+        note = "'Oncology appointment' 05:30-09:00 is busy"
+        store.journal(T0, T0, True, CycleReport(started=T0, warnings=[note]))
         db = state / DB_NAME
         assert (state / f"{DB_NAME}-wal").exists() and (state / f"{DB_NAME}-shm").exists()
         assert mode(state) == 0o700
