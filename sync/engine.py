@@ -2,11 +2,12 @@
 
 The order matters and each step guards the next:
 
-1. every busy source is read concurrently, each on a daemon thread, all within a timeout; one
-   that cannot be read (whatever it raised, or no answer in time) makes the cycle *blind*:
-   sessions stay where they were, nothing new is placed and nothing is cancelled, because any
-   of it could land in time that source covers. A read left behind never holds the process
-   and is not started again while it lives; a stop request ends the wait and the cycle;
+1. every busy source is read concurrently, each on a daemon thread, all within a timeout
+   (``sync/sources.py``); one that cannot be read (whatever it raised, or no answer in time)
+   makes the cycle *blind*: sessions stay where they were, nothing new is placed and nothing
+   is cancelled, because any of it could land in time that source covers. A read left behind
+   never holds the process and is not started again while it lives; a stop request ends the
+   wait and the cycle;
 2. every target is read back; what the athlete did there is taken in first (S9: a move by hand
    becomes a pin, a deletion by hand a tombstone), and what an interrupted run left behind is
    adopted rather than duplicated;
@@ -21,16 +22,13 @@ The engine only knows the adapter protocol; it never asks what kind of calendar 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 
 from adapters.ics_feed import content_hash
-from adapters.ics_source import hide_urls
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -42,7 +40,6 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
-    SourceRead,
     TargetReset,
     day_start,
 )
@@ -52,13 +49,15 @@ from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
 from planner.placement import apply_placement, place
 from planner.plan import build_plan, default_span
+from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport as CycleReport  # noqa: PLC0414 (re-exported for the CLI, tests)
-from sync.report import Pin as PinEntry
 from sync.report import SourceReport, TargetReport
-from sync.report import Tombstone as TombstoneEntry
 from sync.report import Unplaced as UnplacedEntry
-from sync.state import EventRow, Pin, StateStore, Tombstone
+from sync.sources import describe_failure as describe_failure  # noqa: PLC0414 (for wiring.py)
+from sync.sources import read_busy_time
+from sync.sources import read_sources as read_sources  # noqa: PLC0414 (for cli/init.py)
+from sync.state import Pin, StateStore, Tombstone
 
 log = logging.getLogger("liftrun.sync")
 
@@ -145,7 +144,8 @@ def _cycle(
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 
-    busy = _read_sources(wiring, hz, settings.sync.source_timeout_seconds, stop)
+    timeout = settings.sync.source_timeout_seconds
+    busy = read_busy_time(wiring.sources, hz.read_from, hz.read_to, timeout, stop)
     report.sources = busy.sources
     report.warnings.extend(busy.warnings)
     blind = bool(busy.blind_to)
@@ -251,8 +251,9 @@ def _read_back(
         except AdapterError as exc:
             targets[name].errors.append(f"cannot read back: {exc}")
             continue
-        owned[name] = _take_in_edits(
-            store, name, events, hz=hz, by_id=by_id, now=now, report=report
+        window = (hz.read_from, hz.read_to)
+        owned[name] = take_in_edits(
+            store, name, events, window=window, by_id=by_id, now=now, report=report
         )
     return owned
 
@@ -342,235 +343,6 @@ def _race_where_pinned(
     )
 
 
-@dataclass(frozen=True)
-class SourceResult:
-    """One source's read, or why there is none (it failed, gave no answer in time, or the
-    process was told to stop first). ``name`` is the source's identity in this cycle: its
-    display name, made unique (see :func:`unique_names`)."""
-
-    source: BusySource
-    read: SourceRead | None = None
-    error: str | None = None
-    name: str = ""
-    stopped: bool = False  # not read because the process is stopping: no verdict on it
-
-
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Each name as it is, the second of a kind ``"<name> #2"`` and so on, in order.
-
-    Display names are scrubbed and so can coincide (two secret addresses on one host both show
-    as ``https://calendar.google.com/…/basic.ics``); keyed by the bare name, one source's result
-    would overwrite the other's and a failure would read as ok. The config's order makes the
-    suffix stable from cycle to cycle.
-    """
-    taken: set[str] = set()
-    out: list[str] = []
-    for raw in names:
-        base = _printable(raw.strip()) or "busy source"
-        name, n = base, 1
-        while name in taken:
-            n += 1
-            name = f"{base} #{n}"
-        taken.add(name)
-        out.append(name)
-    return out
-
-
-_TOKEN = re.compile(r"[A-Za-z0-9_\-%+/=]{20,}")
-_MAX_ERROR = 300
-
-
-def describe_failure(exc: BaseException) -> str:
-    """One line for a source's failure that is safe to report, journal and log.
-
-    Adapter errors are written for people and scrubbed by their adapter. Anything else comes
-    from a library that knows nothing of secrets (a parser's ``OverflowError``, an ``OSError``,
-    an HTTP library quoting the address it was given), so URLs keep only scheme and host (no
-    user or password) and token-like runs are cut, before the line is made printable and kept
-    short.
-    """
-    if isinstance(exc, AdapterError):
-        text = str(exc)
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        text = hide_urls(text, keep_tail=False)
-        text = _TOKEN.sub(
-            lambda m: f"{m.group(0)[:4]}…" if _tokenish(m.group(0)) else m.group(0), text
-        )
-    text = _printable(text)
-    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
-
-
-def _tokenish(run: str) -> bool:
-    return any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
-
-
-def _printable(text: str) -> str:
-    """``text`` with every character ``str.isprintable`` refuses written as its escape."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-
-
-class _Reading:
-    """One read of one source on its own daemon thread: what came back, and when it is done."""
-
-    def __init__(self, source: BusySource, name: str) -> None:
-        self.source = source
-        self.name = name
-        self.read: SourceRead | None = None
-        self.error: str | None = None
-        self.done = threading.Event()
-
-    def run(self, start: datetime, end: datetime) -> None:
-        try:
-            self.read = self.source.read_busy(start, end)
-        except Exception as exc:  # whatever a source holds is its failure, not the cycle's
-            self.error = describe_failure(exc)
-            if not isinstance(exc, AdapterError):  # an adapter logs its own failures
-                log.warning("busy source %s: %s", self.name, self.error)
-            log.debug("busy source %s failed", self.name, exc_info=True)
-        finally:
-            if self.read is None and self.error is None:
-                self.error = "the read ended without an answer"
-            self.done.set()
-            _SOURCE_THREADS.finished(self.name, threading.current_thread())
-
-
-class SourceThreads:
-    """The source reads still running in this process, by source identity, across cycles.
-
-    A read that outlives its cycle is left to finish on its own (a daemon thread never holds
-    the process at exit); while it is alive that source is not read again, so a source that
-    hangs costs one thread, not one per cycle.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: dict[str, threading.Thread] = {}
-
-    def start(self, reading: _Reading, start: datetime, end: datetime) -> threading.Thread | None:
-        """Start ``reading`` unless the previous read of that source is still alive."""
-        with self._lock:
-            previous = self._running.get(reading.name)
-            if previous is not None and previous.is_alive():
-                return None
-            thread = threading.Thread(
-                target=reading.run, args=(start, end), name=f"source {reading.name}", daemon=True
-            )
-            self._running[reading.name] = thread
-            thread.start()
-            return thread
-
-    def finished(self, name: str, thread: threading.Thread) -> None:
-        with self._lock:
-            if self._running.get(name) is thread:
-                del self._running[name]
-
-    def alive(self) -> int:
-        with self._lock:
-            return sum(1 for t in self._running.values() if t.is_alive())
-
-
-_SOURCE_THREADS = SourceThreads()
-POLL_SECONDS = 0.1  # how soon a stop request ends the wait for sources
-
-
-def source_threads_alive() -> int:
-    """Source reads still running in this process (a hanging source counts once)."""
-    return _SOURCE_THREADS.alive()
-
-
-def read_sources(
-    sources: Sequence[BusySource],
-    start: datetime,
-    end: datetime,
-    timeout: float,
-    *,
-    stop: threading.Event | None = None,
-) -> list[SourceResult]:
-    """Every source read concurrently, all within ``timeout`` seconds; a source still reading
-    then is left behind and counts as unreadable, never as free. ``stop`` ends the wait at
-    once: sources not read by then have no verdict (``stopped``)."""
-    stop = stop or threading.Event()
-    names = unique_names([s.name for s in sources])
-    readings = [_Reading(src, name) for src, name in zip(sources, names, strict=True)]
-    if stop.is_set():
-        return [
-            SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
-            for r in readings
-        ]
-    started = [_SOURCE_THREADS.start(r, start, end) for r in readings]
-    deadline = monotonic() + timeout
-    for r, thread in zip(readings, started, strict=True):
-        while thread and not r.done.is_set() and not stop.is_set():
-            left = deadline - monotonic()
-            if left <= 0:
-                break
-            r.done.wait(min(POLL_SECONDS, left))
-        if thread and r.done.is_set():
-            thread.join(POLL_SECONDS)  # it has answered: let it end within its cycle
-    stopping = stop.is_set()
-    results = []
-    for r, thread in zip(readings, started, strict=True):
-        if r.done.is_set():
-            results.append(SourceResult(r.source, read=r.read, error=r.error, name=r.name))
-        elif stopping and thread is not None:
-            results.append(
-                SourceResult(r.source, error="not read: stopping", name=r.name, stopped=True)
-            )
-        else:
-            error = (
-                f"no answer within {timeout:g} s"
-                if thread is not None
-                else "still reading from the previous cycle (a read is never started twice)"
-            )
-            log.warning("busy source %s: %s", r.name, error)
-            results.append(SourceResult(r.source, error=error, name=r.name))
-    return results
-
-
-@dataclass(frozen=True)
-class BusyTime:
-    """What the busy sources gave one cycle: their intervals, the identities of the sources it
-    is blind to, how each source fared, and what the athlete should be warned of."""
-
-    intervals: list[BusyInterval]
-    blind_to: list[str]
-    sources: dict[str, SourceReport]
-    warnings: list[str]
-
-
-def _read_sources(
-    wiring: Wiring,
-    hz: Horizon,
-    timeout: float,
-    stop: threading.Event,
-) -> BusyTime:
-    busy = BusyTime(intervals=[], blind_to=[], sources={}, warnings=[])
-    results = read_sources(
-        wiring.sources,
-        hz.read_from,
-        hz.read_to,
-        timeout,
-        stop=stop,
-    )
-    for result in results:
-        name, read = result.name, result.read
-        if result.stopped:
-            busy.blind_to.append(name)
-            busy.warnings.append(f"busy source {name} was not read: stopping")
-            continue
-        if read is None:
-            busy.blind_to.append(name)
-            busy.sources[name] = SourceReport(ok=False, busy_events=0, error=result.error)
-            continue
-        busy.intervals.extend(read.busy.intervals)
-        busy.warnings.extend(read.busy.warnings)
-        busy.sources[name] = SourceReport(
-            ok=read.fresh, busy_events=len(read.busy.intervals), error=read.error
-        )
-    return busy
-
-
 def _record_health(
     store: StateStore,
     sources: Mapping[str, SourceReport],
@@ -581,114 +353,6 @@ def _record_health(
         store.set_health("source", name, ok=src.ok, at=now, error=src.error or None)
     for name, t in targets.items():
         store.set_health("target", name, ok=not t.errors, at=now, error="; ".join(t.errors) or None)
-
-
-def _take_in_edits(
-    store: StateStore,
-    target: str,
-    events: Sequence[OwnedEvent],
-    *,
-    hz: Horizon,
-    by_id: dict[str, Session],
-    now: datetime,
-    report: CycleReport,
-) -> dict[str, OwnedEvent]:
-    """Fold what a target holds into the state store, and return it by session id.
-
-    A difference from what liftrun last wrote is the athlete's doing only when liftrun had no
-    write of its own in flight for that event (``pending``); otherwise it is a write that an
-    interrupted run made and did not get to record, and it is adopted.
-    """
-    rows = store.events(target)
-    seen: dict[str, OwnedEvent] = {}
-    for e in events:
-        if e.session_id in seen:
-            report.warnings.append(
-                f"{target}: two events for session {e.session_id} "
-                f"({seen[e.session_id].remote_id}, {e.remote_id}); keeping the first"
-            )
-            continue
-        seen[e.session_id] = e
-    pins = store.pins()
-    with store.transaction():
-        for sid, e in seen.items():
-            row = rows.get(sid)
-            if (
-                e.cancelled
-                and row is not None
-                and _was_live(row)
-                and row.pending is None
-                and e.etag != row.etag
-            ):
-                _tombstone(
-                    store, sid, target, by_id=by_id, now=now, report=report, how="cancelled by hand"
-                )
-            elif not e.cancelled and _moved_again(e, pins.get(sid), target):
-                pin = pins.get(sid)
-                if pin is None or (pin.start, pin.end) != (e.start, e.end):
-                    store.pin(sid, e.start, e.end, target, now)
-                    report.pinned.append(PinEntry(target, sid, e.start))
-                    log.info("%s: %s moved by hand to %s: pinned (S9)", target, sid, e.start)
-            if row is None or row.pending is not None or row.etag != e.etag:
-                store.put_event(
-                    target,
-                    sid,
-                    remote_id=e.remote_id,
-                    etag=e.etag,
-                    content_hash=e.content_hash,
-                    start=e.start,
-                    end=e.end,
-                    cancelled=e.cancelled,
-                )
-        for sid, row in rows.items():
-            if sid in seen:
-                continue
-            if _was_live(row):
-                if not _within(row, hz):
-                    continue  # outside what was read: no conclusion either way
-                _tombstone(
-                    store, sid, target, by_id=by_id, now=now, report=report, how="deleted by hand"
-                )
-            store.drop_event(target, sid)
-    return seen
-
-
-def _moved_again(e: OwnedEvent, pin: Pin | None, target: str) -> bool:
-    """The athlete's time for this event: moved away from where liftrun put it, or a pinned
-    event (which liftrun never rewrites) moved again, even back to liftrun's own time."""
-    if e.moved_by_hand:
-        return True
-    return pin is not None and pin.target == target and (pin.start, pin.end) != (e.start, e.end)
-
-
-def _was_live(row: EventRow) -> bool:
-    """liftrun wrote it, knows it landed, and had nothing in flight for it."""
-    return (
-        row.pending in (None, ActionKind.UPDATE.value)
-        and not row.cancelled
-        and row.etag is not None
-    )
-
-
-def _within(row: EventRow, hz: Horizon) -> bool:
-    return row.start is not None and hz.read_from <= row.start < hz.read_to
-
-
-def _tombstone(
-    store: StateStore,
-    sid: str,
-    target: str,
-    *,
-    by_id: dict[str, Session],
-    now: datetime,
-    report: CycleReport,
-    how: str,
-) -> None:
-    session = by_id.get(sid)
-    title = session.title if session else sid
-    store.tombstone(sid, target, title, now)
-    report.tombstoned.append(TombstoneEntry(target, sid, how))
-    log.info("%s: %s %s: not recreated (S9; `liftrun restore %s`)", target, sid, how, sid)
 
 
 def _diff(

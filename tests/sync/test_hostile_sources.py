@@ -25,16 +25,11 @@ from click.testing import CliRunner
 
 from adapters.ics_source import IcsSource
 from adapters.protocol import SourceRead
+from cli.main import main
 from config.loader import load
 from sync import wiring
-from cli.main import main
-from sync.engine import (
-    Wiring,
-    describe_failure,
-    run_cycle,
-    source_threads_alive,
-    unique_names,
-)
+from sync.engine import Wiring, run_cycle
+from sync.sources import describe_failure, source_threads_alive, unique_names
 from sync.state import StateStore
 from tests.sync.hostile_servers import Stalling
 from tests.test_sync_cli import CONFIG, WORK
@@ -161,7 +156,7 @@ def test_a_hanging_source_costs_one_thread_however_many_cycles_run(tmp_path: Pat
                 )
                 report = run_cycle(loaded.settings, store, built, now=now)
                 counts.append(threading.active_count())
-                errors.append(report.sources[f"http://127.0.0.1:{silent.port}/silent.ics"]["error"])
+                errors.append(report.sources[f"http://127.0.0.1:{silent.port}/silent.ics"].error)
         assert counts == [counts[0]] * 5, counts
         assert source_threads_alive() == readers_before + 1
         assert errors[0] == "no answer within 0.3 s"
