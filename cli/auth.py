@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.google_auth import SCOPES, run_flow
 from cli.common import config_option, fail, load_config
-from config.models import GoogleCalendar
 
 
 @click.group()
@@ -34,6 +32,9 @@ def google(
     no_browser: bool,
 ) -> None:
     """Authorise liftrun for Google Calendar (scopes: calendar.app.created, calendar.freebusy)."""
+    from adapters.google_auth import SCOPES, run_flow
+    from config.models import GoogleCalendar
+
     loaded = load_config(config_path)
     entries = [
         c

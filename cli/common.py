@@ -1,4 +1,11 @@
-"""What every ``liftrun`` command shares: the --config option, loading it, failing cleanly."""
+"""What every ``liftrun`` command shares: the --config option, loading it, failing cleanly, and
+reading "now" (the one place the clock is read for the planner: "today" is decided here and
+passed in).
+
+Only click is imported at module level: ``liftrun --help`` imports this module for every
+command, and the config models, the logging set-up and the state store cost more than the
+whole help screen may (``benchmarks/bench_startup.py``). Each is imported where it is used.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,16 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from config.loader import ConfigError, LoadedConfig, load
-from sync import logs
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from config.loader import LoadedConfig
+    from sync.state import StateStore
 
 EXIT_CONFIG = 2  # configuration or input mistakes
 EXIT_SOURCE_FAILED = 3  # some busy source or target failed; the rest was still synced
@@ -31,6 +42,8 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_logging(*args: Any, log_format: str, verbose: bool, **kwargs: Any) -> Any:
+        from sync import logs
+
         logs.setup(log_format, verbose=verbose)
         return command(*args, **kwargs)
 
@@ -54,6 +67,8 @@ def tell(message: str, *, level: int = logging.WARNING, multiline: bool = False)
     are JSON, so that every line on stderr is JSON. A path or value in it that holds control
     characters cannot break the line (nor forge one); only ``multiline`` keeps the message's
     own line breaks (a list of config errors)."""
+    from sync import logs
+
     if logs.active_format() == "json":
         logging.getLogger("liftrun").log(level, "%s", message)
         return
@@ -69,6 +84,8 @@ def fail(message: str, *, multiline: bool = False) -> NoReturn:
 
 
 def load_config(config_path: str | None) -> LoadedConfig:
+    from config.loader import ConfigError, load
+
     try:
         loaded = load(config_path)
     except ConfigError as exc:
@@ -76,3 +93,31 @@ def load_config(config_path: str | None) -> LoadedConfig:
     if loaded.source.startswith("embedded"):
         tell(f"no --config, $LIFTRUN_CONFIG or ./liftrun.toml; using the {loaded.source}")
     return loaded
+
+
+def today(loaded: LoadedConfig) -> date:
+    return datetime.now(UTC).astimezone(loaded.settings.zone).date()
+
+
+def parse_now(text: str | None, zone: ZoneInfo) -> datetime:
+    """``--now``: the clock unless given; a time without a zone is wall-clock time in ``zone``."""
+    from config.models import FIRST_DATE, LAST_DATE
+
+    if not text:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--now {text!r}: not an ISO 8601 date-time (e.g. 2027-01-04T07:30)")
+    if not FIRST_DATE <= value.date() <= LAST_DATE:
+        fail(f"--now {text!r}: outside {FIRST_DATE}..{LAST_DATE}")
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def open_store(loaded: LoadedConfig) -> StateStore:
+    from sync.state import StateError, StateStore
+
+    try:
+        return StateStore(loaded.state_dir)
+    except StateError as exc:
+        fail(str(exc))

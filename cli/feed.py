@@ -1,24 +1,31 @@
-"""``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``."""
+"""``liftrun serve``, ``liftrun feed url`` and ``liftrun feed rotate-token``.
+
+Starlette and uvicorn are imported by ``serve`` alone: ``feed url`` and every other command
+start without them.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
-from adapters.feed_token import FeedToken, FeedTokenError
-from adapters.hardened_server import HardenedServer, ServerLimits
 from cli.common import config_option, fail, load_config, log_options
-from config.loader import LoadedConfig
+
+if TYPE_CHECKING:
+    from adapters.feed_token import FeedToken
+    from config.loader import LoadedConfig
 
 log = logging.getLogger("liftrun.feed")
 
 
 def _token(loaded: LoadedConfig) -> FeedToken:
     """The state directory's token, created if missing; an unsafe token file stops the command."""
+    from adapters.feed_token import FeedToken, FeedTokenError
+
     token = FeedToken(loaded.state_dir)
     try:
         token.get()
@@ -28,6 +35,8 @@ def _token(loaded: LoadedConfig) -> FeedToken:
 
 
 def _echo_urls(loaded: LoadedConfig, token: str) -> None:
+    from adapters.feed_server import subscription_urls
+
     url, webcal = subscription_urls(loaded.settings, token)
     click.echo(url)
     click.echo(webcal)
@@ -50,6 +59,8 @@ def url(config_path: str | None) -> None:
 @config_option
 def rotate_token(config_path: str | None) -> None:
     """Replace the token: the old URL stops working at once, also on a running server."""
+    from adapters.feed_token import FeedToken
+
     loaded = load_config(config_path)
     try:
         token = FeedToken(loaded.state_dir).rotate()
@@ -68,6 +79,9 @@ def serve(config_path: str | None) -> None:
     The subscription URL is printed only to a terminal: where stdout is a log (a container,
     a service), `liftrun feed url` shows it.
     """
+    from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
+    from adapters.hardened_server import HardenedServer, ServerLimits
+
     loaded = load_config(config_path)
     paths = feed_paths(loaded)
     if paths is None:

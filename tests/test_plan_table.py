@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from rich.console import Console
 
+from cli.output.table import render
 from planner.plan import build_plan
-from cli.render import render
 from tests.conftest import make_settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -103,7 +103,3 @@ def render(plan: Plan) -> Group:
     for fix in plan.suggestions:
         parts.append(Text(f"Suggestion: {fix}", style="cyan"))
     return Group(*parts)
-
-
-def print_plan(plan: Plan, console: Console) -> None:
-    console.print(render(plan))
