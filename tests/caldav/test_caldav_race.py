@@ -41,7 +41,7 @@ def test_race_day_round_trips_and_a_second_cycle_writes_nothing(
     config = write_config(tmp_path, server, unique, race_time)
     report, _ = cycle(config, NOW)
     assert not report.failed, report.as_dict()
-    assert any(a["session"] == RACE and a["action"] == "create" for a in report.actions)
+    assert any(a.session == RACE and a.action == "create" for a in report.actions)
     race = owned(config)[RACE]
     assert not race.moved_by_hand
     status, raw, _ = get_event(server, race.remote_id)
@@ -95,8 +95,8 @@ def test_a_race_dragged_to_another_day_is_pinned_and_left_alone(
         datetime(2027, 3, 27, tzinfo=BERLIN),
     )
     report, _ = cycle(config, NOW)
-    assert [p["session"] for p in report.pinned] == [RACE]
-    assert all(a["session"] != RACE for a in report.actions)
+    assert [p.session for p in report.pinned] == [RACE]
+    assert all(a.session != RACE for a in report.actions)
     assert not [w for w in report.warnings if RACE in w]
     for _ in range(2):
         again, _ = cycle(config, NOW)

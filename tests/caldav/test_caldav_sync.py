@@ -135,8 +135,8 @@ def test_the_athletes_moves_deletions_and_foreign_events(
     )
     put_event(server, calendar + "lunch.ics", foreign)
     report, _ = cycle(config)
-    assert [p["session"] for p in report.pinned] == [moved.session_id]
-    assert [t["session"] for t in report.tombstoned] == [gone.session_id]
+    assert [p.session for p in report.pinned] == [moved.session_id]
+    assert [t.session for t in report.tombstoned] == [gone.session_id]
     after = owned(config)
     assert after[moved.session_id].start == moved.start + timedelta(hours=3)
     assert gone.session_id not in after
@@ -226,14 +226,14 @@ def test_a_session_deleted_right_after_it_was_created_is_seen(
     the delta (Xandikos does): liftrun's own creates must not hide the athlete's deletion."""
     config = write_config(tmp_path, server, unique)
     report, _ = cycle(config)
-    sid = sorted(a["session"] for a in report.actions)[3]
+    sid = sorted(a.session for a in report.actions)[3]
     with StateStore(tmp_path / "state") as store:
         calendar = store.get_meta(f"caldav-url:{server.url}:Training {unique}")
     assert calendar is not None
     href = calendar + resource_name(session_uid(sid))
     assert delete_event(server, href) in (200, 204)  # before liftrun reads the calendar again
     again, counts = cycle(config)
-    assert [t["session"] for t in again.tombstoned] == [sid]
+    assert [t.session for t in again.tombstoned] == [sid]
     assert again.writes == 0 and all(n <= 3 for n in counts.values()), counts
     _, steady = cycle(config)
     assert all(steady[k] <= counts[k] for k in counts), (counts, steady)  # the token is back

@@ -52,7 +52,7 @@ def test_race_day_is_pushed_once_and_a_second_cycle_writes_nothing(
     config = write_config(tmp_path, emu, race_time)
     report, _, _ = cycle(config, NOW)
     assert not report.failed, report.as_dict()
-    assert any(a["session"] == RACE and a["action"] == "create" for a in report.actions)
+    assert any(a.session == RACE and a.action == "create" for a in report.actions)
     ev = race_event(emu)
     assert ev["transparency"] == "opaque"
     if race_time is None:
@@ -95,8 +95,8 @@ def test_a_race_dragged_to_another_day_is_pinned_and_left_alone(
         .execute()
     )
     report, _, _ = cycle(config, NOW)
-    assert [p["session"] for p in report.pinned] == [RACE]
-    assert all(a["session"] != RACE for a in report.actions)
+    assert [p.session for p in report.pinned] == [RACE]
+    assert all(a.session != RACE for a in report.actions)
     assert not [w for w in report.warnings if RACE in w]
     for _ in range(2):
         again, _, _ = cycle(config, NOW)
@@ -118,8 +118,8 @@ def test_a_race_given_a_start_time_and_losing_it_again_is_patched_each_way(
         write_config(tmp_path, emu, race_time)
         report, _, _ = cycle(config, NOW)
         assert not report.failed, report.as_dict()
-        (action,) = [a for a in report.actions if a["session"] == RACE]
-        assert action["action"] == "update"
+        (action,) = [a for a in report.actions if a.session == RACE]
+        assert action.action == "update"
         assert race_event(emu)["start"] == start
         assert cycle(config, NOW)[0].writes == 0
 

@@ -163,8 +163,8 @@ def test_moves_deletions_restore_and_foreign_events(emu: RunningEmulator, tmp_pa
         .execute()
     )
     report, _, _ = cycle(config)
-    assert [p["session"] for p in report.pinned] == [moved]
-    assert [t["session"] for t in report.tombstoned] == [gone]
+    assert [p.session for p in report.pinned] == [moved]
+    assert [t.session for t in report.tombstoned] == [gone]
     assert gone not in events(emu)
     assert datetime.fromisoformat(events(emu)[moved]["start"]["dateTime"]) == start
     again, _, _ = cycle(config)

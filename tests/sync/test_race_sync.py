@@ -46,7 +46,7 @@ def test_race_day_is_pushed_once_then_an_idle_cycle_writes_nothing(
     rig = race_rig(tmp_path, race_time=race_time)
     report = rig.cycle(NOW)
     assert not report.failed, report.as_dict()
-    assert any(a["session"] == RACE and a["action"] == "create" for a in report.actions)
+    assert any(a.session == RACE and a.action == "create" for a in report.actions)
     start, end = rig.times()[RACE]
     if race_time is None:  # one date, the exclusive end the next day, on a 23-hour Sunday too
         assert (start, end) == (RACE_DAY, RACE_DAY + timedelta(days=1))
@@ -80,8 +80,8 @@ def test_a_race_dragged_to_another_day_is_pinned_and_the_week_keeps_clear_of_it(
     (path, _), *_ = rig.events()[RACE]
     theirs = path.read_bytes()
     report = rig.cycle(NOW)
-    assert [p["session"] for p in report.pinned] == [RACE]
-    assert all(a["session"] != RACE for a in report.actions)
+    assert [p.session for p in report.pinned] == [RACE]
+    assert all(a.session != RACE for a in report.actions)
     assert not [w for w in report.warnings if RACE in w]
     assert path.read_bytes() == theirs  # their event, as they left it (S9)
     with rig.store() as store:
