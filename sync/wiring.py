@@ -13,11 +13,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
-from adapters.google_auth import build_credentials
-from adapters.google_source import GoogleSource
-from adapters.google_target import GoogleTarget
 from adapters.ics_feed import IcsFeedTarget
 from adapters.ics_source import IcsSource, display_name
 from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavailable
@@ -98,6 +93,11 @@ def _google(
     *,
     probe: bool = False,
 ) -> None:
+    # imported here: the Google API client costs a cycle without a Google calendar 0.1 s or more
+    from adapters.google_auth import build_credentials
+    from adapters.google_source import GoogleSource
+    from adapters.google_target import GoogleTarget
+
     settings = loaded.settings
     account = cal.name or "google"
     name = cal.name or cal.push_to or "google"
@@ -164,6 +164,10 @@ def _caldav(
     *,
     probe: bool = False,
 ) -> None:
+    # imported here: caldav and its HTTP stack cost a cycle without a CalDAV calendar 0.1 s
+    from adapters.caldav_source import CalDAVSource
+    from adapters.caldav_target import CalDAVTarget
+
     settings = loaded.settings
     common: dict[str, Any] = {
         "username": cal.username,
