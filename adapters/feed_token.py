@@ -17,7 +17,6 @@ credential (the "capability URL" pattern). That decides the rules here:
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import logging
 import os
@@ -26,6 +25,7 @@ import secrets
 import stat
 from pathlib import Path
 
+from adapters.atomic import atomic_write
 from adapters.private_files import ensure_private_dir
 
 TOKEN_FILE = "feed-token"
@@ -63,28 +63,19 @@ class FeedToken:
         except FileNotFoundError:
             pass
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        tmp = self._write_temp(token)
         try:
-            # link() refuses to replace, so two processes creating at once agree on one token.
-            os.link(tmp, self.path)
+            # exclusive refuses to replace, so two processes creating at once agree on one token.
+            atomic_write(self.path, _contents(token), exclusive=True)
         except FileExistsError:
             return self._read()
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(self.path.parent)
         return token
 
     def rotate(self) -> str:
         """Replace the token; every URL carrying the old one stops working immediately."""
         self._ensure_dir()
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        tmp = self._write_temp(token)
-        try:
-            tmp.replace(self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.path.parent)
+        # the directory's fsync makes the rename durable: a crash cannot bring back the old token
+        atomic_write(self.path, _contents(token))
         return token
 
     def matches(self, candidate: str) -> bool:
@@ -149,26 +140,6 @@ class FeedToken:
     def _ensure_dir(self) -> None:
         ensure_private_dir(self.path.parent)
 
-    def _write_temp(self, token: str) -> Path:
-        """A fully written, fsynced 0600 file next to the token file, ready to be renamed."""
-        tmp = self.path.with_name(f".{TOKEN_FILE}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            os.write(fd, (token + "\n").encode("ascii"))
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
-        os.close(fd)
-        return tmp
 
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable, so a crash cannot bring back the revoked token."""
-    with contextlib.suppress(OSError):  # some filesystems cannot fsync a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _contents(token: str) -> bytes:
+    return (token + "\n").encode("ascii")

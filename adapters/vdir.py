@@ -7,19 +7,17 @@ the etag, and every action is one file operation, made durable before its outcom
 
 Everything another program wrote is left alone: an event is liftrun's only when its UID is in
 liftrun's namespace *and* it carries the matching ``X-LIFTRUN-SESSION``. Files are replaced
-atomically (temp file in the same directory, fsync, link or rename, fsync of the directory),
-so khal and vdirsyncer see the old file or the new one. The temp files start with a dot and end
+atomically by ``adapters.atomic`` (temp file in the same directory, fsync, link or rename, fsync
+of the directory), so khal and vdirsyncer see the old file or the new one. The temp files start with a dot and end
 in ``.tmp``, which the spec tells every reader of a vdir to ignore.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from adapters.atomic import atomic_write, fsync_dir
 from adapters.ics_busy import MAX_CALENDAR_BYTES, IcsParseError, read_busy
 from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
@@ -112,14 +111,6 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return _text(value[0]) if value else ""
     return "" if value is None else str(value)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -345,7 +336,7 @@ class VdirTarget:
                 (directory / fname).unlink()
             except FileNotFoundError:
                 raise NotFound(f"{self.name}: {fname} is gone") from None
-            _fsync_dir(directory)
+            fsync_dir(directory)
             return None
         assert action.session is not None
         data = self.render(action.session, item.sequence + 1, action.content_hash or "")
@@ -362,27 +353,14 @@ class VdirTarget:
             self._before_write(fname)
 
     def _commit(self, directory: Path, fname: str, data: bytes, *, create: bool) -> None:
-        """Temp file, fsync, then link (fails if the file exists: If-None-Match: *) or rename
-        over it, then fsync of the directory."""
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{fname}.", suffix=".tmp")
-        tmp = Path(tmp_name)
+        """The atomic write, linked for a create (fails if the file exists: If-None-Match: *)
+        and renamed over the file for an update."""
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            self._hook(fname)
-            if create:
-                try:
-                    os.link(tmp, directory / fname)
-                except FileExistsError:
-                    raise AlreadyExists(f"{self.name}: {fname} already exists") from None
-            else:
-                tmp.replace(directory / fname)
-            _fsync_dir(directory)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            atomic_write(
+                directory / fname, data, exclusive=create, before_commit=lambda: self._hook(fname)
+            )
+        except FileExistsError:
+            raise AlreadyExists(f"{self.name}: {fname} already exists") from None
 
 
 class VdirSource:
