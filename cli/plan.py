@@ -30,6 +30,8 @@ def read_busy(
     paths: tuple[str, ...], zone: ZoneInfo, first: date, last: date
 ) -> tuple[list[BusyInterval], tuple[str, ...]]:
     """Busy time of the plan's span (one day of margin each side) from ``--busy`` files."""
+    if not paths:  # the iCalendar parser is not loaded for nothing
+        return [], ()
     from adapters.ics_busy import IcsParseError, read_busy_file
 
     lo = datetime.combine(first - timedelta(days=1), time(0), zone)
