@@ -22,17 +22,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.caldav_client import CalDAVClient, CalendarMissing, Mirror, is_url
-from adapters.caldav_target import cache_file, load_mirror, save_mirror
+from adapters.caldav_mirror import cache_file, load_mirror, save_mirror
 from adapters.ics_busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 
 __all__ = ["CalDAVSource"]
 
 log = logging.getLogger(__name__)
-
-
-def _keep_text(ics: str) -> str:
-    return ics
 
 
 class CalDAVSource:
@@ -143,7 +139,7 @@ class CalDAVSource:
             return self.client.refresh(
                 self._mirror,
                 self.calendar_url,
-                _keep_text,
+                str,  # the busy source keeps each resource's text as it came
                 window=window,
                 fetch_window=fetch,
                 use_sync=self._use_sync,
@@ -158,7 +154,7 @@ class CalDAVSource:
             return self.client.refresh(
                 None,
                 self._url,
-                _keep_text,
+                str,  # the busy source keeps each resource's text as it came
                 window=window,
                 fetch_window=fetch,
                 use_sync=self._use_sync,

@@ -9,16 +9,14 @@ addresses the same resource and ``If-None-Match: *`` turns it into ``AlreadyExis
 a duplicate. CalDAV clients sync deletions, so a cancel deletes the resource (the ICS feed keeps
 a CANCELLED copy only because subscribers cannot see a removal).
 
-What was read is kept in ``cache_dir`` (one JSON file per calendar, written atomically) because
-the process restarts every cycle under cron: with it, a cycle in which nothing changed costs one
-request (see :meth:`adapters.caldav_client.CalDAVClient.refresh`). A missing or unreadable cache
-only costs a full read.
+What was read is kept in ``cache_dir`` (``adapters.caldav_mirror``, shared with the busy
+source) because the process restarts every cycle under cron: with it, a cycle in which nothing
+changed costs one request. A missing or unreadable cache only costs a full read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -31,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from adapters.atomic import atomic_write
 from adapters.caldav_client import (
     CalDAVClient,
     CalendarMissing,
@@ -40,6 +37,7 @@ from adapters.caldav_client import (
     is_url,
     resource_key,
 )
+from adapters.caldav_mirror import cache_file, load_mirror, save_mirror
 from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
@@ -59,11 +57,10 @@ from adapters.protocol import (
 )
 from planner.model import Session
 
-__all__ = ["CalDAVTarget", "cache_file", "resource_name"]
+__all__ = ["CalDAVTarget", "resource_name"]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 # Calendar-level properties of a feed that do not belong on a CalDAV resource (RFC 4791 4.1:
 # no METHOD in a calendar object resource).
@@ -77,30 +74,6 @@ def resource_name(uid: str) -> str:
     if safe != uid:
         safe += "-" + hashlib.sha256(uid.encode()).hexdigest()[:8]
     return f"{safe}.ics"
-
-
-def cache_file(cache_dir: Path, kind: str, url: str, username: str | None, calendar: str) -> Path:
-    key = hashlib.sha256("\x1f".join([url, username or "", calendar]).encode()).hexdigest()[:20]
-    return cache_dir / f"caldav-{kind}-{key}.json"
-
-
-def load_mirror(path: Path) -> Mirror | None:
-    try:
-        data: Any = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-        return None
-    return Mirror.from_json(data.get("mirror"))
-
-
-def save_mirror(path: Path, mirror: Mirror, label: str) -> None:
-    """A cache that cannot be written costs a full read next cycle; it is no reason to fail."""
-    payload = {"version": CACHE_VERSION, "mirror": mirror.to_json()}
-    try:
-        atomic_write(path, json.dumps(payload, separators=(",", ":")).encode())
-    except OSError as exc:
-        log.warning("%s: cannot save the CalDAV cache: %s", label, exc.strerror or exc)
 
 
 def _aware(value: date, tz: ZoneInfo) -> datetime:
