@@ -28,7 +28,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import random
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +42,7 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
+from tenacity import Retrying
 
 from adapters.google_auth import require_loopback_for_no_auth
 from adapters.protocol import AdapterError, AuthFailed, Unreachable
@@ -172,14 +172,7 @@ class GoogleClient:
         self.credentials = credentials
         self._retry_wait = retry_wait
         self._sleep = sleep
-        self._retrying = retrying(
-            attempts=MAX_ATTEMPTS,
-            max_backoff=32,
-            retry_wait=retry_wait,
-            sleep=sleep,
-            label=label,
-            log=log,
-        )
+        self._retrying = self.policy(MAX_ATTEMPTS)
         if http is None:
             http = httplib2.Http(timeout=timeout)
             if credentials is not None:
@@ -332,11 +325,15 @@ class GoogleClient:
             return AuthFailed(f"{self.label}: {RELOGIN}")
         return Transient(f"cannot reach {self.host}: {type(exc).__name__}")
 
-    def pause(self, attempt: int) -> None:
-        """Back off before attempt ``attempt + 1`` of a call the caller retries itself."""
-        if self._retry_wait is not None:
-            seconds = self._retry_wait(attempt)
-        else:
-            seconds = min(32.0, 2.0 ** (attempt - 1)) + random.uniform(0, 1)
-        log.info("%s: retrying in %.1f s", self.label, seconds)
-        self._sleep(seconds)
+    def policy(self, attempts: int) -> Retrying:
+        """This client's retry policy (its back-off, its waits, its log lines) for a caller
+        that retries a step of its own, such as the target's look-then-insert of a calendar:
+        a ``Transient`` raised by the step is tried again, up to ``attempts`` in all."""
+        return retrying(
+            attempts=attempts,
+            max_backoff=32,
+            retry_wait=self._retry_wait,
+            sleep=self._sleep,
+            label=self.label,
+            log=log,
+        )

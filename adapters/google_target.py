@@ -38,8 +38,7 @@ answers 404. The calendar is created again (empty) and ``list_owned`` raises
 :class:`CalendarRecreated`, a :class:`~adapters.protocol.TargetReset`: returning an empty list
 instead would make the engine read every missing session as deleted by hand and never push it
 again. The engine forgets what it recorded for the target on that error; the next cycle lists
-the new, empty calendar and pushes every session. :attr:`GoogleTarget.calendar_recreated`
-stays True for the rest of the run so the engine (or ``liftrun status``) can say so.
+the new, empty calendar and pushes every session.
 """
 
 from __future__ import annotations
@@ -78,6 +77,7 @@ from adapters.protocol import (
     parse_placed,
     placed_value,
 )
+from adapters.retrying import Transient
 from planner.model import Session
 
 __all__ = [
@@ -242,7 +242,6 @@ class GoogleTarget:
         alarm_minutes: int | None = 30,
         name: str | None = None,
         account: str | None = None,
-        color_id: str | None = None,
         timeout: float = 20.0,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -256,7 +255,6 @@ class GoogleTarget:
         self._tz = ZoneInfo(timezone)
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.alarm_minutes = alarm_minutes
-        self.color_id = color_id
         self.client = client or GoogleClient(
             api_endpoint=api_endpoint,
             credentials=credentials,
@@ -271,7 +269,6 @@ class GoogleTarget:
         self._cache = _Cache.load(self._cache_path)
         self._remembered = calendar_id
         self._id: str | None = None
-        self.calendar_recreated = False
 
     def __repr__(self) -> str:
         return f"GoogleTarget({self.name!r}, {self.client.host!r})"
@@ -333,25 +330,34 @@ class GoogleTarget:
         again before another insert, so a lost answer cannot make a second calendar."""
         log.info("%s: creating calendar %r", self.name, self.calendar)
         body = {"summary": self.calendar, "timeZone": self.timezone}
-        last: AdapterError | None = None
-        for attempt in range(3):
-            if attempt:
-                self.client.pause(attempt)
+        what = f"creating calendar {self.calendar!r}"
+        tries: list[Unreachable | None] = []  # each failed attempt's error, if it had one
+
+        def attempt() -> str:
+            if tries:
                 found = self._find()
                 if found is not None:
                     return found
             try:
                 made = self.client.call(
-                    self.client.service.calendars().insert(body=body),
-                    f"creating calendar {self.calendar!r}",
-                    retry=False,
+                    self.client.service.calendars().insert(body=body), what, retry=False
                 )
             except Unreachable as exc:
-                last = exc
-                continue
+                tries.append(exc)
+                raise Transient(str(exc)) from None
             if isinstance(made.get("id"), str):
                 return str(made["id"])
-        raise last or AdapterError(f"{self.name}: cannot create calendar {self.calendar!r}")
+            tries.append(None)
+            raise Transient(f"Google named no calendar id ({what})")
+
+        try:
+            created: str = self.client.policy(3)(attempt)
+        except Transient:
+            last = next((exc for exc in reversed(tries) if exc is not None), None)
+            raise last or AdapterError(
+                f"{self.name}: cannot create calendar {self.calendar!r}"
+            ) from None
+        return created
 
     # -- reading -----------------------------------------------------------------------------
     def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
@@ -428,7 +434,6 @@ class GoogleTarget:
         new_id = found if found is not None and found != gone else self._create()
         self._id = new_id
         self._cache = _Cache(calendar_id=new_id, replaced=replaced)
-        self.calendar_recreated = True
         self._save()
         self._sync(new_id)
         self._save()
@@ -507,8 +512,6 @@ class GoogleTarget:
                 }
             },
         }
-        if self.color_id is not None:
-            body["colorId"] = self.color_id
         return body
 
     def apply(self, actions: Sequence[Action]) -> Iterator[Outcome]:

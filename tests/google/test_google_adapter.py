@@ -519,6 +519,29 @@ def test_persistent_failure_is_bounded(emu: RunningEmulator, tmp_path: Path, wai
     emu.faults.clear()
 
 
+def test_a_failed_calendar_insert_looks_again_before_it_inserts_again(
+    emu: RunningEmulator, tmp_path: Path, waits: Waits
+) -> None:
+    emu.faults.server_error(503, times=1, method="POST", path=r"/calendars$")
+    t = target(emu, tmp_path, waits)
+    made = t.calendar_id
+    assert made in emu.store.calendars and len(waits.slept) == 1
+    # calendarList, the failed insert, calendarList again, the insert
+    assert t.requests_made == 4
+    assert sum(c.resource["summary"] == "Training" for c in emu.store.calendars.values()) == 1
+
+
+def test_calendar_insert_gives_up_after_three_attempts(
+    emu: RunningEmulator, tmp_path: Path, waits: Waits
+) -> None:
+    emu.faults.server_error(503, times=1000, method="POST", path=r"/calendars$")
+    t = target(emu, tmp_path, waits)
+    with pytest.raises(Unreachable, match="creating calendar 'Training'"):
+        _ = t.calendar_id
+    assert len(waits.slept) == 2 and t.requests_made == 6
+    emu.faults.clear()
+
+
 def test_default_backoff_is_exponential_with_jitter(emu: RunningEmulator, waits: Waits) -> None:
     client = GoogleClient(api_endpoint=emu.api_endpoint, sleep=waits)
     emu.faults.server_error(503, times=3)
@@ -544,13 +567,12 @@ def test_deleted_training_calendar_is_recreated_and_reset(
     assert isinstance(info.value, TargetReset)
     assert "was deleted" in str(info.value) and "pushed next cycle" in str(info.value)
     assert "creating it again" in caplog.text
-    assert t.calendar_recreated
     new = t.known_id
     assert new is not None and new != old and new in emu.store.calendars
     # the next cycle (even a new process that still remembers the old id) reads the new one
     again = target(emu, tmp_path, calendar_id=old)
     assert again.list_owned(*FAR) == []
-    assert again.calendar_id == new and not again.calendar_recreated
+    assert again.calendar_id == new
     assert len(ok(list(again.apply(creates(items))))) == 3
     assert len(emu.store.live_events(new)) == 3
     assert sum(c.resource["summary"] == "Training" for c in emu.store.calendars.values()) == 1
