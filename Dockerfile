@@ -5,7 +5,7 @@
 #
 # BASE_IMAGE is any Debian-like image with `python3` (3.11+) and its venv module: the official
 # python:3.11-slim by default, or a base built from Debian packages by scripts/container_base.sh
-# where no registry can be reached. Both stages use it, so the venv copied from the builder runs
+# where no registry can be reached. Every stage uses it, so the venv copied from the builder runs
 # on the same interpreter.
 #
 # Build-time network options (never stored in the shipped image):
@@ -17,16 +17,31 @@
 ARG BASE_IMAGE=python:3.11-slim
 
 # --------------------------------------------------------------------------------------------
+# pip: where every stage that runs pip starts (builder, radicale-builder; never the shipped
+# runtime). Each RUN that installs sources /usr/local/lib/pip-env.sh first, the one statement of
+# the build-time network options: an empty PIP_INDEX_URL or PIP_EXTRA_INDEX_URL is unset (pip's
+# default), and the pip_cert secret, when mounted and not empty, becomes PIP_CERT. A stage that
+# sources it declares the two ARGs itself, since an ARG does not outlive its stage.
+FROM ${BASE_IMAGE} AS pip
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN mkdir -p /usr/local/lib \
+    && printf '%s\n' \
+        'set -eu' \
+        '[ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL' \
+        '[ -n "$PIP_EXTRA_INDEX_URL" ] || unset PIP_EXTRA_INDEX_URL' \
+        'if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi' \
+        > /usr/local/lib/pip-env.sh
+
+# --------------------------------------------------------------------------------------------
 # builder: a venv at /opt/liftrun with the pinned runtime dependencies (constraints.txt) and
 # liftrun itself; no test extra, no compilers needed (every pinned dependency has a wheel).
-FROM ${BASE_IMAGE} AS builder
+FROM pip AS builder
 
 ARG PIP_INDEX_URL=
 ARG PIP_EXTRA_INDEX_URL=
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_ROOT_USER_ACTION=ignore \
-    PYTHONDONTWRITEBYTECODE=1
+ENV PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
 
@@ -34,10 +49,7 @@ WORKDIR /src
 # pyproject.toml, at the versions pinned in constraints.txt.
 COPY pyproject.toml constraints.txt ./
 RUN --mount=type=secret,id=pip_cert \
-    set -eu; \
-    [ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL; \
-    [ -n "$PIP_EXTRA_INDEX_URL" ] || unset PIP_EXTRA_INDEX_URL; \
-    if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
+    . /usr/local/lib/pip-env.sh; \
     python3 -m venv /opt/liftrun; \
     /opt/liftrun/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > /tmp/requirements.txt; \
     /opt/liftrun/bin/pip install -c constraints.txt -r /tmp/requirements.txt
@@ -52,10 +64,7 @@ COPY sync/ sync/
 COPY cli/ cli/
 COPY config/ config/
 RUN --mount=type=secret,id=pip_cert \
-    set -eu; \
-    [ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL; \
-    [ -n "$PIP_EXTRA_INDEX_URL" ] || unset PIP_EXTRA_INDEX_URL; \
-    if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
+    . /usr/local/lib/pip-env.sh; \
     /opt/liftrun/bin/pip install -c constraints.txt --no-deps . ; \
     /opt/liftrun/bin/pip check; \
     /opt/liftrun/bin/liftrun --help > /dev/null; \
@@ -67,16 +76,12 @@ RUN --mount=type=secret,id=pip_cert \
 # --------------------------------------------------------------------------------------------
 # radicale: a demo CalDAV server for compose.yaml (`--target radicale`); never part of the
 # liftrun image. Same pinned version the test suite runs against.
-FROM ${BASE_IMAGE} AS radicale-builder
+FROM pip AS radicale-builder
 ARG PIP_INDEX_URL=
 ARG PIP_EXTRA_INDEX_URL=
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 COPY constraints.txt /tmp/constraints.txt
 RUN --mount=type=secret,id=pip_cert \
-    set -eu; \
-    [ -n "$PIP_INDEX_URL" ] || unset PIP_INDEX_URL; \
-    [ -n "$PIP_EXTRA_INDEX_URL" ] || unset PIP_EXTRA_INDEX_URL; \
-    if [ -s /run/secrets/pip_cert ]; then export PIP_CERT=/run/secrets/pip_cert; fi; \
+    . /usr/local/lib/pip-env.sh; \
     python3 -m venv /opt/radicale; \
     /opt/radicale/bin/pip install -c /tmp/constraints.txt radicale
 
