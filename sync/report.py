@@ -25,18 +25,6 @@ class NotACycleReport(ValueError):
     """A journal entry that is no cycle's report (a crashed cycle's, or written by hand)."""
 
 
-class _Keyed:
-    """Transitional: ``entry["session"]`` reads the entry as its JSON has it, for code written
-    against the untyped report (``_print_report`` in the CLI and a few adapter tests), until
-    it reads attributes or :func:`report_lines`. Nothing in ``sync/`` uses it; remove it then."""
-
-    def as_dict(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def __getitem__(self, key: str) -> str:
-        return self.as_dict()[key]
-
-
 @dataclass(frozen=True)
 class SourceReport:
     """One busy source as the cycle read it: ``ok`` is False when it failed or only its last
@@ -48,9 +36,6 @@ class SourceReport:
 
     def as_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "busy_events": self.busy_events, "error": self.error}
-
-    def __getitem__(self, key: str) -> object:  # transitional, see _Keyed
-        return self.as_dict()[key]
 
 
 @dataclass
@@ -76,7 +61,7 @@ class TargetReport:
 
 
 @dataclass(frozen=True)
-class Action(_Keyed):
+class Action:
     """One planned write with the reason the athlete is given; ``action`` is an ``ActionKind``
     value (``create``, ``update``, ``cancel``), kept as text so this module needs no adapter."""
 
@@ -95,7 +80,7 @@ class Action(_Keyed):
 
 
 @dataclass(frozen=True)
-class Pin(_Keyed):
+class Pin:
     """A session the athlete moved by hand in ``target`` this cycle, now pinned at ``start``."""
 
     target: str
@@ -107,7 +92,7 @@ class Pin(_Keyed):
 
 
 @dataclass(frozen=True)
-class Tombstone(_Keyed):
+class Tombstone:
     """A session the athlete deleted or cancelled by hand (``how``) this cycle."""
 
     target: str
@@ -119,7 +104,7 @@ class Tombstone(_Keyed):
 
 
 @dataclass(frozen=True)
-class Unplaced(_Keyed):
+class Unplaced:
     """A session of the horizon that found no time, and why."""
 
     id: str
