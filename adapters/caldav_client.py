@@ -34,6 +34,10 @@ Incremental reads (:meth:`CalDAVClient.refresh`) keep a :class:`Mirror` of a col
 to ETag plus what the caller wants kept of each resource) so a cycle with nothing changed costs
 one request: a sync-collection REPORT (RFC 6578) where the server offers sync tokens, else a
 PROPFIND of the collection's ctag.
+
+The module runs past the usual ~500 lines on purpose: :meth:`CalDAVClient._send` must stay the
+only way to the credentials, so every request, redirect, discovery step and incremental read
+that needs them lives beside it rather than in a module that could reach the session itself.
 """
 
 from __future__ import annotations

@@ -39,6 +39,10 @@ answers 404. The calendar is created again (empty) and ``list_owned`` raises
 instead would make the engine read every missing session as deleted by hand and never push it
 again. The engine forgets what it recorded for the target on that error; the next cycle lists
 the new, empty calendar and pushes every session.
+
+The module runs past the usual ~500 lines because ids, ownership, the incremental read with its
+cache and the batched writes all turn on the one id scheme and the one cache entry per event;
+apart, each part would have to restate the other's invariants.
 """
 
 from __future__ import annotations
