@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.ics_feed import IcsFeedTarget
-from adapters.ics_source import IcsSource, display_name
 from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavailable
 from adapters.vdir import VdirSource, VdirTarget
 from config.loader import LoadedConfig
@@ -226,6 +225,8 @@ def _remember(key: str, calendar: object, attribute: str, store: StateStore) -> 
 def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
+        from adapters.ics_source import IcsSource  # httpx, tenacity: only when there is a source
+
         _add_source(
             wiring,
             _ics_name(location),
@@ -264,6 +265,8 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
 
 def _ics_name(location: str) -> str:
     try:
+        from adapters.ics_source import display_name
+
         return display_name(location)
     except ValueError:  # the source itself refuses the location, with the reason
         return "an ICS source with a malformed address"
