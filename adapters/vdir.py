@@ -8,8 +8,8 @@ the etag, and every action is one file operation, made durable before its outcom
 Everything another program wrote is left alone: an event is liftrun's only when its UID is in
 liftrun's namespace *and* it carries the matching ``X-LIFTRUN-SESSION``. Files are replaced
 atomically by ``adapters.atomic`` (temp file in the same directory, fsync, link or rename, fsync
-of the directory), so khal and vdirsyncer see the old file or the new one. The temp files start with a dot and end
-in ``.tmp``, which the spec tells every reader of a vdir to ignore.
+of the directory), so khal and vdirsyncer see the old file or the new one. The temp files start
+with a dot and end in ``.tmp``, which the spec tells every reader of a vdir to ignore.
 """
 
 from __future__ import annotations
