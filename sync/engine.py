@@ -28,7 +28,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from adapters.ics_feed import content_hash
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -41,6 +40,7 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     TargetReset,
+    content_hash,
     day_start,
 )
 from config.models import Settings
@@ -51,8 +51,7 @@ from planner.placement import apply_placement, place
 from planner.plan import build_plan, default_span
 from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
-from sync.report import CycleReport as CycleReport  # noqa: PLC0414 (re-exported for the CLI, tests)
-from sync.report import SourceReport, TargetReport
+from sync.report import CycleReport, SourceReport, TargetReport
 from sync.report import Unplaced as UnplacedEntry
 from sync.sources import describe_failure as describe_failure  # noqa: PLC0414 (for wiring.py)
 from sync.sources import read_busy_time

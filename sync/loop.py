@@ -18,7 +18,8 @@ from types import FrameType
 
 from config.loader import ConfigError, LoadedConfig
 from sync import wiring
-from sync.engine import CycleReport, run_cycle
+from sync.engine import run_cycle
+from sync.report import CycleReport
 from sync.state import StateStore
 
 log = logging.getLogger("liftrun.sync")

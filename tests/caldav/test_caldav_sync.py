@@ -18,7 +18,8 @@ from adapters.caldav_source import CalDAVSource
 from adapters.caldav_target import CalDAVTarget, resource_name
 from adapters.protocol import OwnedEvent, session_uid
 from config.loader import load
-from sync.engine import CycleReport, run_cycle
+from sync.engine import run_cycle
+from sync.report import CycleReport
 from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml

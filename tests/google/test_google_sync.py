@@ -19,9 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.google_target import GoogleTarget, event_id
-from config.loader import load
 from cli.main import main
-from sync.engine import CycleReport, run_cycle
+from config.loader import load
+from sync.engine import run_cycle
+from sync.report import CycleReport
 from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml

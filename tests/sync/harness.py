@@ -18,7 +18,8 @@ from adapters.ics_busy import read_busy
 from adapters.vdir import VdirTarget
 from config.loader import LoadedConfig, load
 from sync import engine
-from sync.engine import CycleReport, TargetSpec, run_cycle
+from sync.engine import TargetSpec, run_cycle
+from sync.report import CycleReport
 from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml
