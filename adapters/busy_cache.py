@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.atomic import atomic_write
-from adapters.ics_busy import BusyRead
+from adapters.protocol import BusyRead
 from planner.busy import BusyInterval
 
 log = logging.getLogger(__name__)

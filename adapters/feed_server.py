@@ -40,16 +40,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from adapters.feed_address import FEED_NAME, SHADOW_NAME
 from adapters.feed_token import FeedToken
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from config.loader import LoadedConfig
-    from config.models import Settings
 
-FEED_NAME = "liftrun.ics"
-SHADOW_NAME = "busy.ics"
 ICS_TYPE = "text/calendar; charset=utf-8"
 GZIP_MIN_BYTES = 256  # below this the gzip header costs more than it saves
 
@@ -314,24 +311,6 @@ def create_app(
     return app
 
 
-@dataclass(frozen=True)
-class FeedPaths:
-    feed: Path
-    shadow: Path | None
-
-
-def feed_paths(loaded: LoadedConfig) -> FeedPaths | None:
-    """The files to serve: the first ICS calendar with ``push_to``; None if there is none."""
-    for cal in loaded.settings.calendars:
-        if cal.kind == "ics" and cal.push_to:
-            shadow = cal.push_busy_shadow_to
-            return FeedPaths(
-                feed=loaded.resolve(cal.push_to),
-                shadow=loaded.resolve(shadow) if shadow else None,
-            )
-    return None
-
-
 def listen_socket(host: str, port: int) -> socket.socket:
     """A bound TCP socket for ``uvicorn.Server.run(sockets=[...])``.
 
@@ -352,32 +331,3 @@ def listen_socket(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(True)
     return sock
-
-
-_WILDCARD_HOSTS = ("0.0.0.0", "::", "")
-
-
-def subscription_urls(
-    settings: Settings,
-    token: str,
-    listen_host: str | None = None,
-    port: int | None = None,
-) -> tuple[str, str]:
-    """The feed URL and its ``webcal://`` form (which makes calendar apps offer to subscribe).
-
-    ``[feed] public_url`` wins when set, because behind a reverse proxy the listen address is
-    not reachable by the phone that subscribes.
-    """
-    if settings.feed.public_url:
-        base = settings.feed.public_url.rstrip("/")
-    else:
-        host = settings.feed.host if listen_host is None else listen_host
-        if host in _WILDCARD_HOSTS:  # listening everywhere: name the machine, not 0.0.0.0
-            host = socket.gethostname()
-        if ":" in host:
-            host = f"[{host}]"
-        base = f"http://{host}:{settings.feed.port if port is None else port}"
-    url = f"{base}/{token}/{FEED_NAME}"
-    scheme, sep, rest = url.partition("://")
-    webcal = f"webcal://{rest}" if sep and scheme.lower() in ("http", "https") else url
-    return url, webcal

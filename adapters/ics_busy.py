@@ -49,7 +49,6 @@ from planner.busy import BusyInterval
 __all__ = [
     "MAX_CALENDAR_BYTES",
     "MAX_FILE_EVENTS",
-    "BusyRead",  # re-exported for ics_source.py and busy_cache.py until they import from protocol
     "IcsParseError",
     "IcsTooSlow",
     "read_busy",

@@ -41,13 +41,11 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
-    content_hash,
     session_id_of,
 )
 from planner.model import Focus, Kind, PhaseName, Session
 
-# content_hash is re-exported for sync/ until it imports from protocol
-__all__ = ["IcsFeedTarget", "content_hash"]
+__all__ = ["IcsFeedTarget"]
 
 
 @dataclass

@@ -30,14 +30,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -53,8 +52,9 @@ from adapters.bounded_http import (
     deadline_transport,
 )
 from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
-from adapters.ics_busy import BusyRead, IcsParseError, read_busy
-from adapters.protocol import SourceRead, SourceUnavailable
+from adapters.ics_busy import IcsParseError, read_busy
+from adapters.locations import display_name, fetch_url, file_path, hide_urls
+from adapters.protocol import BusyRead, SourceRead, SourceUnavailable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 from config.files import FileRefused, read_regular_file
 
@@ -63,9 +63,6 @@ __all__ = [
     "MAX_REDIRECTS",
     "RETRY_AFTER_CAP",
     "IcsSource",
-    "display_name",
-    "fetch_url",
-    "hide_urls",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,109 +75,9 @@ RETRY_AFTER_CAP = 30.0  # seconds; a sync run waits no longer than this for a ra
 # waits and parsing) by default the same: httpx's timeout is per operation (connect, each read),
 # so without a deadline a server sending a byte every few seconds could hold a read for hours.
 _DEADLINE_FACTOR = 3
+_MIN_SCRUBBED_PATH = 8  # shorter paths ("/", "/a.ics") are no secret and too common to replace
 _DOWNLOAD_SHARE = 0.75  # of the budget; the rest is kept for parsing what arrived
 _MIN_ATTEMPT = 1.0  # seconds; an attempt with less time than this (or ``timeout``) is not begun
-_HTTP_SCHEMES = {"http": "http", "https": "https", "webcal": "https", "webcals": "https"}
-# A path segment is shown in full only when it does not look like a token: secret addresses
-# carry long random runs (Google's private-<hex>, iCloud's base64 ids, Nextcloud's tokens).
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-%]{12,}")
-_MAX_SHOWN_SEGMENT = 40
-_MIN_SCRUBBED_PATH = 8  # shorter paths ("/", "/a.ics") are no secret and too common to replace
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
-
-
-# --------------------------------------------------------------------------------------------
-# Locations
-
-
-def fetch_url(location: str) -> str:
-    """The http(s) URL a subscription location is fetched from.
-
-    ``webcal://`` (and ``webcals://``) is only a hint for calendar apps to subscribe; the feed
-    behind it is plain HTTP, and it is fetched over TLS because that is what every provider
-    serves and a capability URL must not travel in clear text.
-
-    Raises:
-        ValueError: ``location`` is not an http(s) or webcal(s) URL.
-    """
-    scheme, sep, rest = location.partition("://")
-    mapped = _HTTP_SCHEMES.get(scheme.lower()) if sep else None
-    if mapped is None:
-        raise ValueError(f"{display_name(location)}: not an http(s):// or webcal:// URL")
-    return f"{mapped}://{rest}"
-
-
-def display_name(location: str) -> str:
-    """How a location is shown anywhere outside this module, with the secret parts hidden.
-
-    Local paths are shown as they are: a path is not a capability, and the person needs to see
-    which file failed.
-
-    Raises:
-        ValueError: a host too malformed to parse (``http://[x/``).
-    """
-    if "://" not in location:
-        return location
-    parts = urlsplit(location)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return location
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    with contextlib.suppress(ValueError):  # a malformed port is simply not shown
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-    segments = [s for s in parts.path.split("/") if s]
-    tail = ""
-    if segments:
-        tail = ("…/" if len(segments) > 1 else "") + _shown_segment(segments[-1])
-    return f"{scheme}://{host}/{tail}{'?…' if parts.query else ''}"
-
-
-def _shown_segment(segment: str) -> str:
-    if len(segment) > _MAX_SHOWN_SEGMENT or any(
-        any(c.isdigit() for c in run) for run in _TOKEN_RUN.findall(segment)
-    ):
-        return segment[:4] + "…"
-    return segment
-
-
-def _file_path(location: str) -> Path | None:
-    """The local file behind ``location``, or None when it is a URL to fetch."""
-    if location.startswith("/"):
-        return Path(location)
-    scheme, sep, _ = location.partition("://")
-    if not sep or scheme.lower() != "file":
-        return None
-    parts = urlsplit(location)
-    if parts.netloc not in ("", "localhost"):
-        raise ValueError(f"{location}: a file:// URL must name a local file (no host)")
-    path = Path(unquote(parts.path))
-    if not path.is_absolute():
-        raise ValueError(f"{location}: a file:// URL needs an absolute path")
-    return path
-
-
-def hide_urls(text: str, *, keep_tail: bool = True) -> str:
-    """``text`` with each URL shown as :func:`display_name` does, or as ``scheme://host/…`` only
-    when the URL may be cut short (an excerpt), where the "last segment" is any segment.
-
-    For text from anywhere (a library's message, a page excerpt), so it never raises: a URL
-    too malformed to parse keeps only its scheme.
-    """
-
-    def shown(match: re.Match[str]) -> str:
-        try:
-            name = display_name(match.group(0))
-        except ValueError:  # "http://[x/": no host to show
-            return f"{match.group(0).split(':', 1)[0]}://…"
-        if keep_tail:
-            return name
-        scheme, _, rest = name.partition("://")
-        return f"{scheme}://{rest.split('/', 1)[0]}/…"
-
-    return _URL_IN_TEXT.sub(shown, text)
 
 
 class _HideUrlsInLog(logging.Filter):
@@ -287,7 +184,7 @@ class IcsSource:
     ) -> None:
         self.name = display_name(location)
         self._location = location
-        self._path = _file_path(location)
+        self._path = file_path(location)
         self._url = None if self._path is not None else fetch_url(location)
         self._cache_dir = cache_dir
         key = _sha256(location.encode("utf-8"))

@@ -14,7 +14,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.ics_feed import IcsFeedTarget
+from adapters.protocol import content_hash
 from config.models import Settings
 from planner.constraints import RuleBook
 from planner.placement import apply_placement, place

@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 
 from adapters.feed_token import FeedToken
-from adapters.ics_feed import IcsFeedTarget, content_hash
+from adapters.ics_feed import IcsFeedTarget
+from adapters.protocol import content_hash
 from config.loader import load
 from config.models import Goal, Race
 from planner.constraints import RuleBook

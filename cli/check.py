@@ -66,7 +66,7 @@ def probe_sources(
 ) -> list[tuple[bool, str]]:
     """Read as a sync cycle reads (concurrently, within ``source_timeout_seconds``), so a
     source too slow for sync is too slow here as well."""
-    from sync.engine import read_sources
+    from sync.sources import read_sources
 
     lines: list[tuple[bool, str]] = []
     for result in read_sources(sources, start, end, timeout):

@@ -35,7 +35,7 @@ def _token(loaded: LoadedConfig) -> FeedToken:
 
 
 def _echo_urls(loaded: LoadedConfig, token: str) -> None:
-    from adapters.feed_server import subscription_urls
+    from adapters.feed_address import subscription_urls
 
     url, webcal = subscription_urls(loaded.settings, token)
     click.echo(url)
@@ -79,7 +79,8 @@ def serve(config_path: str | None) -> None:
     The subscription URL is printed only to a terminal: where stdout is a log (a container,
     a service), `liftrun feed url` shows it.
     """
-    from adapters.feed_server import create_app, feed_paths, listen_socket, subscription_urls
+    from adapters.feed_address import feed_paths, subscription_urls
+    from adapters.feed_server import create_app, listen_socket
     from adapters.hardened_server import HardenedServer, ServerLimits
 
     loaded = load_config(config_path)

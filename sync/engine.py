@@ -53,9 +53,7 @@ from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
 from sync.report import Unplaced as UnplacedEntry
-from sync.sources import describe_failure as describe_failure  # noqa: PLC0414 (for wiring.py)
 from sync.sources import read_busy_time
-from sync.sources import read_sources as read_sources  # noqa: PLC0414 (for cli/init.py)
 from sync.state import Pin, StateStore, Tombstone
 
 log = logging.getLogger("liftrun.sync")

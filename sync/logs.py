@@ -10,7 +10,7 @@ What is logged often comes from outside (paths, source names, HTTP request paths
 summaries, exception messages), so the formatter, which every record passes through whatever
 logger created it, makes each line safe before it is written:
 
-* every URL is shown as ``adapters.ics_source.display_name`` shows it (scheme, host, last path
+* every URL is shown as ``adapters.locations.display_name`` shows it (scheme, host, last path
   segment): a subscribed calendar's address is a password, and httpx logs full URLs;
 * a run of 32 or more ``[A-Za-z0-9_-]`` characters holding a digit or a capital letter becomes
   ``<token>``: the feed token (43 such characters) wherever it turns up, also mistyped,
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from adapters.ics_source import display_name
+from adapters.locations import display_name
 
 FORMATS = ("text", "json")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
 
+from adapters.locations import hide_urls
 from adapters.protocol import AdapterError, BusySource, SourceRead
 from planner.busy import BusyInterval
 from sync.report import SourceReport
@@ -73,9 +74,6 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, AdapterError):
         text = str(exc)
     else:
-        # the ICS source's scrubber, imported only on a failure: it brings httpx with it
-        from adapters.ics_source import hide_urls  # noqa: PLC0415
-
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         text = hide_urls(text, keep_tail=False)
         text = _TOKEN.sub(

@@ -18,7 +18,8 @@ from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavai
 from adapters.vdir import VdirSource, VdirTarget
 from config.loader import LoadedConfig
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
-from sync.engine import TargetSpec, Wiring, describe_failure
+from sync.engine import TargetSpec, Wiring
+from sync.sources import describe_failure
 from sync.state import StateStore
 
 log = logging.getLogger("liftrun.sync")
@@ -265,7 +266,7 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
 
 def _ics_name(location: str) -> str:
     try:
-        from adapters.ics_source import display_name
+        from adapters.locations import display_name
 
         return display_name(location)
     except ValueError:  # the source itself refuses the location, with the reason

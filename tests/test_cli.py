@@ -16,9 +16,9 @@ import pytest
 import vobject
 from click.testing import CliRunner
 
+from cli.main import main
 from config.loader import load
 from planner.sessions import Soreness
-from cli.main import main
 from sync.state import StateStore
 from tests.plan_checks import check_all
 

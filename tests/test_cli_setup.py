@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.main import main
 from config.loader import load
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
-from cli.main import main
 from tests.google_emulator import RunningEmulator, running_emulator
 
 TODAY = "2026-06-01"

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync import logs
 from cli.main import main
+from sync import logs
 from tests.test_sync_cli import CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]

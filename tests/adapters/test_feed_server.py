@@ -26,17 +26,17 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from adapters.feed_address import subscription_urls
 from adapters.feed_server import (
     accepts_gzip,
     create_app,
     listen_socket,
     redact_path,
-    subscription_urls,
 )
 from adapters.feed_token import TOKEN_FILE, FeedToken, FeedTokenError
 from adapters.hardened_server import HardenedServer, ServerLimits
-from config.loader import load
 from cli.feed import feed, serve
+from config.loader import load
 
 ROOT = Path(__file__).resolve().parents[2]
 ICS = (

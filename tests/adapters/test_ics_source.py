@@ -24,9 +24,8 @@ from adapters.ics_source import (
     RETRY_AFTER_CAP,
     IcsSource,
     _retry_after,
-    display_name,
-    fetch_url,
 )
+from adapters.locations import display_name, fetch_url
 from adapters.protocol import BusySource, SourceRead, SourceUnavailable
 
 BERLIN = ZoneInfo("Europe/Berlin")
