@@ -33,9 +33,10 @@ def _utc(value: datetime) -> str:
 
 
 class ParsedBusyCache:
-    def __init__(self, path: Path, zone: tzinfo) -> None:
+    def __init__(self, path: Path, zone: tzinfo, *, persist: bool = True) -> None:
         self.path = path
         self.zone = zone
+        self.persist = persist  # False (a dry run): read, never written
 
     def get(self, sha256: str, start: datetime, end: datetime) -> BusyRead | None:
         try:
@@ -62,6 +63,8 @@ class ParsedBusyCache:
             return None
 
     def put(self, sha256: str, start: datetime, end: datetime, busy: BusyRead) -> None:
+        if not self.persist:
+            return
         data = {
             "version": VERSION,
             "sha256": sha256,

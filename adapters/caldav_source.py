@@ -58,7 +58,9 @@ class CalDAVSource:
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        persist: bool = True,
     ) -> None:
+        self._persist = persist  # False (a dry run): the cache is read, never written
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
         self._tz = ZoneInfo(timezone)
@@ -130,7 +132,8 @@ class CalDAVSource:
         except IcsParseError as exc:
             raise SourceUnavailable(str(exc)) from None
         self._mirror = mirror
-        save_mirror(self._cache_path, mirror, self.name)
+        if self._persist:
+            save_mirror(self._cache_path, mirror, self.name)
         return SourceRead(self.name, busy)
 
     def _refresh(self, window: tuple[datetime, datetime]) -> Mirror:

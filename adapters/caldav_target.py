@@ -159,7 +159,9 @@ class CalDAVTarget:
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        persist: bool = True,
     ) -> None:
+        self._persist = persist  # False (a dry run): the cache is read, never written
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
         self.timezone = timezone
@@ -242,7 +244,8 @@ class CalDAVTarget:
                 None, self.calendar_url, self._keep, use_sync=self._use_sync
             )
         self._mirror = mirror
-        save_mirror(self._cache_path, mirror, self.name)
+        if self._persist:
+            save_mirror(self._cache_path, mirror, self.name)
         return mirror
 
     def _event(self, key: str, item: Item) -> OwnedEvent:
@@ -301,7 +304,8 @@ class CalDAVTarget:
                 # created and the athlete deleted before the next read would live on in the
                 # mirror. Without the token the next read compares ETags instead.
                 self._mirror = replace(self._mirror, sync_token=None)
-            save_mirror(self._cache_path, self._mirror, self.name)
+            if self._persist:
+                save_mirror(self._cache_path, self._mirror, self.name)
 
     def _one(self, action: Action) -> Outcome:
         if action.kind is ActionKind.CANCEL:

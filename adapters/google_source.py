@@ -72,8 +72,10 @@ class GoogleSource:
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         client: GoogleClient | None = None,
+        persist: bool = True,
     ) -> None:
         ids = list(dict.fromkeys(calendar_ids))
+        self._persist = persist  # False (a dry run): the last good copy is read, never written
         self.name = name or (
             f"Google calendar {ids[0]!r}" if len(ids) == 1 else f"{len(ids)} Google calendars"
         )
@@ -189,7 +191,7 @@ class GoogleSource:
 
     # -- the last good copy ------------------------------------------------------------------
     def _save(self, ids: list[str], start: datetime, end: datetime, blocks: list[_Block]) -> None:
-        if self._cache_path is None:
+        if self._cache_path is None or not self._persist:
             return
         payload = {
             "version": CACHE_VERSION,

@@ -251,8 +251,10 @@ class GoogleTarget:
         sleep: Callable[[float], None] = time.sleep,
         client: GoogleClient | None = None,
         create: bool = True,
+        persist: bool = True,
     ) -> None:
         self.name = name or f"Google calendar {calendar!r}"
+        self._persist = persist  # False (a dry run): the cache is read, never written
         self._create_missing = create
         self.calendar = calendar
         self.timezone = timezone
@@ -459,6 +461,8 @@ class GoogleTarget:
 
     def _save(self) -> None:
         """A cache that cannot be written costs a full read next cycle; no reason to fail."""
+        if not self._persist:
+            return
         try:
             data = json.dumps(self._cache.to_json(), separators=(",", ":")).encode()
             atomic_write(self._cache_path, data)

@@ -164,7 +164,7 @@ class IcsSource:
     times ``timeout``, the per-operation network timeout). ``retry_wait`` gives the back-off in
     seconds after attempt *n* (default: exponential with jitter); a server's ``Retry-After``
     takes precedence over it. ``sleep`` is how waiting happens, so tests can record the waits
-    instead of spending them.
+    instead of spending them. ``persist=False`` (a dry run) reads the cache but never writes it.
     """
 
     name: str
@@ -181,8 +181,10 @@ class IcsSource:
         client: httpx.Client | None = None,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        persist: bool = True,
     ) -> None:
         self.name = display_name(location)
+        self._persist = persist
         self._location = location
         self._path = file_path(location)
         self._url = None if self._path is not None else fetch_url(location)
@@ -190,7 +192,7 @@ class IcsSource:
         key = _sha256(location.encode("utf-8"))
         self._body_file = cache_dir / f"{key}.ics"
         self._meta_file = cache_dir / f"{key}.json"
-        self._parsed = ParsedBusyCache(cache_dir / f"{key}.parsed", tz)
+        self._parsed = ParsedBusyCache(cache_dir / f"{key}.parsed", tz, persist=persist)
         self._tz = tz
         self._timeout = timeout
         self._budget = _DEADLINE_FACTOR * timeout if deadline_seconds is None else deadline_seconds
@@ -477,7 +479,7 @@ class IcsSource:
         """Store ``body`` as the last good copy; a cache that cannot be written does not spoil a
         good read, but the person is told, since the next failure will find no copy."""
         same_body = cached is not None and cached.body == body
-        if (
+        if not self._persist or (
             same_body
             and cached is not None
             and (cached.etag, cached.last_modified) == (loaded.etag, loaded.last_modified)

@@ -35,7 +35,7 @@ def one_cycle(
     dry_run: bool = False,
     stop: threading.Event | None = None,
 ) -> CycleReport:
-    calendars = wiring.build(loaded, now, store)
+    calendars = wiring.build(loaded, now, store, persist=not dry_run)
     report = run_cycle(loaded.settings, store, calendars, now=now, dry_run=dry_run, stop=stop)
     if not dry_run:
         for remember in calendars.learnt:

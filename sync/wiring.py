@@ -64,23 +64,30 @@ def _add_source(wiring: Wiring, name: str, make: Callable[[], BusySource]) -> Bu
 
 
 def build(
-    loaded: LoadedConfig, now: datetime, store: StateStore | None = None, *, probe: bool = False
+    loaded: LoadedConfig,
+    now: datetime,
+    store: StateStore | None = None,
+    *,
+    probe: bool = False,
+    persist: bool = True,
 ) -> Wiring:
     """The calendars of one cycle. ``store`` supplies what earlier cycles learnt (a CalDAV
     calendar's URL, remembered so a rename on the server does not start a second calendar).
     ``probe`` (``liftrun check``) opens targets without leave to create a missing calendar or
-    directory (reading must leave no trace): they raise ``NotCreatedYet`` instead."""
+    directory (reading must leave no trace): they raise ``NotCreatedYet`` instead.
+    ``persist=False`` (``sync --dry-run``) gives every adapter that keeps a cache in the state
+    directory leave to read it but not to write it, so a dry run leaves no trace there."""
     settings = loaded.settings
     wiring = Wiring()
     for cal in settings.calendars:
         if isinstance(cal, IcsCalendar):
-            _ics(loaded, cal, now, wiring)
+            _ics(loaded, cal, now, wiring, persist=persist)
         elif isinstance(cal, VdirCalendar):
             _vdir(loaded, cal, now, wiring, probe=probe)
         elif isinstance(cal, CaldavCalendar):
-            _caldav(loaded, cal, now, wiring, store, probe=probe)
+            _caldav(loaded, cal, now, wiring, store, probe=probe, persist=persist)
         else:
-            _google(loaded, cal, now, wiring, store, probe=probe)
+            _google(loaded, cal, now, wiring, store, probe=probe, persist=persist)
     return wiring
 
 
@@ -92,6 +99,7 @@ def _google(
     store: StateStore | None,
     *,
     probe: bool = False,
+    persist: bool = True,
 ) -> None:
     # imported here: the Google API client costs a cycle without a Google calendar 0.1 s or more
     from adapters.google_auth import build_credentials
@@ -135,6 +143,7 @@ def _google(
             name=name,
             account=str(token_file),
             create=not probe,
+            persist=persist,
         )
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
         wiring.learnt.append(functools.partial(_remember, key, target, "known_id"))
@@ -151,6 +160,7 @@ def _google(
                 exclude=[remembered] if remembered else [],
                 cache_dir=cache,
                 account=str(token_file),
+                persist=persist,
             ),
         )
 
@@ -163,6 +173,7 @@ def _caldav(
     store: StateStore | None,
     *,
     probe: bool = False,
+    persist: bool = True,
 ) -> None:
     # imported here: caldav and its HTTP stack cost a cycle without a CalDAV calendar 0.1 s
     from adapters.caldav_source import CalDAVSource
@@ -178,6 +189,7 @@ def _caldav(
         "ca_file": str(loaded.resolve(cal.ca_file)) if cal.ca_file else None,
         "auth_type": cal.auth,
         "timeout": cal.timeout_seconds,
+        "persist": persist,
     }
     account = cal.name or urlsplit(cal.url).hostname or "caldav"
     for spec in cal.busy_from:
@@ -223,7 +235,9 @@ def _remember(key: str, calendar: object, attribute: str, store: StateStore) -> 
         store.set_meta(key, value)
 
 
-def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) -> None:
+def _ics(
+    loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring, *, persist: bool = True
+) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
         from adapters.ics_source import IcsSource  # httpx, tenacity: only when there is a source
@@ -239,6 +253,7 @@ def _ics(loaded: LoadedConfig, cal: IcsCalendar, now: datetime, wiring: Wiring) 
                 timeout=cal.fetch_timeout_seconds,
                 deadline_seconds=_source_deadline(loaded),
                 max_bytes=cal.max_source_bytes,
+                persist=persist,
             ),
         )
     if not cal.push_to:

@@ -1,0 +1,116 @@
+"""``liftrun sync --once --dry-run`` after a real sync leaves every byte of the state directory
+and of every output file as it was, for every calendar kind: the adapters read their caches
+but do not write them, and the state store's files are left alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import main
+from tests.background_server import BackgroundServer
+from tests.test_sync_cli import CONFIG, WORK
+
+NOW = "2026-12-01T08:00"
+
+BUSY = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//tests//EN\r
+BEGIN:VEVENT\r
+UID:{uid}@example.com\r
+DTSTAMP:20261201T000000Z\r
+DTSTART;TZID=Europe/Berlin:{start}\r
+DTEND;TZID=Europe/Berlin:{end}\r
+SUMMARY:Busy\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def tree(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under ``root``: path -> (size, mode, sha256); directories by mode alone."""
+    out: dict[str, tuple[int, int, str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            rel = str(path.relative_to(root))
+            if path.is_dir() and not path.is_symlink():
+                out[rel] = (0, st.st_mode, "dir")
+            else:
+                out[rel] = (st.st_size, st.st_mode, hashlib.sha256(path.read_bytes()).hexdigest())
+    return out
+
+
+def sync(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main, ["sync", "--once", "--config", str(config), "--now", NOW, "--format", "json", *args]
+    )
+    return result.exit_code, result.stdout
+
+
+def assert_dry_run_writes_nothing(config: Path, roots: list[Path]) -> dict[str, object]:
+    """The dry run's report (parsed JSON), after checking it changed nothing under ``roots``."""
+    before = {str(r): tree(r) for r in roots}
+    code, out = sync(config, "--dry-run")
+    after = {str(r): tree(r) for r in roots}
+    assert code == 0, out
+    changed = {
+        f"{root}/{path}": (b.get(path), a.get(path))
+        for root in before
+        for b, a in [(before[root], after[root])]
+        for path in b.keys() | a.keys()
+        if b.get(path) != a.get(path)
+    }
+    assert not changed, changed
+    report: dict[str, object] = json.loads(out)
+    assert report["dry_run"] is True
+    return report
+
+
+class _Busy(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("ETag", f'"{hashlib.sha256(self.body).hexdigest()[:16]}"')
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class BusyServer(BackgroundServer):
+    def __init__(self) -> None:
+        first = BUSY.format(uid="lunch", start="20270105T060000", end="20270105T070000")
+        self.handler: type[_Busy] = type("Handler", (_Busy,), {"body": first.encode()})
+        self._server = HTTPServer(("127.0.0.1", 0), self.handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/busy.ics"
+
+
+def test_ics_feed_with_file_and_http_sources(tmp_path: Path) -> None:
+    work = tmp_path / "work.ics"
+    work.write_text(WORK, encoding="utf-8")
+    with BusyServer() as server:
+        config = tmp_path / "liftrun.toml"
+        config.write_text(CONFIG.format(busy=f'"{work}", "{server.url}"'), encoding="utf-8")
+        code, out = sync(config)
+        assert code == 0, out
+        assert any((tmp_path / "state" / "sources").iterdir())
+        # a new busy event: the dry run has something to say
+        server.handler.body = BUSY.format(
+            uid="holiday", start="20270104T000000", end="20270111T000000"
+        ).encode()
+        report = assert_dry_run_writes_nothing(config, [tmp_path / "state", tmp_path / "out"])
+    assert report["actions"], report
