@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from tests.background_server import BackgroundServer
+from tests.sync.harness import BERLIN, START, Rig
 from tests.test_sync_cli import CONFIG, WORK
 
 NOW = "2026-12-01T08:00"
@@ -47,17 +49,20 @@ def tree(root: Path) -> dict[str, tuple[int, int, str]]:
     return out
 
 
-def sync(config: Path, *args: str) -> tuple[int, str]:
+def sync(config: Path, *args: str, now: str = NOW) -> tuple[int, str]:
+    """``liftrun sync --once`` (JSON report) with ``args``: the exit code and stdout."""
     result = CliRunner().invoke(
-        main, ["sync", "--once", "--config", str(config), "--now", NOW, "--format", "json", *args]
+        main, ["sync", "--once", "--config", str(config), "--now", now, "--format", "json", *args]
     )
     return result.exit_code, result.stdout
 
 
-def assert_dry_run_writes_nothing(config: Path, roots: list[Path]) -> dict[str, object]:
+def assert_dry_run_writes_nothing(
+    config: Path, roots: list[Path], *, now: str = NOW
+) -> dict[str, object]:
     """The dry run's report (parsed JSON), after checking it changed nothing under ``roots``."""
     before = {str(r): tree(r) for r in roots}
-    code, out = sync(config, "--dry-run")
+    code, out = sync(config, "--dry-run", now=now)
     after = {str(r): tree(r) for r in roots}
     assert code == 0, out
     changed = {
@@ -113,4 +118,19 @@ def test_ics_feed_with_file_and_http_sources(tmp_path: Path) -> None:
             uid="holiday", start="20270104T000000", end="20270111T000000"
         ).encode()
         report = assert_dry_run_writes_nothing(config, [tmp_path / "state", tmp_path / "out"])
+    assert report["actions"], report
+
+
+def test_vdir_target_and_source(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.add_busy(datetime(2027, 1, 5, 6, 0, tzinfo=BERLIN))
+    config = tmp_path / "liftrun.toml"
+    now = START.isoformat()
+    code, out = sync(config, now=now)
+    assert code == 0, out
+    assert rig.events()
+    rig.add_busy(datetime(2027, 1, 4, 0, 0, tzinfo=BERLIN), hours=24 * 7, title="Holiday")
+    report = assert_dry_run_writes_nothing(
+        config, [tmp_path / "state", rig.training, rig.busy], now=now
+    )
     assert report["actions"], report
