@@ -137,13 +137,18 @@ def build_credentials(
     subject: str | None = None,
     api_endpoint: str | None = None,
     scopes: Sequence[str] = SCOPES,
+    persist: bool = True,
 ) -> Credentials | None:
     """Credentials for ``mode`` (None for ``"none"``); no request is made here, the first API
-    call refreshes an expired token."""
+    call refreshes an expired token. ``persist=False`` (a dry run) keeps a refreshed OAuth token
+    in memory only: the token file is read, never written (the next run refreshes again)."""
     if mode == "oauth":
         if token_file is None:
             raise ValueError("Google auth mode 'oauth' needs a token_file")
-        return load_token(token_file, scopes)
+        token = load_token(token_file, scopes)
+        if not persist:
+            token.token_file = None
+        return token
     if mode == "service_account":
         if service_account_file is None:
             raise ValueError("Google auth mode 'service_account' needs a service_account_file")

@@ -120,6 +120,7 @@ def _google(
             ),
             subject=cal.subject,
             api_endpoint=cal.api_endpoint,
+            persist=persist,
         )
     except ValueError as exc:  # no token yet, an unreadable key: said once, per calendar
         if cal.push_to:

@@ -785,6 +785,24 @@ def test_expired_token_is_refreshed_and_saved_back(tmp_path: Path) -> None:
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
+def test_a_token_refreshed_without_persist_is_not_saved(tmp_path: Path) -> None:
+    """A dry run's refresh lives in memory: the token file keeps its bytes."""
+    token_file = tmp_path / "google-token.json"
+    reply = {"access_token": "fresh-token", "expires_in": 3600, "token_type": "Bearer"}
+    with (
+        TokenEndpoint(200, reply) as endpoint,
+        running_emulator(Emulator(required_token="fresh-token")) as emu,
+    ):
+        write_token(token_file, endpoint.url, expired=True)
+        before = token_file.read_bytes()
+        creds = build_credentials("oauth", token_file=token_file, persist=False)
+        assert isinstance(creds, TokenFileCredentials)
+        t = target(emu, tmp_path / "cache", credentials=creds.with_token_uri(endpoint.url))
+        assert t.list_owned(*FAR) == []
+        assert len(endpoint.bodies) == 1
+    assert token_file.read_bytes() == before
+
+
 def test_refused_refresh_is_a_clear_error(tmp_path: Path) -> None:
     token_file = tmp_path / "google-token.json"
     refusal = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
