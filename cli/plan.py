@@ -88,7 +88,7 @@ def plan(
     from cli.output.plan import print_plan
     from config.models import FIRST_DATE, LAST_DATE
     from planner.constraints import RuleBook
-    from planner.placement import apply_placement, place
+    from planner.placement import place_plan
     from planner.plan import build_plan, default_span
 
     loaded = load_config(config_path)
@@ -108,8 +108,7 @@ def plan(
         tell(f"warning: {past}")
         planned = replace(planned, warnings=(past, *planned.warnings))
     busy, busy_warnings = read_busy(busy_files, settings.zone, planned.start, planned.end)
-    placement = place(planned.sessions, RuleBook.from_settings(settings), busy, now=now)
-    result = apply_placement(planned, placement)
+    result = place_plan(planned, RuleBook.from_settings(settings), busy, now=now)
     if busy_warnings:
         result = replace(result, warnings=result.warnings + busy_warnings)
     if explain_id:

@@ -66,7 +66,7 @@ from planner.slot_search import (
     to_slot,
 )
 
-__all__ = ["Placement", "PlacementResult", "Status", "apply_placement", "place"]
+__all__ = ["Placement", "PlacementResult", "Status", "apply_placement", "place", "place_plan"]
 
 
 @dataclass(frozen=True)
@@ -246,6 +246,32 @@ def _retry_with(item: Item, problem: _Problem, minutes: int) -> Slot | None:
     items = [clone if it.index == item.index else it for it in problem.movable]
     solved = solve(items, problem.near, problem.week_days, problem.rules, problem.labels)
     return solved.slots[item.index]
+
+
+def place_plan(
+    plan: Plan,
+    rules: RuleBook,
+    busy: Sequence[BusyInterval] | BusyIndex = (),
+    *,
+    now: datetime,
+    previous: Mapping[str, tuple[datetime, datetime]] | None = None,
+    pinned: Mapping[str, tuple[datetime, datetime]] | None = None,
+    freeze_until: datetime | None = None,
+) -> Plan:
+    """``plan`` with its sessions at real times around ``busy``: the one pipeline behind what
+    ``liftrun plan`` prints and what a sync cycle pushes (the cycle passes the sessions of its
+    horizon, its last placement, the athlete's pins and its freeze), so the two never place
+    differently. The arguments are :func:`place`'s."""
+    result = place(
+        plan.sessions,
+        rules,
+        busy,
+        now=now,
+        previous=previous,
+        pinned=pinned,
+        freeze_until=freeze_until,
+    )
+    return apply_placement(plan, result)
 
 
 def apply_placement(plan: Plan, result: PlacementResult) -> Plan:

@@ -47,7 +47,7 @@ from config.models import Settings
 from planner.busy import BusyInterval
 from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
-from planner.placement import apply_placement, place
+from planner.placement import place_plan
 from planner.plan import build_plan, default_span
 from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
@@ -298,8 +298,8 @@ def _place(
     for i, s in enumerate(scope):
         if s.kind is Kind.RACE and s.id in pinned:  # race day moved by hand: its own times
             scope[i] = _race_where_pinned(s, pinned.pop(s.id), settings)
-    result = place(
-        scope,
+    final = place_plan(
+        replace(plan, sessions=tuple(scope), unplaced=()),
         RuleBook.from_settings(settings),
         busy,
         now=now,
@@ -307,7 +307,6 @@ def _place(
         pinned=pinned,
         freeze_until=freeze_until,
     )
-    final = apply_placement(replace(plan, sessions=tuple(scope), unplaced=()), result)
     unplaced = {u.id: u.reason for u in (*final.unplaced, *waiting)}
     warnings.extend(final.warnings)
     return {s.id: s for s in final.sessions if s.start is not None}, unplaced, warnings

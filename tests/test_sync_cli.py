@@ -157,3 +157,25 @@ def test_a_secret_source_address_never_reaches_logs_or_reports(tmp_path: Path) -
         assert code == 3
         assert "private-abc123def456ghi789" not in out
         assert "127.0.0.1" in out or "basic.ics" in out  # still says which source failed
+
+
+def test_plan_prints_the_times_a_sync_pushes(tmp_path: Path) -> None:
+    """`liftrun plan` and a sync cycle place through one pipeline (planner.placement.place_plan):
+    given the same busy time and clock, the plan shows each session where the feed gets it."""
+    work = setup(tmp_path)
+    config, now = str(tmp_path / "liftrun.toml"), "2026-12-01T08:00"
+    runner = CliRunner()
+    planned = runner.invoke(
+        main, ["plan", "--config", config, "--now", now, "--format", "json", "--busy", str(work)]
+    )
+    assert planned.exit_code == 0, planned.output
+    shown = {s["id"]: s["start"] for s in json.loads(planned.stdout)["sessions"] if s["start"]}
+    code, out = sync(tmp_path)
+    assert code == 0, out
+    feed = icalendar.Calendar.from_ical((tmp_path / "out" / "liftrun.ics").read_bytes())
+    pushed = {
+        str(e["UID"]).removesuffix("@liftrun.invalid"): e.decoded("DTSTART").isoformat()
+        for e in feed.walk("VEVENT")
+    }
+    assert len(pushed) == 20
+    assert {k: shown.get(k) for k in pushed} == pushed
