@@ -21,6 +21,7 @@ import click
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from adapters.feed_token import FeedToken
     from config.loader import LoadedConfig
     from sync.state import StateStore
 
@@ -112,6 +113,19 @@ def parse_now(text: str | None, zone: ZoneInfo) -> datetime:
     if not FIRST_DATE <= value.date() <= LAST_DATE:
         fail(f"--now {text!r}: outside {FIRST_DATE}..{LAST_DATE}")
     return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def feed_token(loaded: LoadedConfig) -> FeedToken:
+    """The state directory's feed token, created if missing; an unsafe token file or state
+    directory stops the command in one line."""
+    from adapters.feed_token import FeedToken, FeedTokenError
+
+    token = FeedToken(loaded.state_dir)
+    try:
+        token.get()
+    except (FeedTokenError, OSError) as exc:
+        fail(str(exc))
+    return token
 
 
 def open_store(loaded: LoadedConfig) -> StateStore:

@@ -13,25 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import config_option, fail, load_config, log_options
+from cli.common import config_option, fail, feed_token, load_config, log_options
 
 if TYPE_CHECKING:
-    from adapters.feed_token import FeedToken
     from config.loader import LoadedConfig
 
 log = logging.getLogger("liftrun.feed")
-
-
-def _token(loaded: LoadedConfig) -> FeedToken:
-    """The state directory's token, created if missing; an unsafe token file stops the command."""
-    from adapters.feed_token import FeedToken, FeedTokenError
-
-    token = FeedToken(loaded.state_dir)
-    try:
-        token.get()
-    except (FeedTokenError, OSError) as exc:
-        fail(str(exc))
-    return token
 
 
 def _echo_urls(loaded: LoadedConfig, token: str) -> None:
@@ -52,7 +39,7 @@ def feed() -> None:
 def url(config_path: str | None) -> None:
     """Print the subscription URL and its webcal:// form (keep it secret: it is the password)."""
     loaded = load_config(config_path)
-    _echo_urls(loaded, _token(loaded).get())
+    _echo_urls(loaded, feed_token(loaded).get())
 
 
 @feed.command("rotate-token")
@@ -90,7 +77,7 @@ def serve(config_path: str | None) -> None:
             'nothing to serve: add a [[calendars]] entry with kind = "ics" and push_to = "..." '
             "(the feed file `liftrun sync --once` writes)"
         )
-    token = _token(loaded)
+    token = feed_token(loaded)
     settings = loaded.settings
     app = create_app(
         paths.feed,

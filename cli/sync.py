@@ -16,6 +16,7 @@ from cli.common import (
     EXIT_SOURCE_FAILED,
     config_option,
     fail,
+    feed_token,
     load_config,
     log_options,
     open_store,
@@ -47,7 +48,6 @@ def sync(
     Exit codes: 0 ok, 2 configuration error, 3 a source or target failed.
     """
     from adapters.feed_address import feed_paths
-    from adapters.feed_token import FeedToken, FeedTokenError
     from cli.output.report import print_report
     from config.loader import load
     from sync import loop
@@ -70,10 +70,10 @@ def sync(
         # The feed server may run with the state mounted read-only (compose, Kubernetes): the
         # writer of the state makes the token it will need.
         try:
-            FeedToken(loaded.state_dir).get()
-        except (FeedTokenError, OSError) as exc:
+            feed_token(loaded)
+        except SystemExit:  # its one-line error was told; the store closes cleanly
             store.close()
-            fail(str(exc))
+            raise
     if dry_run:
         now = parse_now(now_text, loaded.settings.zone)
         with store:
