@@ -764,29 +764,12 @@ def test_none_mode_only_for_loopback() -> None:
         GoogleClient(api_endpoint="https://calendar.example.com/calendar/v3/", credentials=None)
 
 
-def test_expired_token_is_refreshed_and_saved_back(tmp_path: Path) -> None:
-    token_file = tmp_path / "google-token.json"
-    reply = {"access_token": "fresh-token", "expires_in": 3600, "token_type": "Bearer"}
-    with (
-        TokenEndpoint(200, reply) as endpoint,
-        running_emulator(Emulator(required_token="fresh-token")) as emu,
-    ):
-        write_token(token_file, endpoint.url, expired=True)
-        creds = build_credentials("oauth", token_file=token_file)
-        assert isinstance(creds, TokenFileCredentials)
-        # google-auth pins token_uri to Google's when loading; point it at the local endpoint
-        t = target(emu, tmp_path / "cache", credentials=creds.with_token_uri(endpoint.url))
-        assert t.list_owned(*FAR) == []
-        assert len(ok(list(t.apply(creates(make_sessions(2)))))) == 2
-        assert len(endpoint.bodies) == 1
-        assert endpoint.bodies[0]["grant_type"] == ["refresh_token"]
-    saved = json.loads(token_file.read_text())
-    assert saved["token"] == "fresh-token" and saved["refresh_token"] == "secret-refresh-token"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-
-
-def test_a_token_refreshed_without_persist_is_not_saved(tmp_path: Path) -> None:
-    """A dry run's refresh lives in memory: the token file keeps its bytes."""
+@pytest.mark.parametrize("persist", [True, False])
+def test_expired_token_is_refreshed_and_saved_back_unless_a_dry_run(
+    tmp_path: Path, persist: bool
+) -> None:
+    """A dry run (``persist=False``) keeps the refreshed token in memory: the file keeps its
+    bytes, and the next real run refreshes again."""
     token_file = tmp_path / "google-token.json"
     reply = {"access_token": "fresh-token", "expires_in": 3600, "token_type": "Bearer"}
     with (
@@ -795,12 +778,20 @@ def test_a_token_refreshed_without_persist_is_not_saved(tmp_path: Path) -> None:
     ):
         write_token(token_file, endpoint.url, expired=True)
         before = token_file.read_bytes()
-        creds = build_credentials("oauth", token_file=token_file, persist=False)
+        creds = build_credentials("oauth", token_file=token_file, persist=persist)
         assert isinstance(creds, TokenFileCredentials)
+        # google-auth pins token_uri to Google's when loading; point it at the local endpoint
         t = target(emu, tmp_path / "cache", credentials=creds.with_token_uri(endpoint.url))
         assert t.list_owned(*FAR) == []
+        assert len(ok(list(t.apply(creates(make_sessions(2)))))) == 2
         assert len(endpoint.bodies) == 1
-    assert token_file.read_bytes() == before
+        assert endpoint.bodies[0]["grant_type"] == ["refresh_token"]
+    if not persist:
+        assert token_file.read_bytes() == before
+        return
+    saved = json.loads(token_file.read_text())
+    assert saved["token"] == "fresh-token" and saved["refresh_token"] == "secret-refresh-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
 def test_refused_refresh_is_a_clear_error(tmp_path: Path) -> None:
