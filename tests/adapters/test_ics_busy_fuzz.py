@@ -112,20 +112,26 @@ def check(result: BusyRead, start: datetime, end: datetime) -> None:
         assert interval.start < end and interval.end > start
 
 
+def read_fuzzed(data: bytes, window: int, seconds: float) -> BusyRead:
+    """``data`` read as the fuzz tests read it: one window, the event cap, a deadline."""
+    start, end = WINDOWS[window]
+    return read_busy(
+        data,
+        source="fuzz.ics",
+        tz=BERLIN,
+        start=start,
+        end=end,
+        max_events=MAX_EVENTS,
+        deadline=time.monotonic() + seconds,
+    )
+
+
 def read_bounded(data: bytes, window: int) -> None:
     """Read ``data``; assert only IcsParseError escapes and the time stays bounded."""
     start, end = WINDOWS[window]
     began = time.monotonic()
     try:
-        result = read_busy(
-            data,
-            source="fuzz.ics",
-            tz=BERLIN,
-            start=start,
-            end=end,
-            max_events=MAX_EVENTS,
-            deadline=began + DEADLINE_S,
-        )
+        result = read_fuzzed(data, window, DEADLINE_S)
     except IcsParseError as exc:
         assert str(exc).startswith("fuzz.ics: ")
         assert not CONTROL.search(str(exc)), str(exc)
@@ -229,19 +235,9 @@ def test_mutated_real_calendars_never_break_the_reader(data: bytes, window: int)
 )
 @given(data=mutated(), window=st.integers(0, len(WINDOWS) - 1))
 def test_mutated_real_calendars_stay_within_memory(data: bytes, window: int) -> None:
-    start, end = WINDOWS[window]
     tracemalloc.start()
     try:
-        # tracemalloc slows Python down several times, hence the longer deadline.
-        read_busy(
-            data,
-            source="fuzz.ics",
-            tz=BERLIN,
-            start=start,
-            end=end,
-            max_events=MAX_EVENTS,
-            deadline=time.monotonic() + 3 * DEADLINE_S,
-        )
+        read_fuzzed(data, window, 3 * DEADLINE_S)  # tracemalloc slows Python several times
     except IcsParseError:
         pass
     finally:
