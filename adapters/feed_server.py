@@ -40,8 +40,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from adapters.feed_address import FEED_NAME, SHADOW_NAME
 from adapters.feed_token import FeedToken
+from adapters.ics.feed_address import FEED_NAME, SHADOW_NAME
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -89,7 +89,7 @@ def content_hash(session: Session, alarm_minutes: int | None) -> str:
     it covered the same instants), added only for all-day sessions so that the hashes of every
     timed session, and with them their SEQUENCEs, stay what they were."""
     # ics_render imports this module, so its description is fetched when a hash is made
-    from adapters.ics_render import description  # noqa: PLC0415
+    from adapters.ical.render import description  # noqa: PLC0415
 
     assert session.start is not None and session.end is not None
     parts = [

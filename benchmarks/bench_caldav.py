@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav.source import CalDAVSource
+from adapters.caldav.target import CalDAVTarget
 from config.loader import load
 from sync.engine import run_cycle
 from sync.state import StateStore

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from adapters.ics_feed import IcsFeedTarget
+from adapters.ics.feed import IcsFeedTarget
 from adapters.protocol import content_hash
 from config.models import Settings
 from planner.constraints import RuleBook

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from adapters.feed_token import FeedToken
-from adapters.ics_feed import IcsFeedTarget
+from adapters.ics.feed import IcsFeedTarget
 from adapters.protocol import content_hash
 from config.loader import load
 from config.models import Goal, Race

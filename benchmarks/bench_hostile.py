@@ -48,8 +48,8 @@ import httpx
 
 from adapters.feed_token import FeedToken
 from adapters.hardened_server import ServerLimits, connection_cap
-from adapters.ics_busy import MAX_FILE_EVENTS, IcsParseError, IcsTooSlow, read_busy, read_busy_file
-from adapters.ics_source import IcsSource
+from adapters.ical.busy import MAX_FILE_EVENTS, IcsParseError, IcsTooSlow, read_busy, read_busy_file
+from adapters.ics.source import IcsSource
 from adapters.protocol import SourceUnavailable
 
 # The tests' servers, fixtures and configs are imported where they are used (noqa: PLC0415), so

@@ -1,4 +1,4 @@
-"""Benchmark for :mod:`adapters.ics_busy` on a synthetic professional's year.
+"""Benchmark for :mod:`adapters.ical.busy` on a synthetic professional's year.
 
 The planner reads a whole year of someone's calendar every time a plan is (re)placed, so the
 reader has a budget of 1 s for a realistically busy calendar on a small 2-core machine. The
@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from adapters.ics_busy import read_busy
+from adapters.ical.busy import read_busy
 
 BUDGET_SECONDS = 1.0
 RUNS = 5

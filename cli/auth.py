@@ -32,7 +32,7 @@ def google(
     no_browser: bool,
 ) -> None:
     """Authorise liftrun for Google Calendar (scopes: calendar.app.created, calendar.freebusy)."""
-    from adapters.google_auth import SCOPES, run_flow
+    from adapters.google.auth import SCOPES, run_flow
     from config.models import GoogleCalendar
 
     loaded = load_config(config_path)

@@ -22,7 +22,7 @@ log = logging.getLogger("liftrun.feed")
 
 
 def _echo_urls(loaded: LoadedConfig, token: str) -> None:
-    from adapters.feed_address import subscription_urls
+    from adapters.ics.feed_address import subscription_urls
 
     url, webcal = subscription_urls(loaded.settings, token)
     click.echo(url)
@@ -66,9 +66,9 @@ def serve(config_path: str | None) -> None:
     The subscription URL is printed only to a terminal: where stdout is a log (a container,
     a service), `liftrun feed url` shows it.
     """
-    from adapters.feed_address import feed_paths, subscription_urls
     from adapters.feed_server import create_app, listen_socket
     from adapters.hardened_server import HardenedServer, ServerLimits
+    from adapters.ics.feed_address import feed_paths, subscription_urls
 
     loaded = load_config(config_path)
     paths = feed_paths(loaded)

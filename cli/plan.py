@@ -32,7 +32,7 @@ def read_busy(
     """Busy time of the plan's span (one day of margin each side) from ``--busy`` files."""
     if not paths:  # the iCalendar parser is not loaded for nothing
         return [], ()
-    from adapters.ics_busy import IcsParseError, read_busy_file
+    from adapters.ical.busy import IcsParseError, read_busy_file
 
     lo = datetime.combine(first - timedelta(days=1), time(0), zone)
     hi = datetime.combine(last + timedelta(days=2), time(0), zone)

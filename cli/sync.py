@@ -47,7 +47,7 @@ def sync(
     Without --once, runs a cycle every [sync] interval_minutes until SIGTERM or Ctrl-C.
     Exit codes: 0 ok, 2 configuration error, 3 a source or target failed.
     """
-    from adapters.feed_address import feed_paths
+    from adapters.ics.feed_address import feed_paths
     from cli.output.report import print_report
     from config.loader import load
     from sync import loop

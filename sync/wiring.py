@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.ics_feed import IcsFeedTarget
+from adapters.ics.feed import IcsFeedTarget
 from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavailable
-from adapters.vdir import VdirSource, VdirTarget
+from adapters.vdir.directory import VdirSource, VdirTarget
 from config.loader import LoadedConfig
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
 from sync.engine import TargetSpec, Wiring
@@ -102,9 +102,9 @@ def _google(
     persist: bool = True,
 ) -> None:
     # imported here: the Google API client costs a cycle without a Google calendar 0.1 s or more
-    from adapters.google_auth import build_credentials
-    from adapters.google_source import GoogleSource
-    from adapters.google_target import GoogleTarget
+    from adapters.google.auth import build_credentials
+    from adapters.google.source import GoogleSource
+    from adapters.google.target import GoogleTarget
 
     settings = loaded.settings
     account = cal.name or "google"
@@ -177,8 +177,8 @@ def _caldav(
     persist: bool = True,
 ) -> None:
     # imported here: caldav and its HTTP stack cost a cycle without a CalDAV calendar 0.1 s
-    from adapters.caldav_source import CalDAVSource
-    from adapters.caldav_target import CalDAVTarget
+    from adapters.caldav.source import CalDAVSource
+    from adapters.caldav.target import CalDAVTarget
 
     settings = loaded.settings
     common: dict[str, Any] = {
@@ -241,7 +241,7 @@ def _ics(
 ) -> None:
     settings = loaded.settings
     for location in cal.busy_from:
-        from adapters.ics_source import IcsSource  # httpx, tenacity: only when there is a source
+        from adapters.ics.source import IcsSource  # httpx, tenacity: only when there is a source
 
         _add_source(
             wiring,

@@ -76,7 +76,7 @@ def _capture(fmt: str, *, verbose: bool = False) -> io.StringIO:
 
 def test_the_code_names_its_loggers_under_liftruns_packages() -> None:
     names = _logger_names_in_code()
-    assert {"adapters.ics_source", "liftrun.feed.access", "liftrun.sync"} <= names
+    assert {"adapters.ics.source", "liftrun.feed.access", "liftrun.sync"} <= names
     for name in names - set(THIRD_PARTY) - {"httpx"}:  # the ICS source filters httpx's logger
         assert name.split(".")[0] in logs.OWN_LOGGERS, name
 
@@ -143,7 +143,7 @@ def test_a_library_warning_is_a_json_line_too() -> None:
 def test_levels_and_verbose() -> None:
     stream = _capture("text")
     logging.getLogger("sync.engine").debug("own debug")
-    logging.getLogger("adapters.vdir").info("own info")
+    logging.getLogger("adapters.vdir.directory").info("own info")
     logging.getLogger("httpx").info("HTTP Request: GET http://127.0.0.1/x 200")
     logging.getLogger("httpx").warning("library warning")
     text = stream.getvalue()
@@ -288,7 +288,7 @@ def test_a_secret_url_is_shortened_whatever_logger_writes_it() -> None:
     secret = "https://calendar.google.com/calendar/ical/me%40x.org/private-0a1b2c3d4e5f/basic.ics"
     stream = _capture("json", verbose=True)
     logging.getLogger("httpx._client").info("HTTP Request: GET %s 200", secret)
-    logging.getLogger("adapters.vdir").warning("failed: %s", secret)
+    logging.getLogger("adapters.vdir.directory").warning("failed: %s", secret)
     try:
         raise RuntimeError(f"Client error '404 Not Found' for url '{secret}'")
     except RuntimeError:
@@ -346,7 +346,7 @@ def test_sync_with_json_logs_writes_only_json_lines_on_stderr(tmp_path: Path) ->
     assert result.returncode == 3, result.stderr
     lines = result.stderr.splitlines()
     entries = [json.loads(line) for line in lines]  # every line is JSON
-    assert ("adapters.ics_source", "warning") in {(e["logger"], e["level"]) for e in entries}
+    assert ("adapters.ics.source", "warning") in {(e["logger"], e["level"]) for e in entries}
     assert "debug" in {e["level"] for e in entries}  # -v
     assert not any(RAW_CONTROL.search(line) for line in lines)
 

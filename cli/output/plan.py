@@ -24,7 +24,7 @@ def print_plan(plan: Plan, fmt: str, settings: Settings) -> None:
 
         click.echo(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False))
     elif fmt == "ics":
-        from adapters.ics_render import render_calendar
+        from adapters.ical.render import render_calendar
 
         stamp = datetime.now(UTC).replace(microsecond=0)
         sys.stdout.buffer.write(

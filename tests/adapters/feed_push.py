@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.ics_feed import IcsFeedTarget
+from adapters.ics.feed import IcsFeedTarget
 from adapters.protocol import content_hash
 from planner.model import Session
 

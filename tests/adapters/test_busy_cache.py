@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
-from adapters.ics_busy import read_busy
-from adapters.ics_source import IcsSource
+from adapters.ical.busy import read_busy
+from adapters.ics.busy_cache import AHEAD, ParsedBusyCache, narrow
+from adapters.ics.source import IcsSource
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ics"

@@ -26,7 +26,6 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from adapters.feed_address import subscription_urls
 from adapters.feed_server import (
     accepts_gzip,
     create_app,
@@ -35,6 +34,7 @@ from adapters.feed_server import (
 )
 from adapters.feed_token import TOKEN_FILE, FeedToken, FeedTokenError
 from adapters.hardened_server import HardenedServer, ServerLimits
+from adapters.ics.feed_address import subscription_urls
 from cli.feed import feed, serve
 from config.loader import load
 

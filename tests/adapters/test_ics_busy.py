@@ -1,4 +1,4 @@
-"""Tests for the iCalendar busy-time reader (adapters/ics_busy.py).
+"""Tests for the iCalendar busy-time reader (adapters/ical/busy.py).
 
 Each rule the planner relies on has a small hand-written fixture in tests/fixtures/ics/ or an
 inline calendar, so a failure points at one rule.
@@ -17,7 +17,7 @@ import vobject
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.ics_busy import IcsParseError, read_busy, read_busy_file
+from adapters.ical.busy import IcsParseError, read_busy, read_busy_file
 from adapters.protocol import BusyRead
 from planner.busy import BusyInterval
 

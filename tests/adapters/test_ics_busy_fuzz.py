@@ -26,7 +26,7 @@ import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.ics_busy import IcsParseError, read_busy
+from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import BusyRead
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.ics_busy import (
+from adapters.ical.busy import (
     MAX_CALENDAR_BYTES,
     IcsParseError,
     IcsTooSlow,

@@ -14,9 +14,9 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from adapters.feed_reader import from_icalendar, read_fast
-from adapters.ics_feed import IcsFeedTarget, _event_blocks
-from adapters.ics_render import EventMeta, build_calendar, description, event_bytes
+from adapters.ical.render import EventMeta, build_calendar, description, event_bytes
+from adapters.ics.feed import IcsFeedTarget, _event_blocks
+from adapters.ics.feed_reader import from_icalendar, read_fast
 from adapters.protocol import AdapterError
 from planner.constraints import RuleBook
 from planner.model import Session

@@ -1,4 +1,4 @@
-"""Tests for ICS busy sources (adapters/ics_source.py) against a real HTTP server on loopback.
+"""Tests for ICS busy sources (adapters/ics/source.py) against a real HTTP server on loopback.
 
 The server plays a script of responses (status, body, headers, delay) and records every request
 it sees, so each test can say both what the source got and what it asked for. Nothing sleeps
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from adapters.ics_source import (
+from adapters.ics.source import (
     MAX_REDIRECTS,
     RETRY_AFTER_CAP,
     IcsSource,

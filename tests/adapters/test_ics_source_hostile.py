@@ -1,4 +1,4 @@
-"""ICS sources against hostile servers and files (adapters/ics_source.py, adapters/bounded_http.py).
+"""ICS sources against hostile servers and files (adapters/ics/source.py, adapters/bounded_http.py).
 
 Every server here is real, on loopback, started in-process: tricklers that send one byte a
 second (in the body or in the headers), bodies that never end, servers that never answer,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.ics_source import IcsSource
+from adapters.ics.source import IcsSource
 from adapters.protocol import SourceRead, SourceUnavailable
 from tests.adapters.test_ics_source import BERLIN, END, ONE, START
 from tests.caldav.hostile import self_signed

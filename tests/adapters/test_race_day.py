@@ -17,12 +17,12 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from adapters.feed_reader import from_icalendar, read_fast
-from adapters.ics_busy import read_busy
-from adapters.ics_feed import IcsFeedTarget, _event_blocks
-from adapters.ics_render import EventMeta, event_bytes, render_calendar
+from adapters.ical.busy import read_busy
+from adapters.ical.render import EventMeta, event_bytes, render_calendar
+from adapters.ics.feed import IcsFeedTarget, _event_blocks
+from adapters.ics.feed_reader import from_icalendar, read_fast
 from adapters.protocol import Action, ActionKind, OwnedEvent, content_hash, day_start
-from adapters.vdir import VdirTarget
+from adapters.vdir.directory import VdirTarget
 from planner.model import Kind, Session
 from planner.plan import build_plan
 from planner.race import race_session

@@ -32,7 +32,7 @@ from adapters.protocol import (
     content_hash,
     session_uid,
 )
-from adapters.vdir import VdirSource, VdirTarget, file_etag, file_name
+from adapters.vdir.directory import VdirSource, VdirTarget, file_etag, file_name
 from planner.constraints import RuleBook
 from planner.model import Session
 from planner.placement import apply_placement, place

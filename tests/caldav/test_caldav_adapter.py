@@ -12,8 +12,8 @@ from typing import Any
 import icalendar
 import pytest
 
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav.source import CalDAVSource
+from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import (
     Action,
     ActionKind,

@@ -23,9 +23,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from adapters.caldav_client import CalDAVClient, Mirror, Origin, OtherServer
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav.client import CalDAVClient, Mirror, Origin, OtherServer
+from adapters.caldav.source import CalDAVSource
+from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import AdapterError, SourceUnavailable
 from tests.athlete import athlete_toml
 from tests.caldav.hostile import (

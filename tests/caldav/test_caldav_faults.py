@@ -24,9 +24,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 
-from adapters.caldav_client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav.client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
+from adapters.caldav.source import CalDAVSource
+from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import (
     Action,
     ActionKind,

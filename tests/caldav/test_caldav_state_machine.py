@@ -24,8 +24,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from adapters import caldav_client
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav import client as caldav_client
+from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import OwnedEvent
 from config.loader import load
 from sync.engine import run_cycle

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.caldav_source import CalDAVSource
-from adapters.caldav_target import CalDAVTarget, resource_name
+from adapters.caldav.source import CalDAVSource
+from adapters.caldav.target import CalDAVTarget, resource_name
 from adapters.protocol import OwnedEvent, session_uid
 from config.loader import load
 from sync.engine import run_cycle

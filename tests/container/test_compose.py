@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.feed_address import feed_paths
+from adapters.ics.feed_address import feed_paths
 from config.loader import LoadedConfig, load
 from tests.adapters.test_feed_server import free_port
 

@@ -62,7 +62,7 @@ from typing import Any
 
 import httpx
 
-from adapters.caldav_target import CalDAVTarget
+from adapters.caldav.target import CalDAVTarget
 from config.loader import load
 from tests.caldav.servers import Server, free_port, start
 

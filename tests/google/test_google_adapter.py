@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import google.oauth2.credentials
 import pytest
 
-from adapters.google_auth import (
+from adapters.google.auth import (
     KEY_FILE_CAP,
     SCOPES,
     TokenFileCredentials,
@@ -32,9 +32,9 @@ from adapters.google_auth import (
     run_flow,
     save_token,
 )
-from adapters.google_client import MAX_ATTEMPTS, GoogleClient
-from adapters.google_source import GoogleSource
-from adapters.google_target import CalendarRecreated, GoogleTarget, event_id, parse_event_id
+from adapters.google.client import MAX_ATTEMPTS, GoogleClient
+from adapters.google.source import GoogleSource
+from adapters.google.target import CalendarRecreated, GoogleTarget, event_id, parse_event_id
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -437,7 +437,7 @@ def test_expired_sync_token_means_a_full_read(
 def test_pagination_is_followed(
     emu: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("adapters.google_target.PAGE_SIZE", 7)
+    monkeypatch.setattr("adapters.google.target.PAGE_SIZE", 7)
     t = target(emu, tmp_path)
     items = make_sessions(20)
     push(t, items)

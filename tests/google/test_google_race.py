@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from adapters.google_target import GoogleTarget
+from adapters.google.target import GoogleTarget
 from config.loader import load
 from sync.state import StateStore
 from sync.wiring import build

@@ -22,7 +22,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from adapters import google_client
+from adapters.google import client as google_client
 from config.loader import load
 from sync.engine import run_cycle
 from sync.state import StateStore

@@ -18,7 +18,7 @@ import google.oauth2.credentials
 import pytest
 from click.testing import CliRunner
 
-from adapters.google_target import GoogleTarget, event_id
+from adapters.google.target import GoogleTarget, event_id
 from cli.main import main
 from config.loader import load
 from sync.engine import run_cycle

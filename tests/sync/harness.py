@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from adapters.ics_busy import read_busy
-from adapters.vdir import VdirTarget
+from adapters.ical.busy import read_busy
+from adapters.vdir.directory import VdirTarget
 from config.loader import LoadedConfig, load
 from sync import engine
 from sync.engine import TargetSpec, run_cycle

@@ -16,7 +16,9 @@ import sys
 import time
 from typing import Any
 
-from adapters import caldav_client, google_client, vdir
+from adapters.caldav import client as caldav_client
+from adapters.google import client as google_client
+from adapters.vdir import directory as vdir
 from cli import main as cli
 from sync import wiring
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.ics_source import IcsSource
+from adapters.ics.source import IcsSource
 from adapters.protocol import SourceRead
 from cli.main import main
 from config.loader import load

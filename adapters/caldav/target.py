@@ -9,7 +9,7 @@ addresses the same resource and ``If-None-Match: *`` turns it into ``AlreadyExis
 a duplicate. CalDAV clients sync deletions, so a cancel deletes the resource (the ICS feed keeps
 a CANCELLED copy only because subscribers cannot see a removal).
 
-What was read is kept in ``cache_dir`` (``adapters.caldav_mirror``, shared with the busy
+What was read is kept in ``cache_dir`` (``adapters.caldav.mirror``, shared with the busy
 source) because the process restarts every cycle under cron: with it, a cycle in which nothing
 changed costs one request. A missing or unreadable cache only costs a full read.
 """
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from adapters.caldav_client import (
+from adapters.caldav.client import (
     CalDAVClient,
     CalendarMissing,
     Item,
@@ -37,8 +37,8 @@ from adapters.caldav_client import (
     is_url,
     resource_key,
 )
-from adapters.caldav_mirror import cache_file, load_mirror, save_mirror
-from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
+from adapters.caldav.mirror import cache_file, load_mirror, save_mirror
+from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
     ActionKind,

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from google.auth.credentials import Credentials
 
 from adapters.atomic import atomic_write
-from adapters.google_client import GoogleClient, Json
+from adapters.google.client import GoogleClient, Json
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 from planner.busy import BusyInterval
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from adapters.ics_errors import Deadline, IcsParseError
+from adapters.ical.errors import Deadline, IcsParseError
 
 __all__ = ["keep_busy_lines"]
 

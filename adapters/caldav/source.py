@@ -1,7 +1,7 @@
 """Busy time from a CalDAV calendar (a ``busy_from`` entry), as a ``BusySource``.
 
 Busy time is computed from the events themselves: a calendar-query REPORT with a time range
-fetches them, and the ICS reader (:func:`adapters.ics_busy.read_busy`) expands recurrences and
+fetches them, and the ICS reader (:func:`adapters.ical.busy.read_busy`) expands recurrences and
 applies the TRANSPARENT, CANCELLED and all-day rules, so a CalDAV calendar is read exactly like
 an ICS feed. The free-busy REPORT is never used: servers differ in what they count as busy
 (Radicale, for one, ignores TRANSP), and it would hide the summaries a move is explained with.
@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from adapters.caldav_client import CalDAVClient, CalendarMissing, Mirror, is_url
-from adapters.caldav_mirror import cache_file, load_mirror, save_mirror
-from adapters.ics_busy import IcsParseError, read_busy
+from adapters.caldav.client import CalDAVClient, CalendarMissing, Mirror, is_url
+from adapters.caldav.mirror import cache_file, load_mirror, save_mirror
+from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 
 __all__ = ["CalDAVSource"]

@@ -26,7 +26,7 @@ from typing import Any
 import icalendar
 from icalendar import vBroken, vRecur
 
-from adapters.rrule_bounds import as_list, first_value, never_matches
+from adapters.ical.rrule_bounds import as_list, first_value, never_matches
 
 __all__ = ["ONLY_KNOWN", "Repair", "quote", "repair_event"]
 

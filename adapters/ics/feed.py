@@ -24,14 +24,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from adapters.atomic import atomic_write
-from adapters.feed_reader import FeedEvent, from_icalendar, read_fast
-from adapters.ics_render import (
+from adapters.ical.render import (
     CALENDAR_END,
     EventMeta,
     event_bytes,
     new_calendar,
     timed_span,
 )
+from adapters.ics.feed_reader import FeedEvent, from_icalendar, read_fast
 from adapters.protocol import (
     Action,
     ActionKind,

@@ -3,7 +3,7 @@
 The process restarts every cycle under cron, so a calendar's :class:`Mirror` (href to ETag plus
 what the caller keeps of each resource) is saved as one JSON file per calendar in ``cache_dir``;
 with it, a cycle in which nothing changed costs one request (see
-:meth:`adapters.caldav_client.CalDAVClient.refresh`). A missing, unreadable or older-versioned
+:meth:`adapters.caldav.client.CalDAVClient.refresh`). A missing, unreadable or older-versioned
 file only costs a full read, so nothing here raises.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.atomic import atomic_write
-from adapters.caldav_client import Mirror
+from adapters.caldav.client import Mirror
 
 __all__ = ["CACHE_VERSION", "cache_file", "load_mirror", "save_mirror"]
 

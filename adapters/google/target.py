@@ -3,7 +3,7 @@
 Sessions go into their own calendar (``push_to``, "Training" by default), created with
 ``calendars.insert`` when missing and remembered by id (:attr:`GoogleTarget.known_id`), so a
 rename in Google Calendar does not start a second one; the athlete's own calendars are only
-ever read for busy time (:mod:`adapters.google_source`), and the Training calendar is left
+ever read for busy time (:mod:`adapters.google.source`), and the Training calendar is left
 out of that.
 
 **Ids.** Google lets a client choose an event's id (base32hex, ``0-9a-v``), never frees an id,
@@ -63,8 +63,8 @@ from zoneinfo import ZoneInfo
 from google.auth.credentials import Credentials
 
 from adapters.atomic import atomic_write
-from adapters.google_client import ApiFailure, GoogleClient, Json
-from adapters.ics_render import all_day_dates, description
+from adapters.google.client import ApiFailure, GoogleClient, Json
+from adapters.ical.render import all_day_dates, description
 from adapters.protocol import (
     Action,
     ActionKind,

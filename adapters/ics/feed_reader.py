@@ -2,7 +2,7 @@
 
 The feed target needs each event's UID, times, SEQUENCE, stamps, status and hash every cycle;
 icalendar's generic parser spends about 2 ms an event on that, most of a steady cycle's budget
-for a year's feed. The feed is written by ``adapters.ics_render`` in a fixed shape, so its lines
+for a year's feed. The feed is written by ``adapters.ical.render`` in a fixed shape, so its lines
 are read directly here; anything outside that shape (a hand-edited or foreign file) makes
 :func:`read_fast` return None and the caller parses the file with icalendar instead.
 

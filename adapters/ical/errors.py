@@ -1,6 +1,6 @@
 """Errors of the busy-time reader and the wall-clock limit on its work.
 
-They live apart from :mod:`adapters.ics_busy` so that its helpers (the line pre-filter, the
+They live apart from :mod:`adapters.ical.busy` so that its helpers (the line pre-filter, the
 bounded recurrence expansion) can raise them without importing the reader itself.
 """
 

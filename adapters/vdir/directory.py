@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from adapters.atomic import atomic_write, fsync_dir
-from adapters.ics_busy import MAX_CALENDAR_BYTES, IcsParseError, read_busy
-from adapters.ics_render import CALENDAR_END, EventMeta, event_bytes, new_calendar
+from adapters.ical.busy import MAX_CALENDAR_BYTES, IcsParseError, read_busy
+from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     UID_DOMAIN,
     Action,

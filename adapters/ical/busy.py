@@ -14,7 +14,7 @@ for a year of a busy professional's calendar:
 
 * Before parsing, content lines the planner never looks at (descriptions, attendees, alarms,
   to-dos, one-off events far from the window, ...) are dropped
-  (:func:`adapters.ics_lines.keep_busy_lines`), because ``icalendar`` spends its time per
+  (:func:`adapters.ical.lines.keep_busy_lines`), because ``icalendar`` spends its time per
   content line and real-world exports are mostly attendee lists and HTML descriptions.
 * Only series that actually recur (RRULE, RDATE, EXDATE or RECURRENCE-ID) go through
   ``recurring-ical-events``; a one-off event has exactly one instance, ``[DTSTART, DTEND)``,
@@ -38,11 +38,11 @@ import recurring_ical_events
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from icalendar import vBroken
 
-from adapters.ics_errors import Deadline, IcsParseError, IcsTooSlow
-from adapters.ics_lines import keep_busy_lines
-from adapters.ics_repair import ONLY_KNOWN, quote, repair_event
+from adapters.ical.errors import Deadline, IcsParseError, IcsTooSlow
+from adapters.ical.lines import keep_busy_lines
+from adapters.ical.repair import ONLY_KNOWN, quote, repair_event
+from adapters.ical.rrule_bounds import as_list, bound_rule, first_value
 from adapters.protocol import BusyRead
-from adapters.rrule_bounds import as_list, bound_rule, first_value
 from config.files import FileRefused, read_regular_file
 from planner.busy import BusyInterval
 
@@ -493,7 +493,7 @@ def _check_expansion_budget(groups: dict[str, list[_Event]], ctx: _Context) -> N
     seconds and ``FREQ=SECONDLY`` started years ago minutes and gigabytes before the
     ``max_events`` count could stop it. The estimates are upper bounds: BY* filters that only
     remove instances are ignored. Rules whose BY* filters can never match were already removed
-    (:func:`adapters.rrule_bounds.never_matches`); the rest is bounded by the deadline.
+    (:func:`adapters.ical.rrule_bounds.never_matches`); the rest is bounded by the deadline.
     """
     total_limit = ctx.max_events * _EXPANSION_BUDGET_FACTOR
     window_limit = ctx.max_events * _WINDOW_ESTIMATE_SLACK

@@ -17,8 +17,8 @@ rule's BYMONTH/BYMONTHDAY/BYYEARDAY (with RFC 5545's defaults from DTSTART) allo
 against one common and one leap year.
 
 :func:`first_value` and :func:`as_list` read a property or rule part that ``icalendar`` gives
-as one value or a list. They live here because :mod:`adapters.ics_repair` and
-:mod:`adapters.ics_busy` both import this module, so all three share one copy without a cycle.
+as one value or a list. They live here because :mod:`adapters.ical.repair` and
+:mod:`adapters.ical.busy` both import this module, so all three share one copy without a cycle.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from dateutil import rrule as _dateutil_rrule  # type: ignore[import-untyped]
 
-from adapters.ics_errors import Deadline
+from adapters.ical.errors import Deadline
 
 __all__ = ["BOUNDING_AVAILABLE", "as_list", "bound_rule", "first_value", "never_matches"]
 

@@ -51,8 +51,8 @@ from adapters.bounded_http import (
     IncompleteBody,
     deadline_transport,
 )
-from adapters.busy_cache import AHEAD, ParsedBusyCache, narrow
-from adapters.ics_busy import IcsParseError, read_busy
+from adapters.ical.busy import IcsParseError, read_busy
+from adapters.ics.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.locations import display_name, fetch_url, file_path, hide_urls
 from adapters.protocol import BusyRead, SourceRead, SourceUnavailable
 from adapters.retrying import Transient, retry_after_seconds, retrying

@@ -44,7 +44,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 from tenacity import Retrying
 
-from adapters.google_auth import require_loopback_for_no_auth
+from adapters.google.auth import require_loopback_for_no_auth
 from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 

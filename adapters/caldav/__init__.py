@@ -1,0 +1,3 @@
+"""The CalDAV calendar kind: a Training calendar on a CalDAV server and busy time from its other
+calendars.
+"""
