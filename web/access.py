@@ -1,0 +1,206 @@
+"""Who may see and change what on the athlete's page: one secret, and capabilities derived from it.
+
+The feed token cannot be reused here: a feed URL is handed to Google and other services that
+poll it, so it must grant reading the feed and nothing more. The page has its own secret, kept
+with the same care as the feed token (``adapters.feed_token``): 256 bits from ``secrets``, in
+``<state>/page-secret`` with mode 0600 inside a private state directory, created with
+``O_EXCL``, replaced by an atomic rename, re-read by a running server when the file changes,
+refused when others can read it, never logged.
+
+The secret itself never travels. Every credential a URL or a form carries is an HMAC-SHA256 of
+a label under it, one label per use, so none can be turned into another:
+
+* the **page token** (``/p/<token>/...``, the overview and week pages, every session and the
+  pause) is the full 256-bit HMAC of ``page``;
+* a **session signature** (``/s/<session id>/<signature>``, the link inside a calendar event)
+  is the HMAC of that session's id, cut to 144 bits: it opens that one session and nothing
+  else, and a signature of one session does not open another;
+* a **CSRF token** is the HMAC of the capability (the page, or one session) and a purpose,
+  so a form token lifted from one session's page is worthless on another's.
+
+Rotating the secret (``liftrun web rotate-token``) changes every derived value at once: every
+link and every form already handed out stops working, without a restart. Every comparison is
+constant-time, and any problem with the secret file denies access rather than failing open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.atomic import atomic_write
+from adapters.private_files import ensure_private_dir
+
+__all__ = [
+    "PAGE",
+    "SECRET_FILE",
+    "SIGNATURE_BYTES",
+    "Capability",
+    "PageSecret",
+    "PageSecretError",
+    "session_capability",
+]
+
+SECRET_FILE = "page-secret"
+SECRET_BYTES = 32  # 256 bits
+SIGNATURE_BYTES = 18  # 144 bits (>= 128), 24 URL-safe characters without padding
+CSRF_PURPOSE = "form"
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43,}$")
+
+log = logging.getLogger("liftrun.web")
+
+_Key = tuple[int, int, int, int, int]  # device, inode, mtime_ns, size, mode: a rewrite or chmod
+
+
+class PageSecretError(Exception):
+    """The secret file is unusable (unsafe mode, not a regular file, garbled); the message says
+    what to do."""
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What one URL grants: the whole page (``session_id`` None) or one session."""
+
+    session_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "page" if self.session_id is None else f"session\0{self.session_id}"
+
+
+PAGE = Capability()
+
+
+def session_capability(session_id: str) -> Capability:
+    return Capability(session_id)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+class PageSecret:
+    """The page secret of one state directory and the credentials derived from it."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / SECRET_FILE
+        self._key: _Key | None = None
+        self._current: bytes | None = None
+
+    # -- the file ----------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the secret if missing, so ``serve`` and ``web url`` need no setup step.
+
+        Raises:
+            PageSecretError: the file exists but is unusable.
+            UnsafePath: (an ``OSError``) the state directory is not private to this user.
+        """
+        ensure_private_dir(self.path.parent)
+        try:
+            self._read()
+            return
+        except FileNotFoundError:
+            pass
+        try:
+            # exclusive refuses to replace: two processes creating at once agree on one secret
+            atomic_write(self.path, _contents(secrets.token_urlsafe(SECRET_BYTES)), exclusive=True)
+        except FileExistsError:
+            self._read()
+
+    def rotate(self) -> None:
+        """Replace the secret: every page link, session link and form token stops working."""
+        ensure_private_dir(self.path.parent)
+        # the directory's fsync makes the rename durable: a crash cannot bring old links back
+        atomic_write(self.path, _contents(secrets.token_urlsafe(SECRET_BYTES)))
+
+    # -- derived credentials -----------------------------------------------------------------
+    def page_token(self) -> str | None:
+        """The token of ``/p/<token>/``; None while the secret is unusable."""
+        return self._derive(PAGE.label, SECRET_BYTES)
+
+    def signature(self, session_id: str) -> str | None:
+        """The signature of ``/s/<session_id>/<signature>``; None while the secret is unusable."""
+        return self._derive(session_capability(session_id).label, SIGNATURE_BYTES)
+
+    def csrf_token(self, capability: Capability, purpose: str = CSRF_PURPOSE) -> str | None:
+        """The token a form under ``capability`` carries; None while the secret is unusable."""
+        return self._derive(f"csrf\0{capability.label}\0{purpose}", SIGNATURE_BYTES)
+
+    def page_allows(self, token: str) -> bool:
+        return _same(token, self.page_token())
+
+    def session_allows(self, session_id: str, signature: str) -> bool:
+        return _same(signature, self.signature(session_id))
+
+    def csrf_allows(self, capability: Capability, token: str, purpose: str = CSRF_PURPOSE) -> bool:
+        return _same(token, self.csrf_token(capability, purpose))
+
+    def _derive(self, label: str, size: int) -> str | None:
+        key = self._refresh()
+        if key is None:
+            return None
+        return _b64(hmac.new(key, label.encode("utf-8"), hashlib.sha256).digest()[:size])
+
+    # -- reading, as adapters.feed_token does ------------------------------------------------
+    def _refresh(self) -> bytes | None:
+        try:
+            st = self.path.lstat()
+        except OSError:
+            if self._key is not None or self._current is not None:
+                log.error("page secret file %s is gone; denying every page request", self.path)
+            self._key, self._current = None, None
+            return None
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode)
+        if key != self._key:
+            self._key = key
+            try:
+                self._current = self._read().encode("ascii")
+            except (OSError, PageSecretError) as exc:
+                log.error("page secret unusable, denying every page request: %s", exc)
+                self._current = None
+        return self._current
+
+    def _read(self) -> str:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise PageSecretError(f"cannot read the page secret {self.path}: {exc}") from exc
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise PageSecretError(f"{self.path} is not a regular file")
+            if st.st_mode & 0o077:
+                raise PageSecretError(
+                    f"{self.path} is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                    "the page links may have leaked: run `liftrun web rotate-token` "
+                    "(or `chmod 600` it if you are sure nobody read it)"
+                )
+            raw = f.read(4096)
+        secret = raw.decode("ascii", "replace").strip()
+        if not _SECRET_SHAPE.match(secret):
+            raise PageSecretError(
+                f"{self.path} does not hold a page secret; run `liftrun web rotate-token`"
+            )
+        return secret
+
+
+def _same(candidate: str, expected: str | None) -> bool:
+    """Constant-time equality; an unusable secret matches nothing."""
+    if expected is None:
+        return False
+    return hmac.compare_digest(candidate.encode("utf-8", "backslashreplace"), expected.encode())
+
+
+def _contents(secret: str) -> bytes:
+    return (secret + "\n").encode("ascii")
