@@ -10,8 +10,9 @@ file, Google's batch endpoint) does, and one that cannot (CalDAV) writes one by 
 
 The sync engine talks to adapters only through this module and never asks which kind it holds:
 what a source yields (:class:`BusyRead`, :class:`SourceRead`), every error an adapter raises
-(one class per cause, whichever calendar kind raised it), and the content hash that tells the
-engine whether an event still says what the plan says.
+(one class per cause, whichever calendar kind raised it), the content hash that tells the
+engine whether an event still says what the plan says, and what a calendar found out that the
+next run should start from (:class:`Learns`).
 """
 
 from __future__ import annotations
@@ -240,4 +241,17 @@ class CalendarTarget(Protocol):
         (graceful stop); no write is started after that. Batching targets (a feed file, Google's
         batch endpoint) yield a group of outcomes after each durable write.
         """
+        ...
+
+
+@runtime_checkable
+class Learns(Protocol):
+    """A calendar that finds out where it lives while it works (a CalDAV calendar's URL, a Google
+    calendar's id). The next run starts from that, so a calendar renamed on the server is still
+    the one liftrun writes to rather than a second one it creates. The wiring that opened the
+    calendar keeps it under a store key of its choosing; the engine never asks what kind it is."""
+
+    def learned(self) -> str | None:
+        """What this run found out, or None while the calendar has not been resolved (nothing
+        asked it anything) or it has nothing to tell."""
         ...

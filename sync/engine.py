@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +35,7 @@ from adapters.protocol import (
     AlreadyExists,
     BusySource,
     CalendarTarget,
+    Learns,
     NotFound,
     Outcome,
     OwnedEvent,
@@ -70,6 +71,20 @@ class TargetSpec:
     alarm_minutes: int | None = 30
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """Where the store keeps what one calendar found out (its URL or id): the next run opens the
+    calendar from it. Applied to the store after a cycle that was not a dry run."""
+
+    key: str
+    calendar: Learns
+
+    def __call__(self, store: StateStore) -> None:
+        value = self.calendar.learned()
+        if value is not None and store.get_meta(self.key) != value:
+            store.set_meta(self.key, value)
+
+
 @dataclass
 class Wiring:
     """The calendars of one cycle, built from the config; ``broken`` are targets that could
@@ -78,7 +93,12 @@ class Wiring:
     sources: list[BusySource] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)
-    learnt: list[Callable[[StateStore], None]] = field(default_factory=list)  # after a cycle
+    learnt: list[Learnt] = field(default_factory=list)
+
+    def remember(self, store: StateStore) -> None:
+        """Keep what the calendars found out this cycle, where it is new."""
+        for learnt in self.learnt:
+            learnt(store)
 
 
 @dataclass(frozen=True)

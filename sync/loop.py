@@ -38,8 +38,7 @@ def one_cycle(
     calendars = wiring.build(loaded, now, store, persist=not dry_run)
     report = run_cycle(loaded.settings, store, calendars, now=now, dry_run=dry_run, stop=stop)
     if not dry_run:
-        for remember in calendars.learnt:
-            remember(store)
+        calendars.remember(store)
         store.journal(now, datetime.now(UTC), not report.failed, report)
     return report
 

@@ -10,7 +10,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from adapters.ics.feed import IcsFeedTarget
@@ -18,11 +18,13 @@ from adapters.protocol import AdapterError, BusySource, SourceRead, SourceUnavai
 from adapters.vdir.directory import VdirSource, VdirTarget
 from config.loader import LoadedConfig
 from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
-from sync.engine import TargetSpec, Wiring
+from sync.engine import Learnt, TargetSpec, Wiring
 from sync.sources import describe_failure
 from sync.state import StateStore
 
 log = logging.getLogger("liftrun.sync")
+
+S = TypeVar("S", bound=BusySource)
 
 # A source's own deadline falls a little inside the cycle's wait for it, so that a source which
 # runs out of time still gets to answer with its last good copy (stale, not blind) in time.
@@ -50,7 +52,7 @@ class UnopenedSource:
         raise SourceUnavailable(self.error)
 
 
-def _add_source(wiring: Wiring, name: str, make: Callable[[], BusySource]) -> BusySource | None:
+def _add_source(wiring: Wiring, name: str, make: Callable[[], S]) -> S | None:
     """``make()`` appended to the cycle's sources, or, when building it fails in any way, an
     :class:`UnopenedSource` under ``name`` (a name free of secrets) carrying why."""
     try:
@@ -147,7 +149,7 @@ def _google(
             persist=persist,
         )
         wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
-        wiring.learnt.append(functools.partial(_remember, key, target, "known_id"))
+        wiring.learnt.append(Learnt(key, target))
     if cal.busy_from:
         _add_source(
             wiring,
@@ -210,7 +212,7 @@ def _caldav(
             ),
         )
         if source is not None:
-            wiring.learnt.append(functools.partial(_remember, key, source, "known_url"))
+            wiring.learnt.append(Learnt(key, source))
     if not cal.push_to:
         return
     name = cal.name or cal.push_to
@@ -226,14 +228,7 @@ def _caldav(
         **common,
     )
     wiring.targets.append(TargetSpec(target, cal.alarm_minutes))
-    wiring.learnt.append(functools.partial(_remember, key, target, "known_url"))
-
-
-def _remember(key: str, calendar: object, attribute: str, store: StateStore) -> None:
-    """Store what a calendar learnt this cycle (its URL or id), once it knows and if new."""
-    value = getattr(calendar, attribute)
-    if isinstance(value, str) and store.get_meta(key) != value:
-        store.set_meta(key, value)
+    wiring.learnt.append(Learnt(key, target))
 
 
 def _ics(

@@ -195,6 +195,11 @@ class CalDAVTarget:
     def requests_made(self) -> int:
         return self.client.requests_made
 
+    def learned(self) -> str | None:
+        """The calendar's URL once this run has resolved it (the contract's ``Learns``), for the
+        next run to start from."""
+        return self.known_url
+
     @property
     def known_url(self) -> str | None:
         """The calendar's URL if this run has resolved it, without asking the server."""

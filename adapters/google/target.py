@@ -283,6 +283,11 @@ class GoogleTarget:
     def requests_made(self) -> int:
         return self.client.requests_made
 
+    def learned(self) -> str | None:
+        """The calendar's id once this run has resolved it (the contract's ``Learns``), for the
+        next run to start from."""
+        return self.known_id
+
     @property
     def known_id(self) -> str | None:
         """The calendar's id if this run has resolved it, for the engine to remember."""

@@ -61,8 +61,7 @@ class GoogleSyncMachine(RuleBasedStateMachine):
         with StateStore(loaded.state_dir) as store:
             wiring = build(loaded, self.now, store)
             report = run_cycle(loaded.settings, store, wiring, now=self.now)
-            for remember in wiring.learnt:
-                remember(store)
+            wiring.remember(store)
         return report
 
     def _events(self) -> dict[str, dict[str, Any]]:

@@ -71,8 +71,7 @@ def cycle(config: Path, now: datetime = NOW) -> tuple[CycleReport, int, int]:
     with StateStore(loaded.state_dir) as store:
         wiring = build(loaded, now, store)
         report = run_cycle(loaded.settings, store, wiring, now=now)
-        for remember in wiring.learnt:
-            remember(store)
+        wiring.remember(store)
     (spec,) = wiring.targets
     (source,) = wiring.sources
     assert isinstance(spec.target, GoogleTarget)
