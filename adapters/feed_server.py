@@ -14,6 +14,10 @@ path. Everything the access log writes is escaped (``printable``): a ``%0a`` in 
 forge a line, a ``%1b`` cannot reach a terminal. The server around the app, and why it is
 uvicorn wrapped rather than configured, is ``adapters.hardened_server``.
 
+The athlete's page (``web.app``) is mounted beside the feed by ``serve``, under ``/p/`` and
+``/s/``; the same access log redacts its page token and session signatures. The page and the
+feed have separate secrets: the feed token opens no page and the page token reads no feed.
+
 Gzip is done here rather than with ``GZipMiddleware``: the middleware would recompress 150 KB
 on every full GET and keep the identity ETag on the compressed body, which breaks caches. Here
 the gzipped variant is cached and gets its own ETag, and every feed response says
@@ -29,7 +33,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -38,7 +42,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from adapters.feed_token import FeedToken
 from adapters.ics.feed_address import FEED_NAME, SHADOW_NAME
@@ -217,16 +221,23 @@ def _token_shaped(segment: str) -> bool:
     return len(_TOKEN_ALPHABET.findall(segment)) >= TOKEN_SHAPED
 
 
+# The athlete's page (``web.app``): its first segment names the kind of link, and the secret
+# sits at a known depth: ``/p/<page token>/...`` and ``/s/<session id>/<signature>/...``.
+PAGE_SECRET_SEGMENTS = {"p": (2,), "s": (2, 3)}
+
+
 def redact_path(path: str) -> str:
-    """The path as logged: the first segment (where the token goes) always becomes
-    ``<token>``, even for a wrong token (a revoked one, a typo of the real one), and so does
-    any segment holding 16 or more characters of the token's alphabet, wherever it is
-    (``//TOKEN/``, ``/%2FTOKEN/``, ``http://host/TOKEN/``). Cut at 200 characters, escaped."""
+    """The path as logged: the segment where a secret goes always becomes ``<token>``, even
+    for a wrong one (a revoked one, a typo of the real one): the first for the feed, the page
+    token of ``/p/...``, the session id and signature of ``/s/...``; and so does any segment
+    holding 16 or more characters of the token's alphabet, wherever it is (``//TOKEN/``,
+    ``/%2FTOKEN/``, ``http://host/TOKEN/``). Cut at 200 characters, escaped."""
     if path == "/healthz":
         return path
     segments = path.split("/")
+    secret_at = PAGE_SECRET_SEGMENTS.get(segments[1], (1,)) if len(segments) > 2 else (1,)
     for i, segment in enumerate(segments):
-        if (i == 1 and segment) or _token_shaped(segment):
+        if (i in secret_at and segment) or _token_shaped(segment):
             segments[i] = "<token>"
     shown = "/".join(segments)
     if len(shown) > MAX_LOGGED_PATH:
@@ -235,11 +246,20 @@ def redact_path(path: str) -> str:
 
 
 class AccessLogMiddleware:
-    """One line per request without the token: method, redacted path, status, bytes, time."""
+    """One line per request without a secret: method, redacted path, status, bytes, time.
 
-    def __init__(self, app: ASGIApp, token: FeedToken) -> None:
+    ``also_scrub`` gives the other secrets that may appear in a path (the page token), read
+    per request so a rotated one is scrubbed too."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: FeedToken,
+        also_scrub: Sequence[Callable[[], str | None]] = (),
+    ) -> None:
         self.app = app
         self.token = token
+        self.also_scrub = also_scrub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,9 +281,9 @@ class AccessLogMiddleware:
             await self.app(scope, receive, counting_send)
         finally:
             path = redact_path(scope["path"])
-            current = self.token.current()
-            if current and current in path:  # belt and braces: a token outside segment one
-                path = path.replace(current, "<token>")
+            for current in (self.token.current(), *(get() for get in self.also_scrub)):
+                if current and current in path:  # belt and braces: a token elsewhere
+                    path = path.replace(current, "<token>")
             client = scope.get("client")
             access_log.info(
                 '%s "%s %s" %d %d %.1fms',
@@ -282,8 +302,10 @@ def create_app(
     *,
     shadow_path: Path | None = None,
     max_age: int = 3600,
+    pages: Pages | None = None,
 ) -> Starlette:
-    """The ASGI app: the feed, optionally the busy-only shadow feed, and ``/healthz``."""
+    """The ASGI app: the feed, optionally the busy-only shadow feed, and ``/healthz``; with
+    ``pages``, the athlete's page answers every other path (its own 404 included)."""
     cache_control = f"private, max-age={max_age}"
     routes = [
         Route("/healthz", _healthz, methods=["GET", "HEAD"]),
@@ -302,13 +324,27 @@ def create_app(
             )
         )
 
+    scrub: tuple[Callable[[], str | None], ...] = ()
+    if pages is not None:
+        routes.append(Mount("", app=pages.app))
+        scrub = (pages.page_token,)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return Response(status_code=404)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.router.redirect_slashes = False  # its Location would come from the client's Host
-    app.add_middleware(AccessLogMiddleware, token=token)
+    app.add_middleware(AccessLogMiddleware, token=token, also_scrub=scrub)
     return app
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The athlete's page as the feed server mounts it: its ASGI app, and its current page
+    token, which the access log scrubs like the feed's own (``web.app.create_pages``)."""
+
+    app: ASGIApp
+    page_token: Callable[[], str | None]
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
