@@ -4,26 +4,25 @@ parsed again every cycle.
 Parsing and expanding a few thousand events costs a few hundred milliseconds of CPU; the loop
 reads the same bytes every 15 minutes. The entry is keyed by the SHA-256 of the body and the
 time zone, and covers a window a little wider than asked (``AHEAD``), so the daily slide of the
-sync window still hits it. Anything odd about the file (missing, corrupt, another body, another
-window) is a miss, never an error: the source is then parsed as usual.
+sync window still hits it. It is one entry of the source's :class:`~adapters.cache.Cache`;
+anything odd about it (missing, corrupt, another body, another window) is a miss, never an
+error: the source is then parsed as usual.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
-from adapters.atomic import atomic_write
+from adapters.cache import Cache, Namespace
 from adapters.protocol import BusyRead
 from planner.busy import BusyInterval
 
 log = logging.getLogger(__name__)
 
 AHEAD = timedelta(days=14)
-VERSION = 1
+PARSED = Namespace("ics-parsed-busy", version=1)
 
 
 def _utc(value: datetime) -> str:
@@ -33,17 +32,18 @@ def _utc(value: datetime) -> str:
 
 
 class ParsedBusyCache:
-    def __init__(self, path: Path, zone: tzinfo, *, persist: bool = True) -> None:
-        self.path = path
+    """The parsed busy time of the source ``key`` (its location) in ``cache``, for ``zone``."""
+
+    def __init__(self, cache: Cache, key: str, zone: tzinfo) -> None:
+        self.cache = cache
+        self.key = key
         self.zone = zone
-        self.persist = persist  # False (a dry run): read, never written
 
     def get(self, sha256: str, start: datetime, end: datetime) -> BusyRead | None:
+        data: Any = self.cache.get_json(PARSED, self.key)
         try:
-            data: Any = json.loads(self.path.read_bytes())
             if (
-                data.get("version") != VERSION
-                or data.get("sha256") != sha256
+                data.get("sha256") != sha256
                 or data.get("zone") != str(self.zone)
                 or datetime.fromisoformat(data["from"]) > start
                 or datetime.fromisoformat(data["to"]) < end
@@ -59,14 +59,13 @@ class ParsedBusyCache:
                         local_a, local_b = a, b
                     intervals.append(BusyInterval(local_a, local_b, summary, source, uid))
             return BusyRead(tuple(intervals), tuple(data["warnings"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def put(self, sha256: str, start: datetime, end: datetime, busy: BusyRead) -> None:
-        if not self.persist:
-            return
+        """Keep ``busy``, parsed from the body ``sha256`` for ``[start, end)``; an entry that
+        cannot be kept only costs a parse next cycle, so it is not worth a warning."""
         data = {
-            "version": VERSION,
             "sha256": sha256,
             "zone": str(self.zone),
             "from": start.astimezone(UTC).isoformat(),
@@ -84,10 +83,9 @@ class ParsedBusyCache:
             "warnings": list(busy.warnings),
         }
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode())
+            self.cache.put_json(PARSED, self.key, data)
         except OSError as exc:
-            log.debug("cannot keep parsed busy time in %s: %s", self.path, exc.strerror)
+            log.debug("cannot keep parsed busy time in %s: %s", self.cache.directory, exc.strerror)
 
 
 def narrow(busy: BusyRead, start: datetime, end: datetime) -> BusyRead:

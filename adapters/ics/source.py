@@ -21,28 +21,25 @@ up front, the streamed body, and a ``gzip``/``deflate`` body as it is decompress
 bomb stops at the cap). At most three attempts, retried only when a retry can help (5xx, 429,
 timeouts, broken connections); redirects from https to plain http are refused. Local files must
 be regular files (a FIFO or a device is refused at once). The last good body and its validators
-are cached so unchanged calendars cost a 304.
+are kept in the source's :class:`~adapters.cache.Cache`, so unchanged calendars cost a 304.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 from tenacity import RetryCallState
 
-from adapters.atomic import atomic_write
 from adapters.bounded_http import (
     ACCEPT_ENCODING,
     BodyRefused,
@@ -51,6 +48,7 @@ from adapters.bounded_http import (
     IncompleteBody,
     deadline_transport,
 )
+from adapters.cache import Cache, Namespace
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.ics.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.locations import display_name, fetch_url, file_path, hide_urls
@@ -78,6 +76,10 @@ _DEADLINE_FACTOR = 3
 _MIN_SCRUBBED_PATH = 8  # shorter paths ("/", "/a.ics") are no secret and too common to replace
 _DOWNLOAD_SHARE = 0.75  # of the budget; the rest is kept for parsing what arrived
 _MIN_ATTEMPT = 1.0  # seconds; an attempt with less time than this (or ``timeout``) is not begun
+# The last good copy is two entries, so that new validators for the same body do not rewrite a
+# body of up to ``max_bytes``; the validators name the body they belong to by its SHA-256.
+BODY = Namespace("ics-body", version=1)
+VALIDATORS = Namespace("ics-validators", version=1)
 
 
 class _HideUrlsInLog(logging.Filter):
@@ -184,15 +186,11 @@ class IcsSource:
         persist: bool = True,
     ) -> None:
         self.name = display_name(location)
-        self._persist = persist
         self._location = location
         self._path = file_path(location)
         self._url = None if self._path is not None else fetch_url(location)
-        self._cache_dir = cache_dir
-        key = _sha256(location.encode("utf-8"))
-        self._body_file = cache_dir / f"{key}.ics"
-        self._meta_file = cache_dir / f"{key}.json"
-        self._parsed = ParsedBusyCache(cache_dir / f"{key}.parsed", tz, persist=persist)
+        self._cache = Cache(cache_dir, persist=persist)
+        self._parsed = ParsedBusyCache(self._cache, location, tz)
         self._tz = tz
         self._timeout = timeout
         self._budget = _DEADLINE_FACTOR * timeout if deadline_seconds is None else deadline_seconds
@@ -457,15 +455,11 @@ class IcsSource:
         """The last good copy, if any. A body without readable validators is still a good copy
         (it was only written after it parsed); validators that belong to another body are
         dropped, since a 304 for them would vouch for the wrong content."""
-        try:
-            body = self._body_file.read_bytes()
-        except OSError:
+        body = self._cache.get_bytes(BODY, self._location)
+        if body is None:
             return None
         etag = last_modified = None
-        try:
-            meta: Any = json.loads(self._meta_file.read_bytes())
-        except (OSError, ValueError):
-            meta = None
+        meta = self._cache.get_json(VALIDATORS, self._location)
         if isinstance(meta, dict) and meta.get("sha256") == _sha256(body):
             etag = meta.get("etag") if isinstance(meta.get("etag"), str) else None
             last_modified = meta.get("last_modified")
@@ -479,7 +473,7 @@ class IcsSource:
         """Store ``body`` as the last good copy; a cache that cannot be written does not spoil a
         good read, but the person is told, since the next failure will find no copy."""
         same_body = cached is not None and cached.body == body
-        if not self._persist or (
+        if not self._cache.persist or (
             same_body
             and cached is not None
             and (cached.etag, cached.last_modified) == (loaded.etag, loaded.last_modified)
@@ -492,13 +486,11 @@ class IcsSource:
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         try:
-            if not self._cache_dir.exists():
-                self._cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not same_body:
                 # Body first: a crash between the two writes leaves validators that do not
                 # match the body, which _load_cache detects and ignores.
-                atomic_write(self._body_file, body)
-            atomic_write(self._meta_file, json.dumps(meta).encode("utf-8"))
+                self._cache.put_bytes(BODY, self._location, body)
+            self._cache.put_json(VALIDATORS, self._location, meta)
         except OSError as exc:
             reason = exc.strerror or exc.__class__.__name__
             log.warning("%s: cannot save the last good copy: %s", self.name, reason)

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.cache import Cache
 from adapters.ical.busy import read_busy
-from adapters.ics.busy_cache import AHEAD, ParsedBusyCache, narrow
+from adapters.ics.busy_cache import AHEAD, PARSED, ParsedBusyCache, narrow
 from adapters.ics.source import IcsSource
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -25,7 +26,7 @@ def test_a_cached_read_equals_a_fresh_parse(tmp_path: Path, fixture: str) -> Non
         fresh = read_busy(body, source="s", tz=BERLIN, start=START, end=END)
     except ValueError:
         pytest.skip("not a readable calendar (an error fixture)")
-    cache = ParsedBusyCache(tmp_path / "c", BERLIN)
+    cache = ParsedBusyCache(Cache(tmp_path / "c"), "source", BERLIN)
     wide = read_busy(body, source="s", tz=BERLIN, start=START, end=END + AHEAD)
     cache.put("sha", START, END + AHEAD, wide)
     for day in range(0, 14, 3):  # the window slides a day at a time
@@ -39,15 +40,17 @@ def test_a_cached_read_equals_a_fresh_parse(tmp_path: Path, fixture: str) -> Non
 
 
 def test_a_different_body_zone_or_window_misses(tmp_path: Path) -> None:
-    cache = ParsedBusyCache(tmp_path / "c", BERLIN)
+    cache = ParsedBusyCache(Cache(tmp_path / "c"), "source", BERLIN)
     body = (FIXTURES / "recurring.ics").read_bytes()
     cache.put("sha", START, END, read_busy(body, source="s", tz=BERLIN, start=START, end=END))
     assert cache.get("sha", START, END) is not None
     assert cache.get("other", START, END) is None
     assert cache.get("sha", START - timedelta(days=1), END) is None
     assert cache.get("sha", START, END + timedelta(days=1)) is None
-    assert ParsedBusyCache(tmp_path / "c", ZoneInfo("UTC")).get("sha", START, END) is None
-    (tmp_path / "c").write_text("{not json")
+    utc = ParsedBusyCache(Cache(tmp_path / "c"), "source", ZoneInfo("UTC"))
+    assert utc.get("sha", START, END) is None
+    assert ParsedBusyCache(Cache(tmp_path / "c"), "other", BERLIN).get("sha", START, END) is None
+    Cache(tmp_path / "c").put_json(PARSED, "source", {"sha256": "sha", "intervals": 3})
     assert cache.get("sha", START, END) is None
 
 
@@ -56,7 +59,8 @@ def test_the_source_parses_an_unchanged_file_once(tmp_path: Path) -> None:
     path.write_bytes((FIXTURES / "recurring.ics").read_bytes())
     source = IcsSource(str(path), cache_dir=tmp_path / "cache", tz=BERLIN)
     first = source.read_busy(START, END)
-    parsed = next((tmp_path / "cache").glob("*.parsed"))
+    parsed = Cache(tmp_path / "cache").path(PARSED, str(path))
+    assert parsed.exists()
     stamp = parsed.stat().st_mtime_ns
     again = IcsSource(str(path), cache_dir=tmp_path / "cache", tz=BERLIN).read_busy(START, END)
     assert again.busy == first.busy and parsed.stat().st_mtime_ns == stamp

@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from adapters.cache import Cache
 from adapters.ics.source import (
     MAX_REDIRECTS,
     RETRY_AFTER_CAP,
+    VALIDATORS,
     IcsSource,
     _retry_after,
 )
@@ -327,12 +329,31 @@ def test_validators_that_do_not_match_the_body_are_not_sent(make: _Maker, server
     wrong body; a broken validator file leaves the body usable as the last good copy."""
     server.play(Reply(body=ONE, headers={"ETag": '"v1"'}))
     make(server.url()).read_busy(START, END)
-    (meta,) = make.cache_dir.glob("*.json")
-    meta.write_text("{not json")
+    meta = Cache(make.cache_dir).path(VALIDATORS, server.url())
+    meta.write_bytes(meta.read_bytes()[:-1])
     server.play(Reply(status=500, body=b""))
     read = make(server.url()).read_busy(START, END)
     assert "If-None-Match" not in server.seen[1].headers
     assert (read.fresh, uids(read)) == (False, ["one@example.com"])
+
+
+def test_a_source_that_must_not_persist_uses_its_cache_and_writes_nothing(
+    make: _Maker, server: Server
+) -> None:
+    """A dry run: the cold read creates no cache directory; after a real read, the dry one
+    sends the validators, parses through the kept copy and leaves every file as it was."""
+    server.play(Reply(body=ONE, headers={"ETag": '"v1"'}))
+    make(server.url(), persist=False).read_busy(START, END)
+    assert not make.cache_dir.exists()
+    make(server.url()).read_busy(START, END)
+    before = {p.name: p.read_bytes() for p in make.cache_dir.iterdir()}
+    server.play(Reply(body=TWO, headers={"ETag": '"v2"'}), Reply(status=500, body=b""))
+    dry = make(server.url(), persist=False)
+    assert uids(dry.read_busy(START, END)) == ["two@example.com"]
+    assert server.seen[-1].headers["If-None-Match"] == '"v1"'
+    fallback = dry.read_busy(START, END)
+    assert (fallback.fresh, uids(fallback)) == (False, ["one@example.com"])
+    assert {p.name: p.read_bytes() for p in make.cache_dir.iterdir()} == before
 
 
 # --------------------------------------------------------------------------------------------
