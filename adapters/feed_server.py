@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from adapters.feed_token import FeedToken
 from adapters.ics.feed_address import FEED_NAME, SHADOW_NAME
@@ -307,7 +307,7 @@ def create_app(
     """The ASGI app: the feed, optionally the busy-only shadow feed, and ``/healthz``; with
     ``pages``, the athlete's page answers every other path (its own 404 included)."""
     cache_control = f"private, max-age={max_age}"
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", _healthz, methods=["GET", "HEAD"]),
         Route(
             f"/{{token}}/{FEED_NAME}",
