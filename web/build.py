@@ -358,6 +358,15 @@ def _anonymous(busy: Sequence[BusyInterval]) -> list[BusyInterval]:
     return [BusyInterval(b.start, b.end) for b in busy]
 
 
+def untitled(text: str, busy: Sequence[BusyInterval]) -> str:
+    """``text`` with every busy event's quoted title (``planner.reasons`` writes
+    ``'Dentist' 08:00-10:00``) said as ``'busy'``: a session link sits in calendars that
+    others may see, and must not carry the titles of the athlete's other calendars."""
+    for title in sorted({b.summary for b in busy if b.summary}, key=len, reverse=True):
+        text = text.replace(f"'{title}'", "'busy'")
+    return text
+
+
 def session(
     session_id: str,
     planned: Plan,
@@ -406,8 +415,8 @@ def session(
         description=shown.description,
         rules=tuple(RuleLine(r, RULES.get(r, "")) for r in rules),
         reason=base.reason,
-        placement=final.placement if final else "",
-        explanation=explain(session_id, planned, placed, _anonymous(busy), zone),
+        placement=untitled(final.placement, busy) if final else "",
+        explanation=untitled(explain(session_id, planned, placed, _anonymous(busy), zone), busy),
         placement_status=final.status if final else "unplaced",
         state=state,
         outcome=outcome,

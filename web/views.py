@@ -17,6 +17,21 @@ from datetime import date, datetime
 from enum import StrEnum
 
 
+class Field(StrEnum):
+    """The names of the posted form fields: the pages write them, the app reads them."""
+
+    CSRF = "csrf"
+    EFFORT = "effort"  # 1-10, optional, with Done
+    NOTE = "note"  # optional, with Done
+    SORENESS = "soreness"  # none | moderate | severe
+    SLOT = "slot"  # a SlotChoice.value, with Move
+    PAUSE_FROM = "from"  # YYYY-MM-DD, inclusive
+    PAUSE_TO = "to"  # YYYY-MM-DD, inclusive
+
+
+SORENESS_LEVELS = ("none", "moderate", "severe")
+
+
 class SessionState(StrEnum):
     """What became of a session, as the athlete said it (not where the planner put it)."""
 
