@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 from config.models import Priority, Race, Settings
 from planner.constraints import RuleBook, endorsed_two_a_day
-from planner.fixes import find_fixes
 from planner.model import (
     Exercise,
     ExerciseKind,
@@ -45,7 +44,7 @@ from planner.sessions import (
     week_mix,
 )
 from planner.volume import RunState, after_week, initial_state
-from planner.week import DAY_NAMES, Fixed, Placed, WeekLayout, WeekRules, solve_week
+from planner.week import DAY_NAMES, Fixed, Placed, Spec, WeekLayout, WeekRules, solve_week
 
 MAX_WEEKS = 156
 MAX_CONTEXT_WEEKS = 160  # weeks solved before ``start`` for run volume and last week's tail
@@ -260,6 +259,21 @@ def _two_a_day_warnings(layout: WeekLayout, book: RuleBook, monday: date) -> lis
     return out
 
 
+def _suggestions(
+    specs: tuple[Spec, ...], rules: WeekRules, layout: WeekLayout, monday: date
+) -> tuple[str, ...]:
+    """The ranked fixes of a week that drops something new, each naming the first session it
+    brings back so --explain shows it beside that one. The fix search (:mod:`planner.fixes`,
+    ~700 lines) is imported here: most plans drop nothing, and every ``liftrun plan`` and sync
+    cycle would compile it for nothing (``benchmarks/bench_startup.py``)."""
+    from planner.fixes import find_fixes  # noqa: PLC0415
+
+    return tuple(
+        f"{fix.restored[0]}: {fix.text}" if fix.restored else f"week of {monday}: {fix.text}"
+        for fix in find_fixes(specs, rules, layout)
+    )
+
+
 def plan_week(
     settings: Settings,
     tl: Timeline,
@@ -304,11 +318,7 @@ def plan_week(
         warnings.append(plyo_warning)
     drops = {(d.spec.focus, d.spec.phase) for d in layout.dropped}
     new_drops = known_drops is not None and not drops <= known_drops
-    # each fix names the first session it brings back, so --explain shows it beside that one
-    suggestions = tuple(
-        f"{fix.restored[0]}: {fix.text}" if fix.restored else f"week of {monday}: {fix.text}"
-        for fix in (find_fixes(specs, rules, layout) if new_drops else ())
-    )
+    suggestions = _suggestions(specs, rules, layout, monday) if new_drops else ()
     runs = [s for s in sessions if s.kind is Kind.RUN and s.phase is not PhaseName.RACE]
     run_minutes = sum(s.duration_minutes for s in runs)
     longest = max((s.duration_minutes for s in runs), default=0)
