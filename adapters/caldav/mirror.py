@@ -1,51 +1,59 @@
 """Where the CalDAV target and busy source keep what they read between runs.
 
 The process restarts every cycle under cron, so a calendar's :class:`Mirror` (href to ETag plus
-what the caller keeps of each resource) is saved as one JSON file per calendar in ``cache_dir``;
-with it, a cycle in which nothing changed costs one request (see
-:meth:`adapters.caldav.client.CalDAVClient.refresh`). A missing, unreadable or older-versioned
-file only costs a full read, so nothing here raises.
+what the caller keeps of each resource) is one entry of an :class:`~adapters.cache.Cache` in
+``cache_dir``; with it, a cycle in which nothing changed costs one request (see
+:meth:`adapters.caldav.client.CalDAVClient.refresh`). A missing, unreadable or older entry only
+costs a full read, so nothing here raises.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-from adapters.atomic import atomic_write
+from adapters.cache import Cache, Namespace
 from adapters.caldav.client import Mirror
 
-__all__ = ["CACHE_VERSION", "cache_file", "load_mirror", "save_mirror"]
+__all__ = ["MirrorStore"]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+# One namespace per role: the same calendar read as target and as source keeps two mirrors,
+# because each keeps different fields of a resource.
+_ROLES = {
+    "target": Namespace("caldav-target", version=1),
+    "source": Namespace("caldav-source", version=1),
+}
 
 
-def cache_file(cache_dir: Path, kind: str, url: str, username: str | None, calendar: str) -> Path:
-    """One file per (server, account, calendar) and role (``target`` or ``source``): the same
-    calendar read as both keeps two mirrors, because each keeps different fields."""
-    key = hashlib.sha256("\x1f".join([url, username or "", calendar]).encode()).hexdigest()[:20]
-    return cache_dir / f"caldav-{kind}-{key}.json"
+class MirrorStore:
+    """The mirror of one calendar (server, account, calendar name or URL) in one role
+    (``target`` or ``source``). ``persist=False`` (a dry run) reads it but never writes it."""
 
+    def __init__(
+        self,
+        cache_dir: Path,
+        role: Literal["target", "source"],
+        *,
+        url: str,
+        username: str | None,
+        calendar: str,
+        label: str,
+        persist: bool = True,
+    ) -> None:
+        self._cache = Cache(cache_dir, persist=persist)
+        self._namespace = _ROLES[role]
+        self._key = (url, username or "", calendar)
+        self._label = label
 
-def load_mirror(path: Path) -> Mirror | None:
-    try:
-        data: Any = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-        return None
-    return Mirror.from_json(data.get("mirror"))
+    def load(self) -> Mirror | None:
+        return Mirror.from_json(self._cache.get_json(self._namespace, self._key))
 
-
-def save_mirror(path: Path, mirror: Mirror, label: str) -> None:
-    """A cache that cannot be written costs a full read next cycle; it is no reason to fail."""
-    payload = {"version": CACHE_VERSION, "mirror": mirror.to_json()}
-    try:
-        atomic_write(path, json.dumps(payload, separators=(",", ":")).encode())
-    except OSError as exc:
-        log.warning("%s: cannot save the CalDAV cache: %s", label, exc.strerror or exc)
+    def save(self, mirror: Mirror) -> None:
+        """A cache that cannot be written costs a full read next cycle; it is no reason to fail."""
+        try:
+            self._cache.put_json(self._namespace, self._key, mirror.to_json())
+        except OSError as exc:
+            log.warning("%s: cannot save the CalDAV cache: %s", self._label, exc.strerror or exc)

@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from adapters.caldav.client import CalDAVClient, CalendarMissing, Mirror, is_url
-from adapters.caldav.mirror import cache_file, load_mirror, save_mirror
+from adapters.caldav.mirror import MirrorStore
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 
@@ -60,7 +60,6 @@ class CalDAVSource:
         sleep: Callable[[float], None] = time.sleep,
         persist: bool = True,
     ) -> None:
-        self._persist = persist  # False (a dry run): the cache is read, never written
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
         self._tz = ZoneInfo(timezone)
@@ -81,8 +80,16 @@ class CalDAVSource:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        self._cache_path = cache_file(cache_dir, "source", self.client.base_url, username, calendar)
-        self._mirror = load_mirror(self._cache_path)
+        self._mirrors = MirrorStore(
+            cache_dir,
+            "source",
+            url=self.client.base_url,
+            username=username,
+            calendar=calendar,
+            label=self.name,
+            persist=persist,  # False (a dry run): the mirror is read, never written
+        )
+        self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None
         self._looked_up = False  # the URL came from discovery in this process
@@ -137,8 +144,7 @@ class CalDAVSource:
         except IcsParseError as exc:
             raise SourceUnavailable(str(exc)) from None
         self._mirror = mirror
-        if self._persist:
-            save_mirror(self._cache_path, mirror, self.name)
+        self._mirrors.save(mirror)
         return SourceRead(self.name, busy)
 
     def _refresh(self, window: tuple[datetime, datetime]) -> Mirror:

@@ -37,7 +37,7 @@ from adapters.caldav.client import (
     is_url,
     resource_key,
 )
-from adapters.caldav.mirror import cache_file, load_mirror, save_mirror
+from adapters.caldav.mirror import MirrorStore
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
@@ -161,7 +161,6 @@ class CalDAVTarget:
         sleep: Callable[[float], None] = time.sleep,
         persist: bool = True,
     ) -> None:
-        self._persist = persist  # False (a dry run): the cache is read, never written
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
         self.timezone = timezone
@@ -182,8 +181,16 @@ class CalDAVTarget:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        self._cache_path = cache_file(cache_dir, "target", self.client.base_url, username, calendar)
-        self._mirror = load_mirror(self._cache_path)
+        self._mirrors = MirrorStore(
+            cache_dir,
+            "target",
+            url=self.client.base_url,
+            username=username,
+            calendar=calendar,
+            label=self.name,
+            persist=persist,  # False (a dry run): the mirror is read, never written
+        )
+        self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None
         self._discovered = False
@@ -249,8 +256,7 @@ class CalDAVTarget:
                 None, self.calendar_url, self._keep, use_sync=self._use_sync
             )
         self._mirror = mirror
-        if self._persist:
-            save_mirror(self._cache_path, mirror, self.name)
+        self._mirrors.save(mirror)
         return mirror
 
     def _event(self, key: str, item: Item) -> OwnedEvent:
@@ -309,8 +315,7 @@ class CalDAVTarget:
                 # created and the athlete deleted before the next read would live on in the
                 # mirror. Without the token the next read compares ETags instead.
                 self._mirror = replace(self._mirror, sync_token=None)
-            if self._persist:
-                save_mirror(self._cache_path, self._mirror, self.name)
+            self._mirrors.save(self._mirror)
 
     def _one(self, action: Action) -> Outcome:
         if action.kind is ActionKind.CANCEL:

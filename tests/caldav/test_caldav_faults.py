@@ -11,20 +11,20 @@ retried write can never produce a duplicate.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
 
 from adapters.caldav.client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
+from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import (
@@ -437,13 +437,20 @@ def test_client_errors_on_a_write_are_not_retried(rig: Rig, status: int) -> None
 # A sync token the server no longer accepts
 
 
-def _spoil_tokens(cache: Path) -> None:
+def _spoil_token(rig: Rig, role: Literal["target", "source"], calendar: str) -> None:
     """What a server restore or token expiry looks like from here: the cached token is one the
     server never issued (Radicale's token syntax, so Radicale parses it before refusing)."""
-    for path in cache.glob("caldav-*.json"):
-        data = json.loads(path.read_text())
-        data["mirror"]["sync_token"] = "http://radicale.org/ns/sync/" + "0" * 64
-        path.write_text(json.dumps(data))
+    store = MirrorStore(
+        rig.tmp / "cache",
+        role,
+        url=rig.source(calendar).client.base_url,  # the URL as the adapters spell it
+        username=rig.server.username,
+        calendar=calendar,
+        label=calendar,
+    )
+    mirror = store.load()
+    assert mirror is not None and mirror.sync_token
+    store.save(replace(mirror, sync_token="http://radicale.org/ns/sync/" + "0" * 64))
 
 
 @pytest.mark.parametrize("refused_by", ["proxy", "server"])
@@ -459,7 +466,7 @@ def test_rejected_sync_token_falls_back_to_a_full_read(rig: Rig, refused_by: str
     if refused_by == "proxy":
         rig.proxy.schedule(reject_sync_token())
     else:
-        _spoil_tokens(rig.tmp / "cache")
+        _spoil_token(rig, "target", name)
     rig.proxy.clear_log()
     again = rig.target(name)
     owned = again.list_owned(*FAR)
@@ -486,7 +493,7 @@ def test_rejected_sync_token_on_a_busy_source_reads_fresh(rig: Rig, refused_by: 
     if refused_by == "proxy":
         rig.proxy.schedule(reject_sync_token())
     else:
-        _spoil_tokens(rig.tmp / "cache")
+        _spoil_token(rig, "source", spec)
     read = rig.source(spec).read_busy(*WINDOW)
     assert read.fresh and read.error is None
     assert busy_set(read) == EXPECTED_BUSY | {NEW_BUSY}
