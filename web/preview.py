@@ -72,7 +72,7 @@ def sample(weeks: int | None = None, now: datetime | None = None) -> Sample:
     def at(day: int, hour: float, minutes: int, title: str) -> BusyInterval:
         a = datetime.combine(monday + timedelta(days=day), time(0), zone)
         a += timedelta(hours=hour)
-        return BusyInterval(a, a + timedelta(minutes=minutes), title, "work")
+        return BusyInterval(a, a + timedelta(minutes=minutes), title, "office calendar")
 
     busy = (
         at(3, 6.5, 60, "Dentist"),
