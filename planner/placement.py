@@ -34,7 +34,7 @@ dropped session's reason, the warnings about pins and two-a-days.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -92,6 +92,7 @@ class _Run:
     prev: dict[str, tuple[datetime, datetime]]
     pins: dict[str, tuple[datetime, datetime]]
     frozen_before: datetime
+    frozen: frozenset[str] = frozenset()
     placed: dict[str, Placement] = field(default_factory=dict)
     context: list[tuple[Facts, Slot, Session]] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
@@ -109,12 +110,14 @@ def place(
     previous: Mapping[str, tuple[datetime, datetime]] | None = None,
     pinned: Mapping[str, tuple[datetime, datetime]] | None = None,
     freeze_until: datetime | None = None,
+    frozen: Collection[str] = (),
 ) -> PlacementResult:
     """Place ``sessions`` (the planner's, with their planned day and time) around ``busy``.
 
     ``previous`` is the last placement (session id -> start, end), ``pinned`` the sessions the
     athlete moved by hand; sessions whose previous start is before ``freeze_until`` (default
-    ``now``) stay where they are, and nothing new is placed before ``now``.
+    ``now``) stay where they are, and nothing new is placed before ``now``. ``frozen`` sessions
+    stay at their previous time whenever it is: the athlete marked them done or skipped (S9).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -126,6 +129,7 @@ def place(
         prev=dict(previous or {}),
         pins=dict(pinned or {}),
         frozen_before=(freeze_until or now).astimezone(UTC),
+        frozen=frozenset(frozen),
     )
     weeks: dict[date, list[Session]] = {}
     for s in sorted(sessions, key=lambda s: (s.date, s.id)):
@@ -194,7 +198,9 @@ def _fixed_slot(s: Session, run: _Run) -> tuple[Slot, Status] | None:
         return to_slot(s.start, s.end, zone), Status.FIXED
     if s.id in run.pins:
         return to_slot(*run.pins[s.id], zone), Status.PINNED
-    if s.id in run.prev and run.prev[s.id][0].astimezone(UTC) < run.frozen_before:
+    if s.id in run.prev and (
+        s.id in run.frozen or run.prev[s.id][0].astimezone(UTC) < run.frozen_before
+    ):
         return to_slot(*run.prev[s.id], zone), Status.FROZEN
     return None
 
@@ -257,6 +263,7 @@ def place_plan(
     previous: Mapping[str, tuple[datetime, datetime]] | None = None,
     pinned: Mapping[str, tuple[datetime, datetime]] | None = None,
     freeze_until: datetime | None = None,
+    frozen: Collection[str] = (),
 ) -> Plan:
     """``plan`` with its sessions at real times around ``busy``: the one pipeline behind what
     ``liftrun plan`` prints and what a sync cycle pushes (the cycle passes the sessions of its
@@ -270,6 +277,7 @@ def place_plan(
         previous=previous,
         pinned=pinned,
         freeze_until=freeze_until,
+        frozen=frozen,
     )
     return apply_placement(plan, result)
 

@@ -9,7 +9,7 @@ only, so a plan asked from week 9 lays out week 9 exactly as the plan from week 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -30,6 +30,7 @@ from planner.model import (
     WeekSummary,
 )
 from planner.nutrition import protein_range, summarise
+from planner.pause import Pause, returned_from_break
 from planner.phases import Timeline, monday_of, timeline
 from planner.prescription import BIG_LIFTS, lift_exercises, lift_minutes
 from planner.race import RACE_NAMES, race_session
@@ -286,11 +287,12 @@ def plan_week(
     fixed: tuple[Fixed, ...],
     protein: str,
     known_drops: frozenset[tuple[Focus, PhaseName]] | None = frozenset(),
+    returned: date | None = None,
 ) -> WeekPlan:
     """One week: its mix, its days, its sessions, and the ranked fixes when it drops a kind of
     session (focus and phase) not in ``known_drops`` (None: no fixes). A fix search costs up to
     ``fixes.MAX_SOLVES`` solves of the week, and weeks of a phase drop alike."""
-    mix = week_mix(settings, tl, monday, anchor, state, soreness=soreness)
+    mix = week_mix(settings, tl, monday, anchor, state, soreness=soreness, returned=returned)
     specs = tuple(p.spec for p in mix.planned)
     rules = WeekRules(monday=monday, book=book, fixed=fixed)
     layout = solve_week(specs, rules)
@@ -378,6 +380,7 @@ def build_plan(
     soreness: Mapping[date, Soreness] | None = None,
     *,
     suggest: bool = True,
+    pauses: Sequence[Pause] = (),
 ) -> Plan:
     """The plan for ``weeks`` weeks from the Monday of ``start``.
 
@@ -385,6 +388,8 @@ def build_plan(
     lowers the load of the following week. ``suggest`` computes the ranked fixes of weeks that
     drop sessions, once per kind of drop (the same sessions of the same kind dropped again in a
     later week get the same fixes): the sync loop, which reports drops but not fixes, skips it.
+    ``pauses`` are the athlete's breaks: lifting eases in after a long one (L6); taking their
+    sessions out is the caller's (``planner.pause.split_paused``), so every session keeps its id.
     """
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
@@ -428,6 +433,7 @@ def build_plan(
             fixed=fixed,
             protein=nutrition_note,
             known_drops=frozenset(seen) if suggest and monday >= first else None,
+            returned=returned_from_break(pauses, monday),
         )
         seen |= {(d.spec.focus, d.spec.phase) for d in week.layout.dropped}
         state = week.state

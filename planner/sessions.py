@@ -114,22 +114,31 @@ class Load:
     lightest: bool = False
 
 
-def _ease_in(settings: Settings, tl: Timeline, monday: date, anchor: date) -> tuple[int, str]:
+def _ease_in(
+    settings: Settings, tl: Timeline, monday: date, anchor: date, returned: date | None = None
+) -> tuple[int, str]:
     """L6: beginners, athletes not lifting regularly yet (``lifting_now = false``) and everyone
-    back after the race break start under target volume and load, and ramp up week by week."""
+    back after a break (the race's, or a pause of a week or more that ended so the athlete
+    came back in the week of ``returned``) start under target volume and load, and ramp up
+    week by week; of two reasons at once, the one further from its target counts."""
     weeks = settings.rules.ease_in_weeks
     if not weeks:
         return 0, ""
     a = settings.athlete
     after_break = tl.race_date is not None and monday > tl.race_date
+    reasons: list[tuple[int, str]] = []
     if after_break and tl.phase_on(monday).name is PhaseName.BASE:
-        k = tl.weeks_into(monday)
-        why = "back after the race break: start lighter"
+        reasons.append((tl.weeks_into(monday), "back after the race break: start lighter"))
     elif a.experience is Experience.BEGINNER or not a.lifting_now:
         k = max(0, (monday - monday_of(anchor)).days // 7)
-        why = "beginner ease-in" if a.experience is Experience.BEGINNER else "easing in"
-    else:
+        reasons.append(
+            (k, "beginner ease-in" if a.experience is Experience.BEGINNER else "easing in")
+        )
+    if returned is not None and monday >= returned:
+        reasons.append(((monday - returned).days // 7, "back after a break: start lighter"))
+    if not reasons:
         return 0, ""
+    k, why = min(reasons, key=lambda r: r[0])
     step = -max(0, weeks - 1 - k)
     return step, (f"{why}, week {k + 1} of {weeks}" if step else "")
 
@@ -145,11 +154,12 @@ def week_load(
     lifts: int,
     phase: PhaseName,
     cutback: bool,
+    returned: date | None = None,
 ) -> Load:
     delta, lighter, easing = 0, False, False
     rules: set[str] = set()
     notes: list[str] = []
-    step, why = _ease_in(settings, tl, monday, anchor)
+    step, why = _ease_in(settings, tl, monday, anchor, returned)
     if step:
         delta += step
         lighter = easing = True
@@ -224,6 +234,7 @@ class _Week:
     anchor: date
     phase: PhaseName
     counts: dict[Focus, int] = field(default_factory=dict)
+    returned: date | None = None  # L6: the Monday the athlete came back after a long pause
 
     @property
     def strength(self) -> bool:
@@ -244,12 +255,14 @@ def week_mix(
     state: RunState,
     *,
     soreness: Soreness = Soreness.NONE,
+    returned: date | None = None,
 ) -> WeekMix:
-    """The sessions of the week starting ``monday`` (before days are chosen)."""
+    """The sessions of the week starting ``monday`` (before days are chosen); ``returned`` is
+    the Monday the athlete came back on after a pause of a week or more (L6 eases in)."""
     phase = tl.phase_on(monday).name
     race_day = tl.race_date
     race_start = tl.race_week_start
-    week = _Week(settings, tl, monday, anchor, phase)
+    week = _Week(settings, tl, monday, anchor, phase, returned=returned)
     if race_day is not None and race_start is not None and monday <= race_day:
         # the days of this week before race week hold the week's own phase (P3)
         normal = frozenset(wd for wd in range(7) if week.day(wd) < race_start)
@@ -316,6 +329,7 @@ def _normal_week(week: _Week, days: frozenset[int], state: RunState, soreness: S
         lifts=n_lifts,
         phase=phase,
         cutback=volume.cutback,
+        returned=week.returned,
     )
     notes = list(load.notes)
     if volume.note and volume.note not in notes:
