@@ -11,7 +11,9 @@ The order matters and each step guards the next:
 2. every target is read back; what the athlete did there is taken in first (S9: a move by hand
    becomes a pin, a deletion by hand a tombstone), and what an interrupted run left behind is
    adopted rather than duplicated;
-3. the horizon is placed around busy time, pins and the previous placement;
+3. the horizon is placed around busy time, pins and the previous placement, with what the
+   athlete said on their page (``sync/actions.py``): sessions marked done or skipped stay where
+   they are and say so in their description, paused days hold nothing;
 4. the difference between what should be and what each target holds becomes an action list,
    each action with the reason it gives the athlete; then the list is carried out, every
    outcome recorded as soon as it is durable.
@@ -48,8 +50,11 @@ from config.models import Settings
 from planner.busy import BusyInterval
 from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
+from planner.pause import Pause, split_paused
 from planner.placement import place_plan
 from planner.plan import build_plan, default_span
+from sync.actions import WEB_TARGET, SessionMark, effective_pauses, statuses
+from sync.busy_memory import remember_busy
 from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
@@ -157,7 +162,9 @@ def _cycle(
 ) -> None:
     zone = settings.zone
     first, weeks = default_span(settings, now.astimezone(zone).date())
-    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False)
+    pauses = effective_pauses(store, zone)
+    marks = statuses(store)
+    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False, pauses=pauses)
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 
@@ -166,6 +173,8 @@ def _cycle(
     report.sources = busy.sources
     report.warnings.extend(busy.warnings)
     blind = bool(busy.blind_to)
+    if not blind and not stop.is_set():
+        remember_busy(store, busy.intervals, now)  # what the page's "move" offers around
     if stop.is_set():  # told to stop while reading: no verdict on anything, nothing written
         report.stopped = True
         _record_health(store, busy.sources, {}, now)
@@ -188,6 +197,8 @@ def _cycle(
         pins=pins,
         tombstones=tombstones,
         blind_to=busy.blind_to,
+        pauses=pauses,
+        marks=marks,
     )
     report.unplaced = [UnplacedEntry(sid, why) for sid, why in unplaced.items()]
     report.warnings.extend(placement_warnings)
@@ -201,7 +212,8 @@ def _cycle(
             desired,
             owned[name],
             pinned_here={sid for sid, pin in pins.items() if pin.target == name},
-            tombstones=tombstones.keys(),
+            tombstones=tombstones,
+            marked=marks.keys(),
             unplaced=unplaced,
             hz=hz,
             now=now,
@@ -286,10 +298,16 @@ def _place(
     pins: Mapping[str, Pin],
     tombstones: Mapping[str, Tombstone],
     blind_to: Sequence[str],
+    pauses: Sequence[Pause] = (),
+    marks: Mapping[str, SessionMark] | None = None,
 ) -> tuple[dict[str, Session], dict[str, str], list[str]]:
     """The horizon's sessions at their times, the ones that found no time (with why), and
-    what the athlete should be warned of."""
+    what the athlete should be warned of. Paused sessions are not placed (nothing is made up
+    for them); marked ones stay at their last time and carry their mark's line first in their
+    description, so every calendar shows it."""
+    marks = marks or {}
     context_from = hz.first - timedelta(days=CONTEXT_DAYS)
+    by_date = {s.id: s.date for s in plan.sessions}
     scope = [
         s
         for s in plan.sessions
@@ -297,8 +315,10 @@ def _place(
         and s.date < hz.end
         and (s.date >= hz.first or (s.id in previous and s.date >= context_from))
     ]
+    scope, paused = split_paused(scope, pauses)
+    paused = [u for u in paused if by_date[u.id] >= hz.first]  # the past is as it was
     freeze_until = now + timedelta(hours=settings.sync.freeze_hours)
-    waiting: list[Unplaced] = []
+    waiting: list[Unplaced] = list(paused)
     warnings: list[str] = []
     if blind_to:
         freeze_until = FAR_FUTURE
@@ -326,10 +346,20 @@ def _place(
         previous={k: v for k, v in previous.items() if k in scope_ids},
         pinned=pinned,
         freeze_until=freeze_until,
+        frozen=marks.keys(),
     )
     unplaced = {u.id: u.reason for u in (*final.unplaced, *waiting)}
     warnings.extend(final.warnings)
-    return {s.id: s for s in final.sessions if s.start is not None}, unplaced, warnings
+    desired = {
+        s.id: _marked(s, marks[s.id]) if s.id in marks else s
+        for s in final.sessions
+        if s.start is not None
+    }
+    return desired, unplaced, warnings
+
+
+def _marked(s: Session, mark: SessionMark) -> Session:
+    return replace(s, description=f"{mark.line()}\n\n{s.description}")
 
 
 def _race_where_pinned(
@@ -377,7 +407,8 @@ def _diff(
     owned: dict[str, OwnedEvent],
     *,
     pinned_here: Collection[str],
-    tombstones: Collection[str],
+    tombstones: Mapping[str, Tombstone],
+    marked: Collection[str] = (),
     unplaced: dict[str, str],
     hz: Horizon,
     now: datetime,
@@ -386,10 +417,10 @@ def _diff(
     actions: list[Action] = []
     for sid, s in desired.items():
         assert s.start is not None and s.end is not None
-        if s.start < now:
-            continue  # what is past stays as the calendar has it
         h = content_hash(s, spec.alarm_minutes)
         e = owned.get(sid)
+        if s.start < now and not _mark_only(sid, s, e, h, marked=marked, pinned_here=pinned_here):
+            continue  # what is past stays as the calendar has it
         if e is None or e.cancelled:
             why = "new in the plan" if e is None else "back in the plan"
             actions.append(
@@ -416,7 +447,9 @@ def _diff(
     for sid, e in owned.items():
         if e.cancelled or sid in desired or e.start < now or e.start >= hz.ends_at:
             continue
-        if sid in tombstones:
+        if sid in tombstones and tombstones[sid].target == WEB_TARGET:
+            reason = "not doing it, said on your page (S9)"
+        elif sid in tombstones:
             reason = "deleted by hand in another calendar (S9)"
         elif sid in unplaced:
             reason = f"no longer fits: {unplaced[sid]}"
@@ -424,6 +457,27 @@ def _diff(
             reason = "no longer in the plan"
         actions.append(Action(ActionKind.CANCEL, sid, reason, current=e))
     return actions
+
+
+def _mark_only(
+    sid: str,
+    s: Session,
+    e: OwnedEvent | None,
+    h: str,
+    *,
+    marked: Collection[str],
+    pinned_here: Collection[str],
+) -> bool:
+    """A past event is rewritten for one thing only: the line saying it was done or skipped,
+    where it stands as liftrun left it (its time is never touched, S9)."""
+    return (
+        sid in marked
+        and sid not in pinned_here
+        and e is not None
+        and not e.cancelled
+        and e.content_hash != h
+        and (e.start, e.end) == (s.start, s.end)
+    )
 
 
 def _why(s: Session) -> str:

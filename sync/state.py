@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -88,6 +88,31 @@ _MIGRATIONS: tuple[str, ...] = (
         error TEXT,
         PRIMARY KEY (kind, name)
     );
+    """,
+    # 2: what the athlete says on their page (sync/actions.py) and the last busy read
+    """
+    CREATE TABLE marks (
+        session_id TEXT PRIMARY KEY,
+        mark TEXT NOT NULL,
+        effort INTEGER,
+        note TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE pauses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        first TEXT NOT NULL,
+        last TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE TABLE athlete_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        session_id TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE busy_read (start TEXT NOT NULL, end TEXT NOT NULL);
     """,
 )
 
@@ -237,6 +262,11 @@ class StateStore:
             yield
         finally:
             self._db.execute("ROLLBACK")
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The connection, for the modules that own tables of their own (``sync/actions.py``,
+        ``sync/busy_memory.py``) so this one stays about the sync's own bookkeeping."""
+        return self._db.execute(sql, tuple(params)).fetchall()
 
     # -- meta --------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
