@@ -4,6 +4,8 @@ Each cycle builds its calendars afresh (a feed file or a server may have changed
 and re-reads the config, so an edit takes effect at the next cycle; a config that no longer
 loads is reported and the last good one is kept. A cycle that fails unexpectedly is logged and
 journalled, and the loop goes on: a scheduler restarting a crashed process would do no better.
+Between cycles the loop also watches the wake file (``sync.wake``): an action on the athlete's
+page starts the next cycle within a second.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from config.loader import ConfigError, LoadedConfig
-from sync import wiring
+from sync import wake, wiring
 from sync.engine import run_cycle
 from sync.report import CycleReport
 from sync.state import StateStore
@@ -79,7 +81,9 @@ def run_loop(
     rng: random.Random | None = None,
 ) -> None:
     rng = rng or random.Random()
+    state_dir = store.path.parent
     while not stop.is_set():
+        seen = wake.marker(state_dir)  # asked for during this cycle: another one right after
         try:
             loaded = reload()
         except ConfigError as exc:
@@ -92,4 +96,5 @@ def run_loop(
             store.journal(now, datetime.now(UTC), False, None)  # no report: the log says why
         delay = next_delay(loaded.settings.sync.interval_minutes, rng)
         store.set_meta("next_cycle_at", (datetime.now(UTC) + timedelta(seconds=delay)).isoformat())
-        stop.wait(delay)
+        if wake.sleep(state_dir, stop, delay, seen):
+            log.info("woken by an action on the athlete's page")
