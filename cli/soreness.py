@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from adapters.private_files import check_private_file
 from config.files import FileRefused, read_text_file
 from planner.phases import monday_of
 from planner.sessions import Soreness
+from sync.actions import set_soreness
 from sync.state import DB_NAME, StateError, StateStore
 
 LEGACY_FILE = "soreness.json"
@@ -58,12 +59,11 @@ def load(state_dir: Path) -> dict[date, Soreness]:
 
 
 def record(state_dir: Path, day: date, level: Soreness) -> date:
-    """Store ``level`` for the week containing ``day``; returns that week's Monday."""
-    week = monday_of(day)
+    """Store ``level`` for the week containing ``day``; returns that week's Monday. The page's
+    soreness buttons take the same path (``sync.actions.set_soreness``)."""
     try:
         with StateStore(state_dir) as store:
             _import_legacy(store, state_dir)
-            store.set_soreness(week, level)
+            return set_soreness(store, day, level, datetime.now(UTC))
     except StateError as exc:
         raise SorenessStoreError(str(exc)) from None
-    return week

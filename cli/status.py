@@ -7,10 +7,18 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.common import config_option, fail, load_config, log_options, open_store, tell
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from sync.state import StateStore
+
+ACTIONS_SHOWN = 10
 
 
 @click.command()
@@ -25,7 +33,8 @@ from cli.common import config_option, fail, load_config, log_options, open_store
     help="Exit 1 when no cycle ran lately or the last one failed (for health checks).",
 )
 def status(*, config_path: str | None, fmt: str, check: bool) -> None:
-    """Last cycles, next cycle, calendar health, pins, deletions by hand, open warnings."""
+    """Last cycles, next cycle, calendar health, pins, deletions by hand, open warnings, and
+    what you said on your page (pauses, done and skipped, the latest actions)."""
     from sync import status as status_report
 
     loaded = load_config(config_path)
@@ -33,10 +42,11 @@ def status(*, config_path: str | None, fmt: str, check: bool) -> None:
     now = datetime.now(UTC)
     with store:
         current = status_report.collect(store, loaded.settings, now)
+        said = _athlete(store, loaded.settings.zone, now)
     if fmt == "json":
-        click.echo(json.dumps(current, indent=2))
+        click.echo(json.dumps({**current, **said}, indent=2))
     else:
-        click.echo(status_report.render(current))
+        click.echo("\n".join([status_report.render(current), *_athlete_lines(said)]))
     if check:
         problem = status_report.check(current, now)
         if problem:
@@ -55,3 +65,48 @@ def restore(config_path: str | None, session_id: str) -> None:
         if not store.restore(session_id):
             fail(f"{session_id}: not deleted or pinned by hand (see `liftrun status`)")
     click.echo(f"{session_id} restored: the next `liftrun sync` places and pushes it again")
+
+
+def _athlete(store: StateStore, zone: ZoneInfo, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """What the athlete said on their page: active pauses, sessions marked done or skipped,
+    and the latest actions (``sync.actions``)."""
+    from sync import actions
+
+    return {
+        "pauses": [
+            {
+                "first": p.first.isoformat(),
+                "last": p.effective(zone).last.isoformat(),
+                "asked_until": p.last.isoformat(),
+                "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+            }
+            for p in actions.active_pauses(store, now, zone)
+        ],
+        "marks": [
+            {
+                "session": m.session_id,
+                "mark": m.mark.value,
+                "line": m.line(),
+                "at": m.at.isoformat(),
+            }
+            for m in sorted(actions.statuses(store).values(), key=lambda m: m.at, reverse=True)
+        ][:ACTIONS_SHOWN],
+        "actions": [
+            {"at": e.at.isoformat(), "action": e.action, "session": e.session_id, **e.detail}
+            for e in actions.history(store, ACTIONS_SHOWN)
+        ],
+    }
+
+
+def _athlete_lines(said: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = [
+        f"paused {p['first']} to {p['last']}"
+        + (f" (ended early at {p['ended_at']})" if p["ended_at"] else "")
+        for p in said["pauses"]
+    ]
+    lines += [f"{m['mark']} {m['session']}: {m['line']}" for m in said["marks"]]
+    lines += [
+        f"action {a['at']}: {a['action']}" + (f" {a['session']}" if a["session"] else "")
+        for a in said["actions"]
+    ]
+    return lines
