@@ -35,6 +35,15 @@ PHASE_FILL = {
     "recovery": "#e6e3e1",
     "maintenance": "#cdeceb",
 }
+SHORT_PHASE = {
+    "base": "base",
+    "build": "bld",
+    "peak": "pk",
+    "taper": "tpr",
+    "race": "race",
+    "recovery": "rec",
+    "maintenance": "mnt",
+}
 KIND_FILL = {"lift": "#f4a259", "run": "#8fb3f5", "race": "#f08a8b"}
 KIND_WORD = {"lift": "Lift", "run": "Run", "race": "Race"}
 INK = "#1a1a1a"
@@ -96,7 +105,7 @@ def _day(d: date) -> str:
 # -- the phase timeline ----------------------------------------------------------------------------
 def phase_timeline(phases: tuple[PhaseBand, ...], today: date) -> Markup:
     """The phases as bands along the plan's days, named and dated, with a "today" mark."""
-    width, left, right, top, band = 720, 8, 8, 22, 34
+    width, left, right, top, band = 480, 6, 6, 22, 34
     if not phases:
         return _svg("timeline", (width, 40), "No phases", "The plan has no phases.", ())
     first, last = phases[0].start, phases[-1].end
@@ -106,19 +115,23 @@ def phase_timeline(phases: tuple[PhaseBand, ...], today: date) -> Markup:
     def x_of(d: date) -> float:
         return left + (d - first).days * scale
 
-    body: list[str] = []
+    body: list[str] = [
+        "<defs>",
+        _dots("tl-race", "#8a1c1d", PHASE_FILL["race"]),
+        _hatch("tl-taper", "#c9a227", PHASE_FILL["taper"]),
+        _hatch("tl-recovery", "#9a948f", PHASE_FILL["recovery"], angle=-45),
+        "</defs>",
+    ]
     for p in phases:
         x0, x1 = x_of(p.start), x_of(p.end + timedelta(days=1))
         w = x1 - x0
         span = f"{p.name} {p.start.isoformat()} to {p.end.isoformat()}"
         body.append(
             f'<g class="phase phase-{escape(p.name)}"><title>{escape(span)}</title>'
-            + _rect(
-                x0, top, w, band, fill=PHASE_FILL.get(p.name, "#eee"), stroke=INK, stroke_width=0.6
-            )
+            + _rect(x0, top, w, band, fill=_phase_fill(p.name), stroke=INK, stroke_width=0.6)
         )
-        name = p.name if w >= 7 * len(p.name) else p.name[:1].upper()
-        if w >= 9:
+        name = next((n for n in (p.name, SHORT_PHASE.get(p.name, "")) if w >= 7 * len(n)), "")
+        if name:
             body.append(_text(x0 + w / 2, top + 21, name, text_anchor="middle"))
         body.append("</g>")
     shown: list[float] = []
@@ -152,6 +165,14 @@ def phase_timeline(phases: tuple[PhaseBand, ...], today: date) -> Markup:
     return _svg("timeline", (width, top + band + 20), label, desc, body)
 
 
+def _phase_fill(name: str) -> str:
+    """Race week dotted, taper and recovery hatched: the short phases stay apart where a band is
+    too narrow for its name (the list beside the picture names them all)."""
+    if name in {"race", "taper", "recovery"}:
+        return f"url(#tl-{name})"
+    return PHASE_FILL.get(name, "#eee")
+
+
 def _phase_on(phases: tuple[PhaseBand, ...], day: date) -> str:
     return next((p.name for p in phases if p.start <= day <= p.end), "")
 
@@ -172,9 +193,9 @@ def week_text(w: WeekBar) -> str:
 def volume_chart(weeks: tuple[WeekBar, ...], today: date) -> Markup:
     """Run minutes per week (long run inside), lift sets below; cutbacks hatched and marked
     "c"; past weeks carry a strip of done (solid) and skipped (crossed) sessions."""
-    width, left, right = 720, 44, 6
+    width, left, right = 480, 34, 4
     run_top, run_h = 14, 130
-    lift_top, lift_h = run_top + run_h + 26, 50
+    lift_top, lift_h = run_top + run_h + 34, 50
     strip_top = lift_top + lift_h + 8
     height = strip_top + 30
     n = max(len(weeks), 1)
@@ -232,9 +253,9 @@ def volume_chart(weeks: tuple[WeekBar, ...], today: date) -> Markup:
             )
         if current:
             g.append(
-                f'<polygon points="{x + bar / 2:.1f},{run_top + run_h + 14} '
-                f"{x + bar / 2 - 4:.1f},{run_top + run_h + 21} "
-                f'{x + bar / 2 + 4:.1f},{run_top + run_h + 21}" fill="{INK}"/>'
+                f'<polygon points="{x + bar / 2:.1f},{run_top + run_h + 15} '
+                f"{x + bar / 2 - 4:.1f},{run_top + run_h + 23} "
+                f'{x + bar / 2 + 4:.1f},{run_top + run_h + 23}" fill="{INK}"/>'
             )
         g.append("</g>")
         body.append("".join(g))
