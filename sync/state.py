@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.private_files import (
     UnsafePath,
@@ -34,7 +34,9 @@ from adapters.private_files import (
 )
 from planner.sessions import Soreness
 from sync.lock import LOCK_NAME
-from sync.report import CycleReport, from_journal, journal_form
+
+if TYPE_CHECKING:
+    from sync.report import CycleReport
 
 DB_NAME = "liftrun.sqlite3"
 JOURNAL_KEEP = 500  # cycles; a 15-minute loop keeps about five days
@@ -446,6 +448,8 @@ class StateStore:
     ) -> None:
         """Record a cycle (``report`` ``None``: it failed unexpectedly) and prune old ones, so
         the store stays small in a loop that never ends."""
+        from sync.report import journal_form  # noqa: PLC0415 (why: see cycles)
+
         text = json.dumps(journal_form(report), default=str)
         with self.transaction():
             self._db.execute(
@@ -458,7 +462,11 @@ class StateStore:
             )
 
     def cycles(self, limit: int = 10) -> list[JournalEntry]:
-        """The latest ``limit`` cycles, newest first."""
+        """The latest ``limit`` cycles, newest first. The report's (de)serialisation is
+        imported by the two journal methods alone: ``liftrun plan`` and ``sore`` open the store
+        for soreness and would compile it for nothing (``benchmarks/bench_startup.py``)."""
+        from sync.report import from_journal  # noqa: PLC0415
+
         rows = self._db.execute(
             "SELECT started, finished, ok, report FROM cycles ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
