@@ -75,7 +75,8 @@ def test_help_imports_no_calendar_client_http_stack_or_parser() -> None:
 def test_plan_imports_no_calendar_client_or_server_nor_the_fix_search(tmp_path: Path) -> None:
     loaded = imported_by("plan", "--format", "json", "--now", NOW, cwd=tmp_path)
     assert "planner.placement" in loaded
-    assert heavy_in(loaded, (*CLIENTS, *SERVER, "rich", "planner.fixes", "sync.engine")) == []
+    forbidden = (*CLIENTS, *SERVER, "rich", "planner.fixes", "sync.engine", "sync.report")
+    assert heavy_in(loaded, forbidden) == []
 
 
 def test_an_idle_ics_sync_imports_no_calendar_client_or_server(tmp_path: Path) -> None:
