@@ -16,8 +16,6 @@ if it covers the window, marked stale, as the CalDAV and ICS sources do.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -28,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from google.auth.credentials import Credentials
 
-from adapters.atomic import atomic_write
+from adapters.cache import Cache, Namespace
 from adapters.google.client import GoogleClient, Json
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 from planner.busy import BusyInterval
@@ -39,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_CALENDARS_PER_QUERY = 50
 MAX_QUERY_RANGE = timedelta(days=90)
-CACHE_VERSION = 1
+LAST_GOOD = Namespace("google-busy", version=1)
 
 _Block = tuple[datetime, datetime, str]  # start UTC, end UTC, calendar id
 
@@ -75,7 +73,6 @@ class GoogleSource:
         persist: bool = True,
     ) -> None:
         ids = list(dict.fromkeys(calendar_ids))
-        self._persist = persist  # False (a dry run): the last good copy is read, never written
         self.name = name or (
             f"Google calendar {ids[0]!r}" if len(ids) == 1 else f"{len(ids)} Google calendars"
         )
@@ -90,11 +87,9 @@ class GoogleSource:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        self._cache_path: Path | None = None
-        if cache_dir is not None:
-            key = "\x1f".join([self.client.api_endpoint, account or "", *sorted(ids)])
-            digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-            self._cache_path = Path(cache_dir) / f"google-busy-{digest}.json"
+        # persist=False (a dry run): the last good copy is read, never written
+        self._cache = None if cache_dir is None else Cache(cache_dir, persist=persist)
+        self._key = (self.client.api_endpoint, account or "", *sorted(ids))
 
     def __repr__(self) -> str:
         return f"GoogleSource({self.name!r}, {self.client.host!r})"
@@ -191,25 +186,24 @@ class GoogleSource:
 
     # -- the last good copy ------------------------------------------------------------------
     def _save(self, ids: list[str], start: datetime, end: datetime, blocks: list[_Block]) -> None:
-        if self._cache_path is None or not self._persist:
+        if self._cache is None:
             return
         payload = {
-            "version": CACHE_VERSION,
             "ids": sorted(ids),
             "window": [start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()],
             "busy": [[a.isoformat(), b.isoformat(), c] for a, b, c in blocks],
         }
         try:
-            atomic_write(self._cache_path, json.dumps(payload, separators=(",", ":")).encode())
+            self._cache.put_json(LAST_GOOD, self._key, payload)
         except OSError as exc:
             log.warning("%s: cannot save the busy copy: %s", self.name, exc.strerror or exc)
 
     def _load(self, ids: list[str], start: datetime, end: datetime) -> list[_Block] | None:
-        if self._cache_path is None:
+        if self._cache is None:
             return None
+        data: Any = self._cache.get_json(LAST_GOOD, self._key)
         try:
-            data: Any = json.loads(self._cache_path.read_bytes())
-            if data.get("version") != CACHE_VERSION or data.get("ids") != sorted(ids):
+            if data.get("ids") != sorted(ids):
                 return None
             low, high = (datetime.fromisoformat(w) for w in data["window"])
             if not (low <= start and end <= high):
@@ -218,7 +212,7 @@ class GoogleSource:
                 (datetime.fromisoformat(a), datetime.fromisoformat(b), str(c))
                 for a, b, c in data["busy"]
             ]
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
     def _fall_back(self, reason: str, ids: list[str], start: datetime, end: datetime) -> SourceRead:

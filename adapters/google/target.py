@@ -21,8 +21,9 @@ names the session its id decodes to. Everything else in the calendar is never li
 or deleted. ``liftrunPlaced`` keeps the times liftrun wrote inside the event, so a move in
 Google Calendar shows as :attr:`~adapters.protocol.OwnedEvent.moved_by_hand`.
 
-**Reads** are incremental: ``events.list`` with the last ``nextSyncToken``, the events kept in a
-JSON cache in ``cache_dir`` (atomic writes), so a cycle with nothing changed is one request.
+**Reads** are incremental: ``events.list`` with the last ``nextSyncToken``, the events kept in an
+:class:`~adapters.cache.Cache` entry in ``cache_dir``, so a cycle with nothing changed is one
+request; without the entry (lost, damaged, left by another version) the read is a full one.
 Google may expire a token at will (410 ``fullSyncRequired``): the calendar is then read in full
 (``showDeleted``, every page), which is also how the first read is done.
 
@@ -49,8 +50,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -62,7 +61,7 @@ from zoneinfo import ZoneInfo
 
 from google.auth.credentials import Credentials
 
-from adapters.atomic import atomic_write
+from adapters.cache import Cache, Namespace
 from adapters.google.client import ApiFailure, GoogleClient, Json
 from adapters.ical.render import all_day_dates, description
 from adapters.protocol import (
@@ -94,7 +93,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE = Namespace("google-target", version=1)
 ID_PREFIX = "lr"
 MAX_ID = 1024  # Google's limit on a client-chosen event id
 MAX_GENERATIONS = 32  # how far one create walks past deleted ids before giving up
@@ -181,7 +180,6 @@ class _Cache:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "version": CACHE_VERSION,
             "calendar_id": self.calendar_id,
             "sync_token": self.sync_token,
             "events": self.events,
@@ -190,14 +188,8 @@ class _Cache:
         }
 
     @classmethod
-    def load(cls, path: Path) -> _Cache:
-        """An empty cache for anything this version did not write: a full read follows."""
-        try:
-            data: Any = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return cls()
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-            return cls()
+    def from_json(cls, data: Any) -> _Cache:
+        """An empty cache for a miss or a value of another shape: a full read follows."""
         try:
             calendar_id, token = data.get("calendar_id"), data.get("sync_token")
             events = {str(k): dict(v) for k, v in data["events"].items()}
@@ -254,7 +246,6 @@ class GoogleTarget:
         persist: bool = True,
     ) -> None:
         self.name = name or f"Google calendar {calendar!r}"
-        self._persist = persist  # False (a dry run): the cache is read, never written
         self._create_missing = create
         self.calendar = calendar
         self.timezone = timezone
@@ -269,10 +260,9 @@ class GoogleTarget:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        key = "\x1f".join([self.client.api_endpoint, account or "", calendar])
-        digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        self._cache_path = Path(cache_dir) / f"google-target-{digest}.json"
-        self._cache = _Cache.load(self._cache_path)
+        self._store = Cache(cache_dir, persist=persist)  # False (a dry run): read, never written
+        self._key = (self.client.api_endpoint, account or "", calendar)
+        self._cache = _Cache.from_json(self._store.get_json(CACHE, self._key))
         self._remembered = calendar_id
         self._id: str | None = None
 
@@ -466,11 +456,8 @@ class GoogleTarget:
 
     def _save(self) -> None:
         """A cache that cannot be written costs a full read next cycle; no reason to fail."""
-        if not self._persist:
-            return
         try:
-            data = json.dumps(self._cache.to_json(), separators=(",", ":")).encode()
-            atomic_write(self._cache_path, data)
+            self._store.put_json(CACHE, self._key, self._cache.to_json())
         except OSError as exc:
             log.warning("%s: cannot save the Google cache: %s", self.name, exc.strerror or exc)
 

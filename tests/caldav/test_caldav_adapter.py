@@ -304,6 +304,27 @@ def test_push_list_and_steady_state(server: Server, unique: str, tmp_path: Path)
     )
 
 
+def test_a_lost_damaged_or_older_cache_costs_only_a_full_read(
+    server: Server, unique: str, tmp_path: Path
+) -> None:
+    """After an upgrade (the previous version's file is not read) or a damaged mirror, the
+    target finds its calendar by name and recognises its own events by their marks."""
+    name = f"Training {unique}"
+    items = sessions()
+    first = target(server, name, tmp_path)
+    first.list_owned(*FAR)
+    ok(list(first.apply(creates(items))))
+    entries = list(tmp_path.glob("*.cache"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:-2])
+    old = '{"version": 1, "mirror": {"url": "http://127.0.0.1:9/gone/", "items": {}}}'
+    (tmp_path / "caldav-target-0123456789abcdef0123.json").write_text(old)
+    again = target(server, name, tmp_path)
+    assert {o.session_id for o in again.list_owned(*FAR)} == {s.id for s in items}
+    assert again.calendar_url == first.calendar_url
+
+
 def _athlete_moves(server: Server, event: OwnedEvent, hours: int) -> None:
     status, raw, etag = get_event(server, event.remote_id)
     assert status == 200

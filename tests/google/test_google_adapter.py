@@ -211,6 +211,27 @@ def test_full_push_in_batches_then_quiet_cycles(
     assert t.requests_made == before
 
 
+def test_a_lost_damaged_or_older_cache_costs_only_a_full_read(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
+    """After an upgrade (the previous version's file is not read) or a damaged cache, the
+    target finds its calendar by name and recognises its own events by their marks."""
+    items = make_sessions(3)
+    first = target(emu, tmp_path)
+    push(first, items)
+    entries = list(tmp_path.glob("*.cache"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:-2])
+    old = {"version": 1, "calendar_id": "gone", "events": {}, "deleted": {}}
+    (tmp_path / "google-target-0123456789abcdef0123.json").write_text(json.dumps(old))
+    emu.log.clear()
+    again = target(emu, tmp_path)
+    assert {o.session_id for o in again.list_owned(*FAR)} == {s.id for s in items}
+    assert again.calendar_id == first.calendar_id
+    assert emu.log.count("POST", "/calendars") == 0  # found, not created a second time
+
+
 def test_list_owned_filters_by_window(emu: RunningEmulator, tmp_path: Path) -> None:
     t = target(emu, tmp_path)
     items = make_sessions(6)
