@@ -14,9 +14,9 @@ The order matters and each step guards the next:
 3. the horizon is placed around busy time, pins and the previous placement, with what the
    athlete said on their page (``sync/actions.py``): sessions marked done or skipped stay where
    they are and say so in their description, paused days hold nothing;
-4. the difference between what should be and what each target holds becomes an action list,
-   each action with the reason it gives the athlete; then the list is carried out, every
-   outcome recorded as soon as it is durable.
+4. the difference between what should be and what each target holds becomes an action list
+   (``sync/diff.py``), each action with the reason it gives the athlete; then the list is
+   carried out, every outcome recorded as soon as it is durable.
 
 The engine only knows the adapter protocol; it never asks what kind of calendar it writes to.
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,7 +43,6 @@ from adapters.protocol import (
     OwnedEvent,
     PreconditionFailed,
     TargetReset,
-    content_hash,
     day_start,
 )
 from config.models import Settings
@@ -53,8 +52,9 @@ from planner.model import Kind, Plan, Session, Unplaced
 from planner.pause import Pause, split_paused
 from planner.placement import place_plan
 from planner.plan import build_plan, default_span
-from sync.actions import WEB_TARGET, SessionMark, effective_pauses, statuses
+from sync.actions import SessionMark, effective_pauses, statuses
 from sync.busy_memory import remember_busy
+from sync.diff import diff
 from sync.edits import take_in_edits
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
@@ -207,15 +207,15 @@ def _cycle(
         name = spec.target.name
         if name not in owned:
             continue
-        actions = _diff(
-            spec,
+        actions = diff(
+            spec.alarm_minutes,
             desired,
             owned[name],
             pinned_here={sid for sid, pin in pins.items() if pin.target == name},
             tombstones=tombstones,
             marked=marks.keys(),
             unplaced=unplaced,
-            hz=hz,
+            ends_at=hz.ends_at,
             now=now,
             blind=blind,
         )
@@ -399,91 +399,6 @@ def _record_health(
         store.set_health("source", name, ok=src.ok, at=now, error=src.error or None)
     for name, t in targets.items():
         store.set_health("target", name, ok=not t.errors, at=now, error="; ".join(t.errors) or None)
-
-
-def _diff(
-    spec: TargetSpec,
-    desired: dict[str, Session],
-    owned: dict[str, OwnedEvent],
-    *,
-    pinned_here: Collection[str],
-    tombstones: Mapping[str, Tombstone],
-    marked: Collection[str] = (),
-    unplaced: dict[str, str],
-    hz: Horizon,
-    now: datetime,
-    blind: bool,
-) -> list[Action]:
-    actions: list[Action] = []
-    for sid, s in desired.items():
-        assert s.start is not None and s.end is not None
-        h = content_hash(s, spec.alarm_minutes)
-        e = owned.get(sid)
-        if s.start < now and not _mark_only(sid, s, e, h, marked=marked, pinned_here=pinned_here):
-            continue  # what is past stays as the calendar has it
-        if e is None or e.cancelled:
-            why = "new in the plan" if e is None else "back in the plan"
-            actions.append(
-                Action(ActionKind.CREATE, sid, f"{why}: {_why(s)}", session=s, content_hash=h)
-            )
-        elif sid in pinned_here:
-            continue  # the athlete moved this very event: their time, their event (S9)
-        elif e.content_hash != h:
-            moved = (e.start, e.end) != (s.start, s.end)
-            reason = f"moved: {s.placement}" if moved else f"updated: {_why(s)}"
-            actions.append(
-                Action(
-                    ActionKind.UPDATE,
-                    sid,
-                    reason,
-                    session=s,
-                    content_hash=h,
-                    current=e,
-                    moved=moved,
-                )
-            )
-    if blind:
-        return actions
-    for sid, e in owned.items():
-        if e.cancelled or sid in desired or e.start < now or e.start >= hz.ends_at:
-            continue
-        if sid in tombstones and tombstones[sid].target == WEB_TARGET:
-            reason = "not doing it, said on your page (S9)"
-        elif sid in tombstones:
-            reason = "deleted by hand in another calendar (S9)"
-        elif sid in unplaced:
-            reason = f"no longer fits: {unplaced[sid]}"
-        else:
-            reason = "no longer in the plan"
-        actions.append(Action(ActionKind.CANCEL, sid, reason, current=e))
-    return actions
-
-
-def _mark_only(
-    sid: str,
-    s: Session,
-    e: OwnedEvent | None,
-    h: str,
-    *,
-    marked: Collection[str],
-    pinned_here: Collection[str],
-) -> bool:
-    """A past event is rewritten for one thing only: the line saying it was done or skipped,
-    where it stands as liftrun left it (its time is never touched, S9)."""
-    return (
-        sid in marked
-        and sid not in pinned_here
-        and e is not None
-        and not e.cancelled
-        and e.content_hash != h
-        and (e.start, e.end) == (s.start, s.end)
-    )
-
-
-def _why(s: Session) -> str:
-    rules = ", ".join(s.rules + tuple(r for r in s.placement_rules if r not in s.rules))
-    where = s.placement or ""
-    return f"{s.title}, {where} ({rules})" if where else f"{s.title} ({rules})"
 
 
 def _execute(
