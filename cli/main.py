@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "sore": "cli.sore:sore",
     "status": "cli.status:status",
     "sync": "cli.sync:sync",
+    "web": "cli.web:web",
 }
 
 

@@ -35,9 +35,14 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.atomic import atomic_write
+from adapters.ics.feed_address import FEED_NAME, subscription_urls
 from adapters.private_files import ensure_private_dir
+
+if TYPE_CHECKING:
+    from config.models import Settings
 
 __all__ = [
     "PAGE",
@@ -46,7 +51,10 @@ __all__ = [
     "Capability",
     "PageSecret",
     "PageSecretError",
+    "page_url",
+    "public_base",
     "session_capability",
+    "session_url",
 ]
 
 SECRET_FILE = "page-secret"
@@ -204,3 +212,23 @@ def _same(candidate: str, expected: str | None) -> bool:
 
 def _contents(secret: str) -> bytes:
     return (secret + "\n").encode("ascii")
+
+
+# -- the URLs that carry them ---------------------------------------------------------------------
+def public_base(settings: Settings) -> str:
+    """Where a phone reaches ``liftrun serve``: ``[web] public_url``, else the feed's own
+    base (``[feed] public_url`` or the listen address, as ``liftrun feed url`` prints it)."""
+    url, _ = subscription_urls(settings, "-")
+    return url.removesuffix(f"/-/{FEED_NAME}")
+
+
+def page_url(base: str, secret: PageSecret) -> str | None:
+    """The overview's URL; None while the secret is unusable."""
+    token = secret.page_token()
+    return None if token is None else f"{base}/p/{token}/"
+
+
+def session_url(base: str, secret: PageSecret, session_id: str) -> str | None:
+    """The link a calendar event carries to its session; None while the secret is unusable."""
+    signature = secret.signature(session_id)
+    return None if signature is None else f"{base}/s/{session_id}/{signature}"
