@@ -8,7 +8,11 @@ from pathlib import Path
 from tests.caldav.servers import Server, put_event
 from tests.caldav.test_caldav_adapter import _cal, _event
 from tests.caldav.test_caldav_sync import NOW, write_config
-from tests.sync.test_dry_run_writes_nothing import assert_dry_run_writes_nothing, sync
+from tests.sync.test_dry_run_writes_nothing import (
+    assert_dry_run_writes_nothing,
+    namespaces,
+    sync,
+)
 
 
 def test_a_dry_run_after_a_sync_leaves_the_state_as_it_was(
@@ -18,7 +22,7 @@ def test_a_dry_run_after_a_sync_leaves_the_state_as_it_was(
     now = NOW.isoformat()
     code, out = sync(config, now=now)
     assert code == 0, out
-    assert list((tmp_path / "state" / "caldav").iterdir())
+    assert namespaces(tmp_path / "state" / "caldav") == {"caldav-target", "caldav-source"}
     # a week away: the dry run has sessions to move
     holiday = _event(
         f"holiday-{unique}@example.org",

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from tests.google.test_google_sync import BERLIN, NOW, add_busy, write_config
 from tests.google_emulator import RunningEmulator
-from tests.sync.test_dry_run_writes_nothing import assert_dry_run_writes_nothing, sync
+from tests.sync.test_dry_run_writes_nothing import (
+    assert_dry_run_writes_nothing,
+    namespaces,
+    sync,
+)
 
 
 def test_a_dry_run_after_a_sync_leaves_the_state_as_it_was(
@@ -18,7 +22,7 @@ def test_a_dry_run_after_a_sync_leaves_the_state_as_it_was(
     now = NOW.isoformat()
     code, out = sync(config, now=now)
     assert code == 0, out
-    assert list((tmp_path / "state" / "google").iterdir())
+    assert namespaces(tmp_path / "state" / "google") == {"google-target", "google-busy"}
     add_busy(emu, datetime(2027, 1, 4, 0, 0, tzinfo=BERLIN), hours=24 * 7)
     report = assert_dry_run_writes_nothing(config, [tmp_path / "state"], now=now)
     assert report["actions"], report
