@@ -15,10 +15,15 @@ read here, so every one of them gets the same guarantees:
   miss, never as an error: a cache only saves work, so losing it costs one full read.
 - ``persist=False`` (``sync --dry-run``) reads as usual but writes and creates nothing, so a dry
   run leaves every byte of the state directory as it was.
+
+Before this module each kind kept its own files; an upgrade reads none of them (one full read
+each) and the first write into a directory removes them (:data:`_LEGACY`), so busy titles and
+calendar copies of the old format do not linger in the state directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +42,12 @@ SUFFIX = ".cache"
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _HEADER_LIMIT = 4096  # bytes; a header is ~200, so a longer first line is not an entry
 _Payload = Literal["json", "bytes"]
+# The file names of the caches kept before this module: the ICS source's body, validators and
+# parsed busy time (SHA-256 of the location), the CalDAV mirrors and the Google caches.
+_LEGACY = re.compile(
+    r"[0-9a-f]{64}\.(?:ics|json|parsed)"
+    r"|(?:caldav-target|caldav-source|google-target|google-busy)-[0-9a-f]{20}\.json"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class Cache:
     def __init__(self, directory: Path, *, persist: bool = True) -> None:
         self.directory = Path(directory)
         self.persist = persist
+        self._swept = False
 
     def __repr__(self) -> str:
         return f"Cache({str(self.directory)!r}, persist={self.persist})"
@@ -113,6 +125,9 @@ class Cache:
         }
         line = json.dumps(header, separators=(",", ":")).encode("ascii") + b"\n"
         atomic_write(self.path(namespace, key), line + payload)
+        if not self._swept:
+            self._swept = True
+            _remove_legacy(self.directory)
 
     def _read(self, namespace: Namespace, key: Key, kind: _Payload) -> bytes | None:
         raw = _read_regular(self.path(namespace, key))
@@ -133,6 +148,19 @@ class Cache:
             "sha256": hashlib.sha256(payload).hexdigest(),
         }
         return payload if header == expected else None
+
+
+def _remove_legacy(directory: Path) -> None:
+    """Remove the files of the caches kept before this module; what cannot be removed stays,
+    harmless (nothing reads it)."""
+    try:
+        paths = list(directory.iterdir())
+    except OSError:
+        return
+    for path in paths:
+        if _LEGACY.fullmatch(path.name):
+            with contextlib.suppress(OSError):  # a directory of that name, a race: left alone
+                path.unlink()
 
 
 def _read_regular(path: Path) -> bytes | None:

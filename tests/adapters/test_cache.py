@@ -134,6 +134,33 @@ def test_a_cache_that_must_not_persist_reads_but_writes_nothing(tmp_path: Path) 
     assert not (tmp_path / "none").exists()
 
 
+LEGACY = [
+    "0" * 64 + ".ics",
+    "a" * 64 + ".json",
+    "b" * 64 + ".parsed",
+    "caldav-target-0123456789abcdef0123.json",
+    "caldav-source-0123456789abcdef0123.json",
+    "google-target-0123456789abcdef0123.json",
+    "google-busy-0123456789abcdef0123.json",
+]
+
+
+def test_the_first_write_removes_the_files_of_the_old_cache_formats(tmp_path: Path) -> None:
+    for name in LEGACY:
+        (tmp_path / name).write_text('{"version": 1}')
+    others = ["google-token.json", "notes.json", "caldav-target-x.json", "a" * 63 + ".ics"]
+    for name in others:
+        (tmp_path / name).write_text("kept")
+    (tmp_path / ("c" * 64 + ".json")).mkdir()  # not a file: left alone
+    cache = Cache(tmp_path, persist=False)
+    cache.put_json(NS, "k", 1)
+    assert {p.name for p in tmp_path.iterdir()} >= set(LEGACY)  # a dry run removes nothing
+    assert Cache(tmp_path).get_json(NS, "old") is None  # nor does a read
+    Cache(tmp_path).put_json(NS, "k", 1)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {*others, "c" * 64 + ".json", Cache(tmp_path).path(NS, "k").name}
+
+
 def test_keys_do_not_appear_on_disk_and_namespaces_keep_equal_keys_apart(tmp_path: Path) -> None:
     cache = Cache(tmp_path)
     secret = "https://calendar.example/private-0a1b2c3d4e5f/basic.ics"
