@@ -1,11 +1,12 @@
 """What the page reads and does, from the state store: the real :class:`web.app.Backend`.
 
 The plan on the page is the one the calendars show: built from the config, the store's
-soreness and pauses, then placed the way a cycle places it (the last cycle's times kept, the
-athlete's pins honoured, the busy time the last clear read saw, ``sync.busy_memory``), with the
-sessions marked not doing left out as every calendar leaves them out. The athlete's word on
-each session (done, skipped, not doing) comes from ``sync.actions``; the calendars' health and
-the last cycle from the store's journal.
+soreness and pauses, at the times the last cycle gave the calendars, with the sessions marked
+not doing left out as every calendar leaves them out. A session's own page places its week
+again the way a cycle does (the last times kept, the athlete's pins honoured, the busy time the
+last clear read saw, ``sync.busy_memory``), to say why the session is where it is. The
+athlete's word on each session (done, skipped, not doing) comes from ``sync.actions``; the
+calendars' health and the last cycle from the store's journal.
 
 Actions go to ``sync.actions`` and then ask for a cycle (``sync.page_cycle``: the loop is woken,
 or the cycle runs here when no loop holds the lock), so every calendar shows them within
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from planner.constraints import RuleBook
-from planner.model import Plan
+from planner.model import Plan, Unplaced
 from planner.placement import place_plan
 from planner.plan import build_plan, default_span
 from planner.sessions import Soreness
@@ -65,10 +66,10 @@ class StoreBackend:
         self, now: datetime, *, actions: Actions, links: Links, session_url: SessionUrl
     ) -> Overview:
         with StateStore(self.loaded.state_dir) as store:
-            _, placed, _ = self._plans(store, now)
+            shown, _ = self._shown(store, now)
             journal = store.cycles(1)
             return build.overview(
-                placed,
+                shown,
                 now=now,
                 outcomes=_outcomes(store),
                 health=store.health(),
@@ -83,9 +84,9 @@ class StoreBackend:
         self, monday: date, now: datetime, *, links: Links, session_url: SessionUrl
     ) -> WeekView:
         with StateStore(self.loaded.state_dir) as store:
-            _, placed, busy = self._plans(store, now)
+            shown, busy = self._shown(store, now)
             return build.week(
-                placed,
+                shown,
                 monday,
                 self.rules,
                 now=now,
@@ -100,7 +101,8 @@ class StoreBackend:
         self, session_id: str, now: datetime, *, actions: Actions, links: Links
     ) -> SessionView | None:
         with StateStore(self.loaded.state_dir) as store:
-            planned, placed, busy = self._plans(store, now)
+            planned = self._planned(store, now)
+            placed, busy = self._placed_week(store, planned, session_id, now)
             slots = store_actions.offer_slots(store, self.settings, session_id, now)
             return build.session(
                 session_id,
@@ -115,21 +117,69 @@ class StoreBackend:
                 links=links,
             )
 
-    def _plans(self, store: StateStore, now: datetime) -> tuple[Plan, Plan, list[BusyInterval]]:
-        """The plan before and after placement, and the busy time it was placed around."""
+    def _planned(self, store: StateStore, now: datetime) -> Plan:
+        """The plan as the config, the athlete's soreness and pauses make it, unplaced."""
         zone = self.zone
         first, weeks = default_span(self.settings, now.astimezone(zone).date())
-        planned = build_plan(
+        return build_plan(
             self.settings,
             first,
             weeks,
             store.soreness(),
+            suggest=False,
             pauses=store_actions.effective_pauses(store, zone),
         )
+
+    def _shown(self, store: StateStore, now: datetime) -> tuple[Plan, list[BusyInterval]]:
+        """The plan at the times the last cycle gave the calendars (a session beyond the
+        horizon keeps its day, without a time yet), what it could not place, and its busy
+        time. Read, not placed again: placing a whole plan takes most of a second, and the
+        calendars show the cycle's times, not a new guess."""
+        planned = self._planned(store, now)
+        placed, pins, dropped = store.placements(), store.pins(), store.tombstones()
+        sessions = []
+        for s in planned.sessions:
+            if s.id in dropped:
+                continue
+            if s.id not in placed:
+                sessions.append(s)
+                continue
+            start, end = placed[s.id]
+            sessions.append(
+                replace(
+                    s,
+                    date=start.astimezone(self.zone).date(),
+                    start=start,
+                    end=end,
+                    status="pinned" if s.id in pins else "kept",
+                )
+            )
+        journal = store.cycles(1)
+        report = journal[0].report if journal else None
+        unplaced = tuple(Unplaced(u.id, u.reason) for u in (report.unplaced if report else ()))
+        busy, _ = last_busy(store)
+        return replace(planned, sessions=tuple(sessions), unplaced=unplaced), busy
+
+    def _placed_week(
+        self, store: StateStore, planned: Plan, session_id: str, now: datetime
+    ) -> tuple[Plan, list[BusyInterval]]:
+        """The week of ``session_id`` placed as a cycle places it (the last cycle's times
+        kept, pins honoured, the freeze, the last clear busy read), so its page can say why
+        it is at its time and ``--explain``'s account holds."""
         dropped = store.tombstones()
+        me = next((s for s in planned.sessions if s.id == session_id), None)
+        week = (
+            planned.sessions
+            if me is None
+            else tuple(
+                s
+                for s in planned.sessions
+                if abs((s.date - me.date).days) <= 7 and s.id not in dropped
+            )
+        )
         busy, _ = last_busy(store)
         placed = place_plan(
-            replace(planned, sessions=tuple(s for s in planned.sessions if s.id not in dropped)),
+            replace(planned, sessions=week, unplaced=()),
             self.rules,
             busy,
             now=now,
@@ -137,7 +187,7 @@ class StoreBackend:
             pinned={k: (p.start, p.end) for k, p in store.pins().items() if k not in dropped},
             freeze_until=now + timedelta(hours=self.settings.sync.freeze_hours),
         )
-        return planned, placed, busy
+        return placed, busy
 
     def _pause(self, store: StateStore, now: datetime) -> Pause | None:
         for row in store_actions.active_pauses(store, now, self.zone):
@@ -163,7 +213,7 @@ class StoreBackend:
         sid = request.session_id
         day, title = now.astimezone(self.zone).date(), ""
         if sid is not None:
-            planned, _, _ = self._plans(store, now)
+            planned = self._planned(store, now)
             session = next((s for s in planned.sessions if s.id == sid), None)
             if session is None:
                 raise ActionRefused("this session is no longer in the plan")
