@@ -27,20 +27,19 @@ if TYPE_CHECKING:
 
 def validate(text: str, answers: Answers, path: Path) -> None:
     """Load ``text`` with the real loader before anything is written: a file ``init`` writes
-    always loads. A password file that does not exist yet stands in as a placeholder, because
-    creating it is one of the next steps, not a mistake in the answers."""
-    from cli.init_template import q
+    always loads. A file the athlete makes later (a password file) that does not exist yet has a
+    placeholder stand in for it, because making it is one of the next steps, not a mistake in
+    the answers."""
+    from adapters.wizard import q
     from config.loader import ConfigError, load
 
     with tempfile.TemporaryDirectory(prefix="liftrun-init-") as scratch:
         checked = text
-        secret = answers.calendar.password_file
-        if secret and not Path(secret).is_file():
-            stand_in = Path(scratch) / "password"
-            stand_in.write_text("placeholder", encoding="utf-8")
-            checked = text.replace(
-                f"password_file = {q(secret)}", f"password_file = {q(str(stand_in))}"
-            )
+        for number, later in enumerate(answers.calendar.files_to_come()):
+            if not Path(later).is_file():
+                stand_in = Path(scratch) / f"to-come-{number}"
+                stand_in.write_text("placeholder", encoding="utf-8")
+                checked = checked.replace(q(later), q(str(stand_in)))
         copy = Path(scratch) / "liftrun.toml"
         copy.write_text(checked, encoding="utf-8")
         try:
@@ -53,26 +52,14 @@ def validate(text: str, answers: Answers, path: Path) -> None:
 def next_steps(path: Path, answers: Answers) -> list[str]:
     here = Path.cwd() / "liftrun.toml"
     flag = "" if path.resolve() == here.resolve() else f" --config {shlex.quote(str(path))}"
-    steps: list[str] = []
-    cal = answers.calendar
-    if cal.kind == "caldav" and cal.password_file and not Path(cal.password_file).is_file():
-        steps.append(
-            f"put the CalDAV password into {cal.password_file} "
-            f"(printf '%s' 'PASSWORD' > FILE; chmod 600 FILE)"
-        )
-    if cal.kind == "google":
-        steps.append(
-            f"save the OAuth client JSON as {cal.client_secrets_file}, then sign in: "
-            f"liftrun auth google{flag}"
-        )
-    steps += [
+    kind = answers.calendar.next_steps(flag)
+    return [
+        *kind.first,
         f"liftrun check{flag}                  # reach every calendar, write nothing",
         f"liftrun sync --once --dry-run{flag}  # the sessions it would place, and why",
         f"liftrun sync{flag}                   # keep the calendar in step, every 15 min",
+        *kind.last,
     ]
-    if cal.kind == "ics":
-        steps.append(f"liftrun serve{flag}                  # serve the feed to subscribe to")
-    return steps
 
 
 @click.command()
@@ -119,7 +106,7 @@ def init(*, path_text: str, force: bool, defaults: bool, today_text: str | None)
         atomic_write(path, text.encode("utf-8"), mode=0o600)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
-    if not answers.calendar.password_file or Path(answers.calendar.password_file).is_file():
+    if all(Path(later).is_file() for later in answers.calendar.files_to_come()):
         try:
             load(str(path))  # the file as written, read the way every command reads it
         except ConfigError as exc:

@@ -1,8 +1,9 @@
 """The questions of ``liftrun init`` and the answers it collects.
 
 Each answer goes through a converter that uses the config's own validators where there is one
-(windows, busy sources, the CalDAV URL), so an answer ``init`` accepts is one the loader
-accepts. ``--defaults`` answers every question with its default (:class:`Asker`).
+(windows; a calendar kind checks its own answers, :mod:`adapters.wizard`), so an answer
+``init`` accepts is one the loader accepts. The calendar questions are the chosen kind's.
+``--defaults`` answers every question with its default (:class:`Asker`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -18,15 +19,10 @@ from typing import TypeVar
 import click
 from pydantic import ValidationError
 
+from adapters.kinds import DEFAULT_KIND, KINDS, behaviour
+from adapters.wizard import NONE_WORDS, KindAnswers, error_text
 from cli.common import fail
-from config.models import (
-    WEEKDAYS,
-    Availability,
-    CaldavCalendar,
-    IcsCalendar,
-    Race,
-    zone_named,
-)
+from config.models import WEEKDAYS, Availability, Race, zone_named
 
 T = TypeVar("T")
 
@@ -48,28 +44,7 @@ PRESETS: dict[str, tuple[str, dict[str, list[str]]]] = {
         {d: [WEEKDAY_MORNING, WEEKDAY_EVENING] for d in WORKDAYS},
     ),
 }
-CALENDAR_KINDS: dict[str, str] = {
-    "ics": "a feed file any calendar app subscribes to (`liftrun serve`); no account needed",
-    "caldav": "Nextcloud, Fastmail, iCloud, Radicale, ...: sessions pushed into a calendar",
-    "google": "Google Calendar through its API (`liftrun auth google` once)",
-    "vdir": "a directory of .ics files, as khal and vdirsyncer keep them",
-}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NONE_WORDS = ("", "none", "-")
-
-
-@dataclass(frozen=True)
-class CalendarAnswers:
-    """What was asked about the one calendar ``init`` sets up (fields unused by a kind stay
-    empty)."""
-
-    kind: str = "ics"
-    push_to: str | None = "out/liftrun.ics"
-    busy_from: tuple[str, ...] = ()
-    url: str | None = None
-    username: str | None = None
-    password_file: str | None = None
-    client_secrets_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,25 +61,31 @@ class Answers:
     timezone: str
     preset: str
     windows: dict[str, list[str]]
-    calendar: CalendarAnswers = field(default_factory=CalendarAnswers)
+    calendar: KindAnswers
 
 
 class Asker:
     """``click.prompt``, or under ``--defaults`` the default itself: no terminal, no stdin.
 
-    Each answer goes through a converter that raises ``click.BadParameter`` for a bad answer;
-    click prints the reason and asks again.
+    Each answer goes through a converter that raises ``click.BadParameter`` or ``ValueError``
+    for a bad answer; click prints the reason and asks again.
     """
 
     def __init__(self, use_defaults: bool) -> None:
         self.use_defaults = use_defaults
 
     def ask(self, text: str, convert: Callable[[str], T], default: str | None = None) -> T:
+        def checked(answer: str) -> T:
+            try:
+                return convert(answer)
+            except ValueError as exc:  # a kind's converter says why in a plain ValueError
+                raise click.BadParameter(str(exc)) from None
+
         if self.use_defaults:
             if default is None:  # a question that only comes after a non-default answer
                 fail(f"init --defaults: {text!r} has no default")
-            return convert(default)
-        answer: T = click.prompt(text, default=default, value_proc=convert)
+            return checked(default)
+        answer: T = click.prompt(text, default=default, value_proc=checked)
         return answer
 
     def say(self, text: str) -> None:
@@ -156,7 +137,7 @@ def race_date_after(today: date) -> Callable[[str], date]:
 
 def bodyweight(text: str) -> float | None:
     value = text.strip().lower()
-    if value in (*_NONE_WORDS, "skip"):
+    if value in (*NONE_WORDS, "skip"):
         return None
     try:
         kg = float(value.removesuffix("kg").strip())
@@ -198,77 +179,20 @@ def detect_timezone(environ: Mapping[str, str], etc: Path = Path("/etc")) -> str
     return "UTC"
 
 
-def _error_text(exc: ValidationError) -> str:
-    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-
-
 def day_windows(day: str) -> Callable[[str], list[str]]:
     """A day's windows as typed (``06:00-08:00, 17:30-21:00``), checked by the config's own
     validator, so a window ``init`` accepts is one the loader accepts."""
 
     def convert(text: str) -> list[str]:
-        if text.strip().lower() in _NONE_WORDS:
+        if text.strip().lower() in NONE_WORDS:
             return []
         windows = [w.strip() for w in text.split(",") if w.strip()]
         try:
             checked = Availability.model_validate({day: windows})
         except ValidationError as exc:
-            raise click.BadParameter(_error_text(exc)) from None
+            raise click.BadParameter(error_text(exc)) from None
         result: list[str] = getattr(checked, day)
         return result
-
-    return convert
-
-
-def items(text: str) -> list[str]:
-    """A comma-separated answer; 'none' or nothing is the empty list."""
-    if text.strip().lower() in _NONE_WORDS:
-        return []
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def local_path(text: str, base: Path, *, absolute: bool) -> str:
-    """A path as typed, ``~`` expanded. Absolute when the key is read relative to the working
-    directory (``password_file``) or must be absolute (ICS ``busy_from``); else left relative,
-    which the loader reads relative to the config file."""
-    path = Path(text.strip()).expanduser()
-    if absolute and not path.is_absolute():
-        path = base / path
-    return str(path)
-
-
-def ics_sources(base: Path) -> Callable[[str], tuple[str, ...]]:
-    def convert(text: str) -> tuple[str, ...]:
-        found = [i if "://" in i else local_path(i, base, absolute=True) for i in items(text)]
-        try:
-            IcsCalendar(busy_from=found)
-        except ValidationError as exc:
-            raise click.BadParameter(_error_text(exc)) from None
-        return tuple(found)
-
-    return convert
-
-
-def caldav_url(text: str) -> str:
-    value = text.strip()
-    try:
-        CaldavCalendar(kind="caldav", url=value)
-    except ValidationError as exc:
-        raise click.BadParameter(_error_text(exc)) from None
-    return value
-
-
-def optional_text(text: str) -> str | None:
-    value = text.strip()
-    return None if value.lower() in _NONE_WORDS else value
-
-
-def required_text(what: str) -> Callable[[str], str]:
-    def convert(text: str) -> str:
-        value = text.strip()
-        if not value:
-            raise click.BadParameter(f"{what} cannot be empty")
-        return value
 
     return convert
 
@@ -298,85 +222,13 @@ def ask_windows(asker: Asker) -> tuple[str, dict[str, list[str]]]:
         click.echo("Error: no windows on any day; liftrun needs at least one to place sessions")
 
 
-def ask_calendar(asker: Asker, base: Path) -> CalendarAnswers:
+def ask_calendar(asker: Asker, base: Path) -> KindAnswers:
+    """Which kind of calendar, then that kind's own questions."""
     asker.say("Where should the sessions go?")
-    for kind, meaning in CALENDAR_KINDS.items():
-        asker.say(f"  {kind:7} {meaning}")
-    kind = asker.ask("Calendar", choice(list(CALENDAR_KINDS)), default="ics")
-    if kind == "ics":
-        return CalendarAnswers(
-            kind=kind,
-            push_to=asker.ask(
-                "Feed file liftrun writes (relative to the config file)",
-                lambda t: local_path(t, base, absolute=False),
-                default="out/liftrun.ics",
-            ),
-            busy_from=asker.ask(
-                "Busy calendars to read: secret iCal URLs or .ics paths, comma-separated",
-                ics_sources(base),
-                default="none",
-            ),
-        )
-    if kind == "caldav":
-        url = asker.ask("CalDAV server URL (https://...)", caldav_url)
-        username = asker.ask("User name ('none' if the server asks for none)", optional_text)
-        asker.say(
-            "liftrun never asks for the password: put it in a file only you can read "
-            "(chmod 600) and name that file here."
-        )
-        return CalendarAnswers(
-            kind=kind,
-            url=url,
-            username=username,
-            password_file=asker.ask(
-                "Password file",
-                lambda t: local_path(t, base, absolute=True),
-                default=str(base / "caldav-password"),
-            ),
-            push_to=asker.ask(
-                "Calendar liftrun writes sessions into (created if missing)",
-                required_text("the calendar name"),
-                default="Training",
-            ),
-            busy_from=tuple(
-                asker.ask(
-                    "Calendars to read busy time from: display names or URLs, comma-separated",
-                    items,
-                    default="none",
-                )
-            ),
-        )
-    if kind == "google":
-        return CalendarAnswers(
-            kind=kind,
-            push_to="Training",
-            client_secrets_file=asker.ask(
-                "OAuth client file (a desktop app's JSON from the Google Cloud console)",
-                lambda t: local_path(t, base, absolute=False),
-                default="google-client.json",
-            ),
-            busy_from=tuple(
-                asker.ask(
-                    "Calendar ids to read busy time from, comma-separated ('primary' is yours)",
-                    items,
-                    default="primary",
-                )
-            ),
-        )
-    return CalendarAnswers(
-        kind=kind,
-        push_to=asker.ask(
-            "Directory liftrun writes sessions into (relative to the config file)",
-            lambda t: local_path(t, base, absolute=False),
-            default="calendars/training",
-        ),
-        busy_from=tuple(
-            local_path(p, base, absolute=False)
-            for p in asker.ask(
-                "Directories to read busy time from, comma-separated", items, default="none"
-            )
-        ),
-    )
+    for kind in KINDS:
+        asker.say(f"  {kind:7} {behaviour(kind).summary}")
+    kind = asker.ask("Calendar", choice(list(KINDS)), default=DEFAULT_KIND)
+    return behaviour(kind).questions(asker, base)
 
 
 def ask_all(asker: Asker, today: date, zone: str, base: Path) -> Answers:

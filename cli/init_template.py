@@ -2,60 +2,24 @@
 
 Every key ``init`` decided is written, plus the defaults worth knowing, each with a comment
 naming the rule it feeds. The default values are read from the config models, which own them,
-so the file never disagrees with what the loader would assume without it.
+so the file never disagrees with what the loader would assume without it. The calendar's section
+is its kind's (:class:`adapters.wizard.KindAnswers`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
-from pydantic import BaseModel
-
-from cli.init_questions import PRESETS, Answers, CalendarAnswers
+from adapters.wizard import default, q, q_list
+from cli.init_questions import PRESETS, Answers
 from config.models import (
     DISTANCE_DEFAULTS,
     WEEKDAYS,
     Athlete,
     Availability,
-    CaldavCalendar,
-    Feed,
     Goal,
-    GoogleCalendar,
-    IcsCalendar,
     Race,
     State,
     Sync,
-    VdirCalendar,
 )
-
-COMMENT_COLUMN = 29  # where a key's trailing comment starts (0-based), as in the samples
-
-
-def q(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def q_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(q(v) for v in values) + "]"
-
-
-def toml(value: object) -> str:
-    """A default as TOML: booleans lower-case, strings (and string enums) quoted, 12.0 as 12."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return q(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def default(model: type[BaseModel], name: str, comment: str | None = None) -> str:
-    """``name = <the model's default>``, with ``comment`` after it at the comment column."""
-    line = f"{name} = {toml(model.model_fields[name].default)}"
-    return f"{line.ljust(COMMENT_COLUMN - 1)} # {comment}" if comment else line
 
 
 def render(a: Answers) -> str:
@@ -142,69 +106,6 @@ def render(a: Answers) -> str:
             Sync, "source_timeout_seconds", "a busy calendar slower than this counts as unreadable"
         ),
         "",
-        *_render_calendar(a.calendar),
+        *a.calendar.section(),
     ]
     return "\n".join(out) + "\n"
-
-
-def _render_calendar(c: CalendarAnswers) -> list[str]:
-    out = ["[[calendars]]", f"kind = {q(c.kind)}"]
-    if c.kind == "ics":
-        out += [
-            "# The feed liftrun writes; `liftrun serve` serves it for your calendar app to",
-            '# subscribe to (see README.md, "The ICS feed").',
-            f"push_to = {q(c.push_to or 'out/liftrun.ics')}",
-            "# Busy time: secret iCal addresses (https, webcal) or absolute paths of .ics files;",
-            "# sessions keep buffer_minutes clear of every event in them (S8).",
-            f"busy_from = {q_list(c.busy_from)}",
-            default(
-                IcsCalendar, "alarm_minutes", "a reminder before each session; remove for none"
-            ),
-            "",
-            "[feed]",
-            default(Feed, "listen", "`liftrun serve` binds loopback unless told otherwise"),
-            '# public_url = "https://training.example.com"   # behind a reverse proxy',
-        ]
-    elif c.kind == "caldav":
-        out += [
-            'name = "training"            # how reports and `liftrun status` name it',
-            "# The server's base URL; the calendars are discovered from it (RFC 6764).",
-            f"url = {q(c.url or '')}",
-        ]
-        if c.username is not None:
-            out.append(f"username = {q(c.username)}")
-        out += [
-            '# The password is read from this file (or use password_env = "VARIABLE");',
-            "# it is never printed, not even in error messages.",
-            f"password_file = {q(c.password_file or '')}",
-            "# The calendar for the sessions, by display name or URL: created if missing.",
-            f"push_to = {q(c.push_to or 'Training')}",
-            "# Calendars whose events are busy time (display names or URLs).",
-            f"busy_from = {q_list(c.busy_from)}",
-            default(CaldavCalendar, "alarm_minutes"),
-            default(CaldavCalendar, "timeout_seconds"),
-            '# auth = "basic"             # or "digest"; default: what the server asks for',
-            '# verify_tls = true, ca_file = "/etc/ssl/my-ca.pem"',
-        ]
-    elif c.kind == "google":
-        out += [
-            'name = "google"',
-            'auth = "oauth"               # or "service_account" with service_account_file',
-            "# The OAuth client (a desktop app's JSON) `liftrun auth google` signs in with.",
-            f"client_secrets_file = {q(c.client_secrets_file or 'google-client.json')}",
-            '# token_file = "/path/google-token.json"  # default: in the state directory (0600)',
-            "# A dedicated secondary calendar for the sessions: created on the first sync.",
-            f"push_to = {q(c.push_to or 'Training')}",
-            "# Calendar ids whose busy time is read (freebusy only: no titles or details).",
-            f"busy_from = {q_list(c.busy_from)}",
-            default(GoogleCalendar, "alarm_minutes"),
-        ]
-    else:
-        out += [
-            "# A directory with one .ics file per session (khal, vdirsyncer): created if missing.",
-            f"push_to = {q(c.push_to or 'calendars/training')}",
-            "# Directories whose events are busy time.",
-            f"busy_from = {q_list(c.busy_from)}",
-            default(VdirCalendar, "alarm_minutes"),
-        ]
-    return out

@@ -8,24 +8,17 @@ The planner reads these models but never loads them; loading (files, environment
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import re
-from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Literal, Self
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    SecretStr,
-    Tag,
     field_validator,
     model_validator,
 )
@@ -37,6 +30,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from adapters.kinds import Calendar
+from config.fields import Strict, printable_text, web_address
+
+# re-exported until config.loader and adapters.google.auth import them from config.fields
+from config.fields import describe as describe  # noqa: PLC0414
+from config.fields import is_loopback as is_loopback  # noqa: PLC0414
 from config.files import FileRefused, read_text_file
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -143,35 +142,6 @@ DEFAULT_LIFT_DAYS: dict[Experience, int] = {
     Experience.INTERMEDIATE: 3,
     Experience.ADVANCED: 3,
 }
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable_text(value: Any) -> Any:
-    """No key of this schema holds more than one line: a NUL would end a path inside the OS
-    and a newline or escape would forge a log line, so each is refused, named by code point
-    (the value may be a secret read from a file)."""
-    texts = (
-        [value]
-        if isinstance(value, str)
-        else [v for v in value if isinstance(v, str)]
-        if isinstance(value, list | tuple)
-        else []
-    )
-    for text in texts:
-        if m := _CONTROL.search(text):
-            raise ValueError(f"contains a control character (U+{ord(m.group()):04X})")
-    return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _one_line(cls, value: Any) -> Any:
-        return _printable_text(value)
 
 
 class Athlete(Strict):
@@ -377,149 +347,6 @@ class Sync(Strict):
 _LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
 
 
-class IcsCalendar(Strict):
-    """An ICS calendar entry: a feed liftrun writes, and ICS sources it reads busy time from."""
-
-    kind: Literal["ics"] = "ics"
-    name: str | None = None
-    push_to: str | None = None  # the feed file
-    push_busy_shadow_to: str | None = None  # same times, title "Training", no details
-    busy_from: list[str] = Field(default_factory=list)  # URLs (http, https, webcal) or paths
-    calendar_name: str = "liftrun training"  # X-WR-CALNAME
-    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30  # VALARM; null = none
-    cancelled_retention_days: Annotated[int, Field(ge=0, le=365)] = 14
-    fetch_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
-    max_source_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 20 * 1024 * 1024
-
-    @field_validator("busy_from")
-    @classmethod
-    def _sources(cls, value: list[str]) -> list[str]:
-        for item in value:
-            scheme = item.split("://", 1)[0].lower() if "://" in item else ""
-            if scheme and scheme not in ("http", "https", "webcal", "webcals", "file"):
-                raise ValueError(f"{describe(item)}: use http(s)://, webcal://, file:// or a path")
-            if not scheme and not item.startswith("/"):
-                raise ValueError(f"{describe(item)}: a path must be absolute (or use file://)")
-        return value
-
-
-class VdirCalendar(Strict):
-    """A vdir (one .ics file per event, as vdirsyncer and khal keep them): sessions written into
-    ``push_to``, busy time read from the ``busy_from`` directories."""
-
-    kind: Literal["vdir"]
-    name: str | None = None
-    push_to: str | None = None
-    busy_from: list[str] = Field(default_factory=list)
-    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
-
-
-class CaldavCalendar(Strict):
-    """A CalDAV account: sessions pushed into ``push_to`` (created with MKCALENDAR when missing),
-    busy time read from the ``busy_from`` calendars (display names or URLs)."""
-
-    kind: Literal["caldav"]
-    name: str | None = None
-    url: str
-    username: str | None = None
-    password: SecretStr | None = None  # or password_file; never printed
-    push_to: str | None = None
-    busy_from: list[str] = Field(default_factory=list)
-    auth: Literal["basic", "digest"] | None = None  # None: whatever the server asks for
-    verify_tls: bool = True
-    ca_file: str | None = None
-    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
-    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme not in ("http", "https"):
-            raise ValueError(f"{describe(value)}: a CalDAV URL starts with https:// (or http://)")
-        return value
-
-
-class GoogleCalendar(Strict):
-    """A Google account: sessions in a dedicated secondary calendar ``push_to`` (created when
-    missing), busy time from the ``busy_from`` calendar ids via freebusy."""
-
-    kind: Literal["google"]
-    name: str | None = None
-    auth: Literal["oauth", "service_account", "none"] = "oauth"
-    client_secrets_file: str | None = None  # oauth: the OAuth client (a desktop app's JSON)
-    token_file: str | None = None  # oauth: written by `liftrun auth google`; default in state
-
-    service_account_file: str | None = None
-    subject: str | None = None  # service_account: the user to act as (domain-wide delegation)
-    push_to: str | None = "Training"
-    busy_from: list[str] = Field(default_factory=lambda: ["primary"])
-    api_endpoint: str | None = None  # emulators and proxies
-    alarm_minutes: Annotated[int, Field(ge=0, le=1440)] | None = 30
-
-    @field_validator("api_endpoint")
-    @classmethod
-    def _endpoint(cls, value: str | None) -> str | None:
-        return None if value is None else web_address(value)
-
-    def token_path(self, resolve: Callable[[str], Path], state_dir: Path) -> Path:
-        """The token file: as configured, else ``google-token.json`` in the state directory
-        (which is writable wherever liftrun runs, unlike a container's config directory)."""
-        return resolve(self.token_file) if self.token_file else state_dir / "google-token.json"
-
-    @model_validator(mode="after")
-    def _auth_needs(self) -> Self:
-        if self.auth == "service_account" and not self.service_account_file:
-            raise ValueError("auth = 'service_account' needs service_account_file")
-        if self.auth == "none" and not is_loopback(self.api_endpoint):
-            raise ValueError(
-                "auth = 'none' is only for emulators: api_endpoint must be a loopback address"
-            )
-        return self
-
-
-def web_address(value: str) -> str:
-    """An http(s) address with a host and no ``user:password@``: it is printed (the feed URL)
-    and logged, and a credential in it would be printed with it."""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises for a port that is not a number
-    except ValueError:
-        raise ValueError(f"{describe(value)} is not an http(s) address") from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise ValueError(f"{describe(value)} is not an http(s) address with a host")
-    if "@" in parts.netloc:
-        raise ValueError("a user or password in this address would be printed with it; drop it")
-    return value
-
-
-def is_loopback(url: str | None) -> bool:
-    """True for ``http(s)://localhost``, ``127.0.0.0/8`` and ``::1`` addresses: where an
-    unauthenticated emulator may live, never Google."""
-    host = urlsplit(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _calendar_kind(value: Any) -> str:
-    kind = value.get("kind", "ics") if isinstance(value, dict) else getattr(value, "kind", "ics")
-    return str(kind)
-
-
-Calendar = Annotated[
-    Annotated[IcsCalendar, Tag("ics")]
-    | Annotated[VdirCalendar, Tag("vdir")]
-    | Annotated[CaldavCalendar, Tag("caldav")]
-    | Annotated[GoogleCalendar, Tag("google")],
-    Discriminator(_calendar_kind),
-]
-
-
 class Feed(Strict):
     listen: str = "127.0.0.1:8080"
     public_url: str | None = None  # https address of a reverse proxy in front of liftrun serve
@@ -680,7 +507,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        return _check_timezone(_printable_text(value))
+        return _check_timezone(printable_text(value))
 
     @model_validator(mode="after")
     def _has_availability(self) -> Self:
@@ -731,50 +558,3 @@ class Settings(BaseSettings):
             env_prefix=settings_cls.model_config.get("env_prefix"),
         )
         return env_settings, bounded, init_settings
-
-
-MAX_SHOWN = 80  # characters of a bad value quoted in a message; the key says where the rest is
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]*@")
-
-
-def describe(value: Any) -> str:
-    """How a bad value is quoted in an error message: on one line (control characters
-    escaped), about ``MAX_SHOWN`` characters at most (a 1 MiB list is not a message), and with
-    the ``user:password@`` of any URL in it replaced by ``***@``."""
-    return _described(value, 0)
-
-
-def _described(value: Any, depth: int) -> str:
-    if isinstance(value, SecretStr):
-        return "'**********'"
-    if isinstance(value, str):
-        text = _USERINFO.sub(r"\1***@", value)
-        if len(text) <= MAX_SHOWN:
-            return repr(text)
-        return f"{repr(text[:MAX_SHOWN])[:-1]}...' ({len(text)} characters)"
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        # str() of an int over 4300 digits raises; one that long is named, not printed
-        return str(value) if value.bit_length() <= 256 else f"a {value.bit_length()}-bit integer"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | tuple | Mapping):
-        if depth >= 3:
-            return "[...]" if not isinstance(value, Mapping) else "{...}"
-        items = value.items() if isinstance(value, Mapping) else enumerate(value)
-        parts: list[str] = []
-        size = 0
-        for key, item in items:
-            shown = _described(item, depth + 1)
-            if isinstance(value, Mapping):
-                shown = f"{_described(str(key), depth + 1)}: {shown}"
-            parts.append(shown)
-            size += len(shown) + 2
-            if size > MAX_SHOWN and len(parts) < len(value):
-                parts.append(f"... ({len(value)} items)")
-                break
-        inner = ", ".join(parts)
-        return "{" + inner + "}" if isinstance(value, Mapping) else "[" + inner + "]"
-    text = str(value)  # dates, times, enums
-    return text if len(text) <= MAX_SHOWN and text.isprintable() else _described(text, depth)

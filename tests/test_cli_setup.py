@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from adapters.caldav.settings import CaldavCalendar
+from adapters.google.settings import GoogleCalendar
+from adapters.ics.settings import IcsCalendar
+from adapters.vdir.settings import VdirCalendar
 from cli.main import main
 from config.loader import load
-from config.models import CaldavCalendar, GoogleCalendar, IcsCalendar, VdirCalendar
 from tests.google_emulator import RunningEmulator, running_emulator
 
 TODAY = "2026-06-01"

@@ -22,9 +22,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config.fields import describe
 from config.files import FileRefused, read_text_file
 from config.loader import CONFIG_FILE_CAP, ConfigError, load
-from config.models import SECRET_FILE_CAP, _check_timezone, describe, zone_named
+from config.models import SECRET_FILE_CAP, _check_timezone, zone_named
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
