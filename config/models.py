@@ -378,6 +378,19 @@ class Feed(Strict):
         return int(m.group("port"))
 
 
+class Web(Strict):
+    """The athlete's page, served by ``liftrun serve`` beside the feed (``liftrun web url``)."""
+
+    # where a phone reaches the page (a reverse proxy's https address, a path allowed); unset:
+    # [feed] public_url, else the listen address. Every event's link to its session uses it.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        return None if value is None else web_address(value)
+
+
 class RuleNumbers(Strict):
     """The numbers behind the rules of DOMAIN.md; a user may change a number, never drop a rule."""
 
@@ -503,6 +516,7 @@ class Settings(BaseSettings):
     calendars: list[Calendar] = Field(default_factory=list)
     sync: Sync = Field(default_factory=Sync)
     feed: Feed = Field(default_factory=Feed)
+    web: Web = Field(default_factory=Web)
 
     @field_validator("timezone")
     @classmethod

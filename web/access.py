@@ -218,6 +218,8 @@ def _contents(secret: str) -> bytes:
 def public_base(settings: Settings) -> str:
     """Where a phone reaches ``liftrun serve``: ``[web] public_url``, else the feed's own
     base (``[feed] public_url`` or the listen address, as ``liftrun feed url`` prints it)."""
+    if settings.web.public_url:
+        return settings.web.public_url.rstrip("/")
     url, _ = subscription_urls(settings, "-")
     return url.removesuffix(f"/-/{FEED_NAME}")
 

@@ -597,3 +597,18 @@ def test_web_rotate_token_revokes_the_page_not_the_feed(tmp_path: Path) -> None:
     assert not secret.page_allows(old.split("/")[-2])
     assert secret.page_allows(new.split("/")[-2])
     assert FeedToken(tmp_path / "state").get() == feed
+
+
+def test_web_public_url_wins_over_the_feeds(tmp_path: Path) -> None:
+    extra = 'public_url = "https://feed.example"\n[web]\npublic_url = "https://me.example/plan"'
+    url = _web(tmp_path, "url", extra=extra).strip()
+    assert url == f"https://me.example/plan/p/{PageSecret(tmp_path / 'state').page_token()}/"
+
+
+def test_web_public_url_is_checked_like_the_feeds(tmp_path: Path) -> None:
+    config = tmp_path / "liftrun.toml"
+    config.write_text(WEB_CONFIG.format(extra='[web]\npublic_url = "https://u:p@me.example"'))
+    result = CliRunner().invoke(main, ["web", "url", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "web.public_url" in result.output
+    assert "u:p" not in result.output
