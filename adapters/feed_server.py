@@ -297,7 +297,7 @@ class AccessLogMiddleware:
 
 
 def create_app(
-    feed_path: Path,
+    feed_path: Path | None,
     token: FeedToken,
     *,
     shadow_path: Path | None = None,
@@ -305,24 +305,19 @@ def create_app(
     pages: Pages | None = None,
 ) -> Starlette:
     """The ASGI app: the feed, optionally the busy-only shadow feed, and ``/healthz``; with
-    ``pages``, the athlete's page answers every other path (its own 404 included)."""
+    ``pages``, the athlete's page answers every other path (its own 404 included). Without
+    ``feed_path`` (no ICS calendar to publish) it serves the page alone."""
     cache_control = f"private, max-age={max_age}"
-    routes: list[BaseRoute] = [
-        Route("/healthz", _healthz, methods=["GET", "HEAD"]),
-        Route(
-            f"/{{token}}/{FEED_NAME}",
-            _feed_endpoint(FeedFile(feed_path), token, cache_control),
-            methods=["GET", "HEAD"],
-        ),
-    ]
-    if shadow_path is not None:
-        routes.append(
-            Route(
-                f"/{{token}}/{SHADOW_NAME}",
-                _feed_endpoint(FeedFile(shadow_path), token, cache_control),
-                methods=["GET", "HEAD"],
+    routes: list[BaseRoute] = [Route("/healthz", _healthz, methods=["GET", "HEAD"])]
+    for name, path in ((FEED_NAME, feed_path), (SHADOW_NAME, shadow_path)):
+        if path is not None:
+            routes.append(
+                Route(
+                    f"/{{token}}/{name}",
+                    _feed_endpoint(FeedFile(path), token, cache_control),
+                    methods=["GET", "HEAD"],
+                )
             )
-        )
 
     scrub: tuple[Callable[[], str | None], ...] = ()
     if pages is not None:

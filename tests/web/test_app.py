@@ -612,3 +612,14 @@ def test_web_public_url_is_checked_like_the_feeds(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "web.public_url" in result.output
     assert "u:p" not in result.output
+
+
+def test_the_page_alone_without_a_feed_to_publish(tmp_path: Path) -> None:
+    """A calendar set without an ICS feed (vdir, CalDAV, Google) still gets its page."""
+    secret = PageSecret(tmp_path / "state")
+    secret.ensure()
+    token = FeedToken(tmp_path / "state")
+    app = create_app(None, token, pages=create_pages(secret, PlanBackend.make(), clock=lambda: NOW))
+    with TestClient(app) as client:
+        assert client.get(f"/p/{secret.page_token()}/").status_code == 200
+        assert client.get(f"/{token.get()}/liftrun.ics").status_code == 404
