@@ -153,7 +153,7 @@ def test_sigkill_mid_push_then_rerun_converges(server: Server, unique: str, tmp_
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["sync", "--once", "--config", str(config), "--now", NOW.isoformat()]
     killed = subprocess.run(
-        [sys.executable, "-m", "tests.sync.run_with_fault", "caldav-kill", "7", "--", *args],
+        [sys.executable, "-m", "tests.sync.run_with_fault", "kill", "7", "--", *args],
         env=env,
         capture_output=True,
         check=False,

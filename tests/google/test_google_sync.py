@@ -195,7 +195,7 @@ def test_a_crash_after_a_batch_landed_converges(emu: RunningEmulator, tmp_path: 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["sync", "--once", "--config", str(config), "--now", NOW.isoformat()]
     killed = subprocess.run(
-        [sys.executable, "-m", "tests.sync.run_with_fault", "google-kill", "0", "--", *args],
+        [sys.executable, "-m", "tests.sync.run_with_fault", "kill-after", "49", "--", *args],
         env=env,
         capture_output=True,
         check=False,
