@@ -4,21 +4,16 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from adapters.ical.busy import read_busy
-from adapters.vdir.directory import VdirTarget
 from config.loader import LoadedConfig, load
-from sync import engine
-from sync.engine import TargetSpec, run_cycle
+from sync.engine import run_cycle
 from sync.report import CycleReport
 from sync.state import StateStore
 from sync.wiring import build
@@ -37,29 +32,6 @@ name = "training"
 push_to = "training"
 busy_from = ["busy"]
 """
-
-
-class Crash(Exception):
-    """The process dies here (raised from a fault-injection hook)."""
-
-
-@contextmanager
-def dies_before_recording(k: int) -> Iterator[None]:
-    """The process dies once outcome ``k`` (0 = the first) is durable in the calendar and before
-    the engine records it: the window a write-ahead intent has to cover."""
-    real = engine._record
-    calls = itertools.count()
-
-    def dies(*args: Any, **kwargs: Any) -> None:
-        if next(calls) == k:
-            raise Crash("after the write, before the record")
-        real(*args, **kwargs)
-
-    engine._record = dies
-    try:
-        yield
-    finally:
-        engine._record = real
 
 
 @dataclass
@@ -87,38 +59,10 @@ class Rig:
     def loaded(self) -> LoadedConfig:
         return load(str(self.root / "liftrun.toml"), {})
 
-    def cycle(
-        self,
-        now: datetime,
-        *,
-        crash_at: int | None = None,
-        dry_run: bool = False,
-        hook: Callable[[str], None] | None = None,
-    ) -> CycleReport:
+    def cycle(self, now: datetime, *, dry_run: bool = False) -> CycleReport:
         loaded = self.loaded()
-        wiring = build(loaded, now)
-        writes = itertools.count()
-
-        def before_write(name: str) -> None:
-            if hook is not None:
-                hook(name)
-            if crash_at is not None and next(writes) == crash_at:
-                raise Crash(name)
-
-        wiring.targets = [
-            TargetSpec(
-                VdirTarget(
-                    self.training,
-                    name="training",
-                    timezone="Europe/Berlin",
-                    now=now,
-                    before_write=before_write,
-                ),
-                30,
-            )
-        ]
         with StateStore(loaded.state_dir) as store:
-            return run_cycle(loaded.settings, store, wiring, now=now, dry_run=dry_run)
+            return run_cycle(loaded.settings, store, build(loaded, now), now=now, dry_run=dry_run)
 
     def store(self) -> StateStore:
         return StateStore(self.loaded().state_dir)

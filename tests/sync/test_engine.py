@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
-from tests.sync.harness import START, Crash, Rig, dies_before_recording
+from tests.sync.harness import START, Rig
 
 HORIZON_SESSIONS = 20  # four weeks of the sample plan (3 lifts + 2 runs a week)
 
@@ -126,42 +124,6 @@ def test_a_target_that_cannot_be_read_is_reported_and_not_written(tmp_path: Path
     assert report.writes == 0 and not report.tombstoned
 
 
-@pytest.mark.parametrize("k", range(HORIZON_SESSIONS))
-def test_a_crash_at_any_write_of_the_first_push_converges_without_duplicates(
-    tmp_path: Path, k: int
-) -> None:
-    rig = Rig(tmp_path)
-    with pytest.raises(Crash):
-        rig.cycle(START, crash_at=k)
-    assert len(rig.events()) == k
-    report = rig.cycle(START)
-    assert report.targets["training"].created == HORIZON_SESSIONS - k
-    assert not report.tombstoned and not report.pinned
-    assert_no_duplicates(rig)
-    assert len(rig.events()) == HORIZON_SESSIONS
-    assert rig.cycle(START).writes == 0
-
-
-def test_a_crash_while_moving_is_not_mistaken_for_the_athletes_edit(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    rig.cycle(START)
-    for _sid, (start, _) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:8]:
-        rig.add_busy(start, hours=1)
-    crashes = 0
-    while True:  # each run lands one move, then dies before recording it
-        try:
-            rig.cycle(START, crash_at=1)
-        except Crash:
-            crashes += 1
-            continue
-        break
-    assert crashes >= 3
-    report = rig.cycle(START)
-    assert not report.pinned and not report.tombstoned
-    assert_clear_of_busy(rig)
-    assert_no_duplicates(rig)
-
-
 def test_dry_run_reports_the_actions_and_writes_nothing(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     report = rig.cycle(START, dry_run=True)
@@ -182,35 +144,6 @@ def test_sessions_in_the_past_and_frozen_ones_stay(tmp_path: Path) -> None:
     report = rig.cycle(now)
     assert all(a.session != sid for a in report.actions)
     assert rig.times()[sid][0] == start
-
-
-@pytest.mark.parametrize("k", [0, 3, 9])
-def test_a_write_that_landed_but_was_not_recorded_is_adopted_not_duplicated(
-    tmp_path: Path, k: int
-) -> None:
-    """The window between a durable write and its record in the state store."""
-    rig = Rig(tmp_path)
-    rig.cycle(START)
-    for _, (start, _end) in sorted(rig.times().items(), key=lambda kv: kv[1])[4:16]:
-        rig.add_busy(start, hours=1)
-    with pytest.raises(Crash), dies_before_recording(k):
-        rig.cycle(START)
-    report = rig.cycle(START)
-    assert not report.pinned and not report.tombstoned
-    assert_clear_of_busy(rig)
-    assert_no_duplicates(rig)
-    assert rig.cycle(START).writes == 0
-
-
-def test_a_create_that_landed_but_was_not_recorded_is_adopted(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    with pytest.raises(Crash), dies_before_recording(7):
-        rig.cycle(START)
-    report = rig.cycle(START)
-    assert report.targets["training"].created == HORIZON_SESSIONS - 8
-    assert not report.tombstoned and not report.pinned
-    assert_no_duplicates(rig)
-    assert len(rig.events()) == HORIZON_SESSIONS
 
 
 def test_a_pinned_session_moved_back_by_hand_stays_where_the_athlete_put_it(
