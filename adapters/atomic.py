@@ -18,7 +18,6 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from adapters.private_files import make_dirs
@@ -36,7 +35,6 @@ def atomic_write(
     *,
     mode: int = 0o600,
     exclusive: bool = False,
-    before_commit: Callable[[], None] | None = None,
 ) -> None:
     """Replace ``path`` with ``data``; ``mode`` 0600 unless the file is meant to be served.
 
@@ -44,9 +42,7 @@ def atomic_write(
     web server reads, mode 0644) they get the same read bits plus search (0755), else the
     server could not reach the file a umask of 077 made private by accident.
 
-    ``exclusive`` never replaces: ``FileExistsError`` if ``path`` exists. ``before_commit`` runs
-    once the data is durable in the temp file, right before the rename or link that publishes
-    it; it is how the vdir target's fault-injection hook sees every write at the same moment.
+    ``exclusive`` never replaces: ``FileExistsError`` if ``path`` exists.
     """
     make_dirs(path.parent, _dir_mode(mode))
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -57,8 +53,6 @@ def atomic_write(
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if before_commit is not None:
-            before_commit()
         if exclusive:
             os.link(tmp, path)  # refuses an existing name, as a rename would not
             with contextlib.suppress(OSError):

@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -122,12 +122,7 @@ class _Item:
 
 
 class VdirTarget:
-    """``CalendarTarget`` for a vdir: one file per session, named after its UID.
-
-    ``before_write`` is a fault-injection hook for tests only: it is called with the file name
-    after the new content is safely in a temp file and right before the rename, link or unlink
-    that commits it; raising from it simulates a crash at that write.
-    """
+    """``CalendarTarget`` for a vdir: one file per session, named after its UID."""
 
     name: str
 
@@ -140,7 +135,6 @@ class VdirTarget:
         now: datetime,
         alarm_minutes: int | None = 30,
         create_missing: bool = True,
-        before_write: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
         self.path = path
@@ -149,7 +143,6 @@ class VdirTarget:
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.alarm_minutes = alarm_minutes
         self.create_missing = create_missing
-        self._before_write = before_write
 
     def __repr__(self) -> str:
         return f"VdirTarget({self.name!r}, {str(self.path)!r})"
@@ -331,7 +324,6 @@ class VdirTarget:
         fname = action.current.remote_id
         item = self._read_current(fname, action.current)
         if action.kind is ActionKind.CANCEL:
-            self._hook(fname)
             try:
                 (directory / fname).unlink()
             except FileNotFoundError:
@@ -348,17 +340,11 @@ class VdirTarget:
         assert item is not None  # liftrun's own rendering always carries the marker
         return item.event
 
-    def _hook(self, fname: str) -> None:
-        if self._before_write is not None:
-            self._before_write(fname)
-
     def _commit(self, directory: Path, fname: str, data: bytes, *, create: bool) -> None:
         """The atomic write, linked for a create (fails if the file exists: If-None-Match: *)
         and renamed over the file for an update."""
         try:
-            atomic_write(
-                directory / fname, data, exclusive=create, before_commit=lambda: self._hook(fname)
-            )
+            atomic_write(directory / fname, data, exclusive=create)
         except FileExistsError:
             raise AlreadyExists(f"{self.name}: {fname} already exists") from None
 

@@ -38,6 +38,7 @@ from planner.model import Session
 from planner.placement import apply_placement, place
 from planner.plan import build_plan
 from tests.conftest import make_settings
+from tests.contract.faults import Crash, Fault, FaultyTarget, Moment
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -82,7 +83,7 @@ def shifted(s: Session, hours: int) -> Session:
     return replace(s, start=s.start + timedelta(hours=hours), end=s.end + timedelta(hours=hours))
 
 
-def run(t: VdirTarget, actions: list[Action]) -> list[Outcome]:
+def run(t: CalendarTarget, actions: list[Action]) -> list[Outcome]:
     return list(t.apply(actions))
 
 
@@ -373,58 +374,64 @@ def test_update_keeps_a_file_a_client_renamed(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["0b7e.ics"]
 
 
-class Crash(Exception):
-    pass
-
-
-def crash_at(k: int, seen: list[str]) -> object:
-    def hook(fname: str) -> None:
-        seen.append(fname)
-        if len(seen) == k:
-            raise Crash(fname)
-
-    return hook
-
-
 def test_a_crash_at_any_write_leaves_a_consistent_directory(tmp_path: Path) -> None:
     items = sessions()[:4]
-    for k in range(1, len(items) + 1):
+    for k in range(len(items)):
         vdir = tmp_path / f"crash{k}"
-        seen: list[str] = []
-        t = target(vdir, before_write=crash_at(k, seen))
+        t = FaultyTarget(target(vdir), Fault(k, Moment.BEFORE))
         done: list[Outcome] = []
         with pytest.raises(Crash):
             done.extend(t.apply([create(s) for s in items]))
-        assert len(done) == k - 1
-        names = sorted(p.name for p in vdir.iterdir())
+        assert len(done) == k
+        names = sorted(p.name for p in vdir.iterdir()) if vdir.exists() else []
         assert names == sorted(o.event.remote_id for o in done if o.event is not None)
-        assert set(owned(target(vdir))) == {s.id for s in items[: k - 1]}
+        assert set(owned(target(vdir))) == {s.id for s in items[:k]}
         # the replay after the crash: what was written exists, the rest is created
         replay = run(target(vdir), [create(s) for s in items])
-        assert [o.error is None for o in replay] == [i >= k - 1 for i in range(len(items))]
+        assert [o.error is None for o in replay] == [i >= k for i in range(len(items))]
         assert len(list(vdir.iterdir())) == len(items)
 
 
-def test_a_crash_before_an_update_or_cancel_keeps_the_old_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("publish", ["replace", "link"])
+def test_a_crash_between_the_temp_file_and_its_rename_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, publish: str
+) -> None:
+    """The new content is durable in a dot-file and the process dies before the rename (an
+    update) or the link (a create) publishes it: the old file stays whole, no temp is left."""
+    a, b = sessions()[:2]
+    run(target(tmp_path), [create(a)])
+    before = snapshot(tmp_path)
+    action = (
+        update(shifted(a, 2), owned(target(tmp_path))[a.id]) if publish == "replace" else create(b)
+    )
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise Crash(f"before os.{publish}")
+
+    monkeypatch.setattr(os, publish, dies)
+    with pytest.raises(Crash):
+        run(target(tmp_path), [action])
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before
+    assert set(owned(target(tmp_path))) == {a.id}
+
+
+def test_a_crash_before_a_cancel_keeps_the_file(tmp_path: Path) -> None:
     a, b = sessions()[:2]
     run(target(tmp_path), [create(a), create(b)])
     before = snapshot(tmp_path)
-    current = owned(target(tmp_path))
-    for action in (update(shifted(a, 2), current[a.id]), cancel(current[b.id])):
-        t = target(tmp_path, before_write=crash_at(1, []))
-        with pytest.raises(Crash):
-            run(t, [action])
-        assert snapshot(tmp_path) == before
+    t = FaultyTarget(target(tmp_path), Fault(0, Moment.BEFORE))
+    with pytest.raises(Crash):
+        run(t, [cancel(owned(target(tmp_path))[b.id])])
+    assert snapshot(tmp_path) == before
 
 
 def test_no_write_starts_after_the_engine_stops_iterating(tmp_path: Path) -> None:
     items = sessions()[:3]
-    seen: list[str] = []
-    t = target(tmp_path, before_write=seen.append)
-    outcomes = t.apply([create(s) for s in items])
+    outcomes = target(tmp_path).apply([create(s) for s in items])
     first = next(iter(outcomes))
     assert first.error is None and first.event is not None
-    assert seen == [first.event.remote_id] and len(list(tmp_path.iterdir())) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [first.event.remote_id]  # no temp file either
 
 
 def test_missing_and_unusable_directories(tmp_path: Path) -> None:
