@@ -132,6 +132,7 @@ def test_a_dry_run_writes_nothing(calendar: Backend, tmp_path: Path) -> None:
     world = World(tmp_path, calendar)
     first = world.cycle(START, dry_run=True)
     assert len(first.actions) == HORIZON_SESSIONS and first.writes == 0
+    assert all(a.reason for a in first.actions)
     assert calendar.seen() == [] and world.rows() == {}
     world.cycle(START)
     before = calendar.snapshot()
@@ -144,7 +145,7 @@ def test_a_dry_run_writes_nothing(calendar: Backend, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("moment", list(Moment))
-@pytest.mark.parametrize("at", [0, 6])
+@pytest.mark.parametrize("at", [0, 5, 9])  # the first, one between, the last
 def test_a_cycle_killed_at_a_write_converges(
     calendar: Backend, tmp_path: Path, moment: Moment, at: int
 ) -> None:

@@ -87,19 +87,6 @@ def test_a_session_deleted_by_hand_is_never_recreated_until_restored(tmp_path: P
     assert sid in rig.events()
 
 
-def test_foreign_events_are_never_touched(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    rig.cycle(START)
-    sid, (start, _) = sorted(rig.times().items(), key=lambda kv: kv[1])[2]
-    title = rig.events()[sid][0][1]["SUMMARY"]
-    lookalike = rig.add_foreign(str(title), start)  # same title, same time, not ours
-    rig.add_busy(start, hours=3)  # forces liftrun to move its own session away
-    rig.cycle(START)
-    rig.cycle(START)
-    assert lookalike.read_bytes() == rig.foreign[lookalike.name]
-    assert_no_duplicates(rig)
-
-
 def test_a_source_that_cannot_be_read_moves_and_deletes_nothing(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.cycle(START)
@@ -122,16 +109,6 @@ def test_a_target_that_cannot_be_read_is_reported_and_not_written(tmp_path: Path
     report = rig.cycle(START)
     assert report.failed and report.targets["training"].errors
     assert report.writes == 0 and not report.tombstoned
-
-
-def test_dry_run_reports_the_actions_and_writes_nothing(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    report = rig.cycle(START, dry_run=True)
-    assert len(report.actions) == HORIZON_SESSIONS
-    assert all(a.reason for a in report.actions)
-    assert not list(rig.training.glob("*.ics"))
-    with rig.store() as store:
-        assert store.placements() == {} and store.event_count() == 0
 
 
 def test_sessions_in_the_past_and_frozen_ones_stay(tmp_path: Path) -> None:
