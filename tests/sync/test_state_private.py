@@ -351,7 +351,7 @@ def test_a_whole_cycle_leaves_nothing_readable_by_others(tmp_path: Path, ics_ser
     state = loaded.state_dir
     found = {p.relative_to(state).as_posix(): mode(p) for p in [state, *state.rglob("*")]}
     assert "sources" in found and DB_NAME in found and LOCK_NAME in found, found
-    assert any(name.startswith("sources/") and name.endswith(".ics") for name in found), found
+    assert any(name.startswith("sources/ics-body-") for name in found), found  # the body
     wide = {name: f"{m:04o}" for name, m in found.items() if m & 0o077}
     assert not wide, wide
     assert mode(tmp_path / "out" / "liftrun.ics") == 0o644
