@@ -17,8 +17,9 @@ rule's BYMONTH/BYMONTHDAY/BYYEARDAY (with RFC 5545's defaults from DTSTART) allo
 against one common and one leap year.
 
 :func:`first_value` and :func:`as_list` read a property or rule part that ``icalendar`` gives
-as one value or a list. They live here because :mod:`adapters.ical.repair` and
-:mod:`adapters.ical.busy` both import this module, so all three share one copy without a cycle.
+as one value or a list. They live here because :mod:`adapters.ical.repair`,
+:mod:`adapters.ical.expansion` and :mod:`adapters.ical.recurring` import this module, so they
+share one copy without a cycle.
 """
 
 from __future__ import annotations
