@@ -457,7 +457,7 @@ def wait_for_http(url: str) -> httpx.Response:
 
 def test_serve_end_to_end(tmp_path: Path) -> None:
     """The real command in a subprocess with stdout not a terminal (a container's log): no
-    secret URL printed, a fetch, redacted log, SIGTERM -> 0."""
+    secret URL printed, the feed and the page answer, redacted log, SIGTERM -> 0."""
     port = free_port()
     config = write_config(tmp_path, port)
     (tmp_path / "out").mkdir()
@@ -473,14 +473,23 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
         assert proc.stdout is not None
         first = proc.stdout.readline().strip()
         token = FeedToken(tmp_path / "state").get()
-        assert first.startswith(f"serving http://127.0.0.1:{port}/<token>/liftrun.ics ")
-        assert "`liftrun feed url`" in first
+        assert first.startswith(
+            f"serving http://127.0.0.1:{port}/<token>/liftrun.ics and the page at "
+            f"http://127.0.0.1:{port}/p/<token>/ "
+        )
+        assert "`liftrun feed url` and `liftrun web url` show them" in first
         url = f"http://127.0.0.1:{port}/{token}/liftrun.ics"
         r = wait_for_http(url)
         assert r.status_code == 200
         assert r.content == ICS
         assert "server" not in r.headers  # serve turns uvicorn's banner off
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        page_url = _web_url(config)
+        page = httpx.get(page_url, timeout=10)
+        assert page.status_code == 200
+        assert "<h1" in page.text
+        assert httpx.get(page_url.replace("/p/", "/p/x"), timeout=5).status_code == 404
+        assert httpx.get(f"http://127.0.0.1:{port}/p/{token}/", timeout=5).status_code == 404
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -490,12 +499,28 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
             raise
     assert proc.returncode == 0, stderr
     assert '"GET /<token>/liftrun.ics" 200' in stderr
-    assert token not in stderr
-    assert token not in first + stdout
+    assert '"GET /p/<token>/" 200' in stderr
+    page_token = page_url.rstrip("/").rsplit("/", 1)[1]
+    for secret in (token, page_token):
+        assert secret not in stderr
+        assert secret not in first + stdout
 
 
-def test_serve_prints_the_url_to_a_terminal(tmp_path: Path) -> None:
-    """Someone at a terminal gets the URL to copy; stdout is a pseudo-terminal here."""
+def _web_url(config: Path) -> str:
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "web", "url", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return shown.stdout.strip()
+
+
+def test_serve_prints_the_urls_to_a_terminal(tmp_path: Path) -> None:
+    """Someone at a terminal gets the feed's URLs and the page's to copy; stdout is a
+    pseudo-terminal here."""
     port = free_port()
     config = write_config(tmp_path, port)
     main_fd, child_fd = pty.openpty()
@@ -511,11 +536,12 @@ def test_serve_prints_the_url_to_a_terminal(tmp_path: Path) -> None:
     try:
         token = FeedToken(tmp_path / "state").get()
         deadline = time.monotonic() + 10
-        while b"webcal://" not in shown:
+        while b"/p/" not in shown or not shown.endswith(b"\n"):
             assert time.monotonic() < deadline, shown
             if select.select([main_fd], [], [], 0.2)[0]:
                 shown += os.read(main_fd, 4096)
         assert wait_for_http(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        page_url = _web_url(config)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -528,17 +554,43 @@ def test_serve_prints_the_url_to_a_terminal(tmp_path: Path) -> None:
     assert shown.decode().split() == [
         f"http://127.0.0.1:{port}/{token}/liftrun.ics",
         f"webcal://127.0.0.1:{port}/{token}/liftrun.ics",
+        page_url,
     ]
 
 
-def test_serve_without_a_feed_calendar_fails_clearly(tmp_path: Path) -> None:
-    text = write_config(tmp_path).read_text()
+def test_serve_without_a_feed_calendar_serves_the_page_alone(tmp_path: Path) -> None:
+    """An athlete who publishes no ICS feed (a vdir, CalDAV or Google only) still gets the
+    page; no feed route answers."""
+    port = free_port()
+    text = write_config(tmp_path, port).read_text()
     config = tmp_path / "no-feed.toml"
     config.write_text(re.sub(r"\[\[calendars\]\]\n(.*\n)*?\[feed\]", "[feed]", text))
     assert "calendars" not in config.read_text()
-    result = CliRunner().invoke(serve, ["--config", str(config)])
-    assert result.exit_code == 2
-    assert "nothing to serve" in result.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        assert first.startswith(f"serving the page at http://127.0.0.1:{port}/p/<token>/ ")
+        assert "`liftrun web url` shows it" in first
+        assert "liftrun.ics" not in first
+        page = wait_for_http(_web_url(config))
+        assert page.status_code == 200
+        token = FeedToken(tmp_path / "state").get()
+        assert httpx.get(f"http://127.0.0.1:{port}/{token}/liftrun.ics").status_code == 404
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, stderr
 
 
 def test_serve_on_a_taken_port_fails_clearly(tmp_path: Path) -> None:
