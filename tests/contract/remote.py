@@ -141,7 +141,7 @@ class GoogleBackend(Backend):
     """A secondary calendar liftrun creates in the emulated Google account."""
 
     kind = "google"
-    cost = 3
+    cost = 2
 
     def __init__(self, emu: RunningEmulator) -> None:
         self.emu = emu

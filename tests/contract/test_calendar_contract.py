@@ -121,6 +121,7 @@ def test_a_move_by_hand_is_pinned_and_a_deletion_kept(calendar: Backend, tmp_pat
     report = world.cycle(START)
     assert [p.session for p in report.pinned] == [moved]
     assert [t.session for t in report.tombstoned] == [gone]
+    assert not [a for a in report.actions if a.session in (moved, gone)]  # their event now
     for _ in range(2):
         assert calendar.times()[moved] == where
         assert gone not in calendar.times()

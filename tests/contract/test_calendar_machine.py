@@ -101,11 +101,11 @@ class CalendarMachine(RuleBasedStateMachine):
             sid = future[pick % len(future)][0]
             self.calendar.delete(sid)
             row = self.world.rows().get(sid)
-            if row is not None and row.pending is None:
-                # liftrun knows this event landed, so its absence can only be the athlete's
-                # doing. While its own create is unconfirmed (killed between the write and the
-                # record) the two cannot be told apart, and liftrun recreates rather than risk
-                # losing a session.
+            if row is not None and row.etag and row.pending in (None, "update"):
+                # liftrun knows this event landed (a move of it may be in flight), so its
+                # absence can only be the athlete's doing. While its own create or cancel is
+                # unconfirmed (killed between the write and the record) the two cannot be told
+                # apart, and liftrun recreates rather than risk losing a session.
                 self.deleted.add(sid)
             self.clean = False
 
@@ -155,6 +155,9 @@ class CalendarMachine(RuleBasedStateMachine):
                 continue
             for b_start, b_end in self.world.busy:
                 assert not (start < b_end and b_start < end), f"{sid} overlaps busy time"
+        pinned, tombstoned = self.world.edits_taken_in()
+        assert tombstoned <= self.deleted, "a session lost: taken for deleted by hand"
+        assert pinned <= self.moved.keys(), "a session taken for moved by hand"
         rows = self.world.rows()
         assert not any(r.pending for r in rows.values())
         assert {s for s, r in rows.items() if not r.cancelled} == set(events)

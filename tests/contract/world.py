@@ -71,6 +71,11 @@ class World:
         with StateStore(self.loaded().state_dir) as store:
             return store.events(TARGET)
 
+    def edits_taken_in(self) -> tuple[set[str], set[str]]:
+        """The sessions the store holds as moved (pinned) and as deleted by hand (tombstoned)."""
+        with StateStore(self.loaded().state_dir) as store:
+            return set(store.pins()), set(store.tombstones())
+
     # -- busy time ------------------------------------------------------------------------------
     def add_busy(self, start: datetime, hours: float = 2.0) -> None:
         end = start + timedelta(hours=hours)
