@@ -1,4 +1,5 @@
-# liftrun: the sync loop (default), `liftrun sync --once` (cron) or `liftrun serve` (the feed).
+# liftrun: the sync loop (default), `liftrun sync --once` (cron) or `liftrun serve` (the
+# athlete's page and the ICS feed).
 #
 #   docker build -t liftrun .
 #   docker run --rm -v liftrun-state:/var/lib/liftrun liftrun sync --once
@@ -63,6 +64,7 @@ COPY adapters/ adapters/
 COPY sync/ sync/
 COPY cli/ cli/
 COPY config/ config/
+COPY web/ web/
 RUN --mount=type=secret,id=pip_cert \
     . /usr/local/lib/pip-env.sh; \
     /opt/liftrun/bin/pip install -c constraints.txt --no-deps . ; \
@@ -71,7 +73,7 @@ RUN --mount=type=secret,id=pip_cert \
     docs="$(/opt/liftrun/bin/python -c 'import googleapiclient, os; print(os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents"))')"; \
     find "$docs" -name '*.json' ! -name 'calendar.v3.json' -delete; \
     /opt/liftrun/bin/python -m pip uninstall -y -q pip setuptools wheel 2>/dev/null || true; \
-    /opt/liftrun/bin/python -c 'import cli.main, sync.loop; from googleapiclient.discovery_cache import get_static_doc; assert get_static_doc("calendar", "v3")'
+    /opt/liftrun/bin/python -c 'import cli.main, sync.loop, web.app, web.pages; from googleapiclient.discovery_cache import get_static_doc; assert get_static_doc("calendar", "v3")'
 
 # --------------------------------------------------------------------------------------------
 # radicale: a demo CalDAV server for compose.yaml (`--target radicale`); never part of the
@@ -120,7 +122,8 @@ COPY deploy/container/liftrun.toml /etc/liftrun/liftrun.toml
 
 # Config: the mounted file, then /run/secrets (one file per key, e.g. liftrun_timezone, and
 # `*_file = "/run/secrets/..."` keys), then LIFTRUN_<SECTION>__<KEY> variables (highest).
-# The state (SQLite store, lock, caches, feed token) and the feed file live on the volume.
+# The state (SQLite store, lock, caches, the feed's and the page's secrets) and the feed
+# file live on the volume.
 ENV PATH=/opt/liftrun/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -135,7 +138,7 @@ VOLUME ["/var/lib/liftrun"]
 EXPOSE 8080
 
 # Unhealthy when no cycle finished within three sync intervals or the last one failed. Meant
-# for the loop (`sync`); the feed server has /healthz (compose.yaml overrides this for it).
+# for the loop (`sync`); `serve` has /healthz (compose.yaml overrides this for it).
 HEALTHCHECK --interval=5m --timeout=30s --start-period=5m --retries=1 \
     CMD ["liftrun", "status", "--check"]
 

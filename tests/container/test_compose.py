@@ -1,9 +1,14 @@
-"""compose.yaml, without podman or docker: every service is locked down like the Kubernetes
-manifests, each gets only the mounts it needs, and the feed's own config agrees with the loop's.
+"""compose.yaml and the Kubernetes Deployment, without podman or docker: every service is
+locked down, each gets only the mounts it needs, and ``serve`` gets exactly what the loop gets.
+
+``serve`` runs the athlete's page: an action there starts a cycle, which ``serve`` runs itself
+when no loop holds the sync lock. Given a smaller config than the loop's (no CalDAV calendar, no
+busy sources) that cycle would place sessions blind to busy time and leave calendars behind, so
+here it shares the loop's config, secret and read-write state, and these tests keep it so.
 
 The last test runs ``liftrun serve`` and ``liftrun feed url`` for real on a state directory
-mounted read-only (a private mount namespace; needs root and ``unshare``, skipped otherwise),
-as the compose ``feed`` service mounts it.
+mounted read-only (a private mount namespace; needs root and ``unshare``, skipped otherwise):
+an older deployment's mount, on which serve still serves the feed and leaves the page off.
 """
 
 from __future__ import annotations
@@ -14,21 +19,16 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from adapters.ics.feed_address import feed_paths
-from config.loader import LoadedConfig, load
 from tests.adapters.test_feed_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
-LOOP_CONFIG = ROOT / "deploy" / "compose" / "liftrun.toml"
-FEED_CONFIG = ROOT / "deploy" / "compose" / "feed.toml"
 STATE = "/var/lib/liftrun"
 
 
@@ -49,7 +49,7 @@ def _mounts(service: dict[str, Any]) -> dict[str, str]:
     return mounts
 
 
-@pytest.mark.parametrize("name", ["sync", "feed", "radicale"])
+@pytest.mark.parametrize("name", ["sync", "serve", "radicale"])
 def test_every_service_is_locked_down(services: dict[str, dict[str, Any]], name: str) -> None:
     service = services[name]
     assert service["read_only"] is True
@@ -63,19 +63,9 @@ def test_every_service_is_locked_down(services: dict[str, dict[str, Any]], name:
         assert port.startswith("127.0.0.1:"), port  # the demo is published on loopback only
 
 
-def test_the_feed_gets_no_secret_and_reads_the_state(services: dict[str, dict[str, Any]]) -> None:
-    feed = services["feed"]
-    assert feed["command"] == ["serve"]
-    assert "secrets" not in feed
-    mounts = _mounts(feed)
-    assert mounts == {
-        "/etc/liftrun/liftrun.toml": "./deploy/compose/feed.toml:ro",
-        STATE: "liftrun-state:ro",
-    }
-    assert "environment" not in feed  # nothing else carries a credential in
-
-
-def test_the_loop_is_the_one_writer(services: dict[str, dict[str, Any]]) -> None:
+def test_the_loop_reads_the_config_and_writes_the_state(
+    services: dict[str, dict[str, Any]],
+) -> None:
     sync = services["sync"]
     assert sync["command"] == ["sync"]
     assert _mounts(sync) == {
@@ -87,57 +77,46 @@ def test_the_loop_is_the_one_writer(services: dict[str, dict[str, Any]]) -> None
     assert [t for t, s in radicale.items() if not s.endswith(":ro")] == ["/var/lib/radicale"]
 
 
-def _load(path: Path, tmp_path: Path) -> LoadedConfig:
-    secret = tmp_path / "caldav"
-    secret.write_text("pw\n", encoding="utf-8")
-    copy = tmp_path / path.name
-    copy.write_text(path.read_text(encoding="utf-8").replace("/run/secrets/caldav", str(secret)))
-    return load(str(copy), environ={"LIFTRUN_SECRETS_DIR": str(tmp_path / "none")})
+def test_serve_gets_exactly_what_the_loop_gets(services: dict[str, dict[str, Any]]) -> None:
+    """The page's cycles run with the loop's config: every busy source, every calendar."""
+    sync, serve = services["sync"], services["serve"]
+    assert serve["command"] == ["serve"]
+    assert _mounts(serve) == _mounts(sync)
+    assert serve["secrets"] == sync["secrets"]
+    assert serve["depends_on"] == sync["depends_on"]  # the calendars a cycle writes are up
+    for service in (sync, serve):  # nothing points either at another config
+        assert not any("LIFTRUN" in str(e) for e in service.get("environment", []))
+        assert "entrypoint" not in service
+    assert not (ROOT / "deploy" / "compose" / "feed.toml").exists()
 
 
-def test_the_feed_config_serves_what_the_loop_writes(tmp_path: Path) -> None:
-    loop, feed = _load(LOOP_CONFIG, tmp_path), _load(FEED_CONFIG, tmp_path)
-    assert loop.state_dir == feed.state_dir == Path(STATE)
-    assert feed_paths(loop) == feed_paths(feed) is not None
-    assert loop.settings.feed == feed.settings.feed
-    assert [c.kind for c in feed.settings.calendars] == ["ics"]
-    raw = tomllib.loads(FEED_CONFIG.read_text(encoding="utf-8"))
-    assert not [k for c in raw["calendars"] for k in c if k.startswith(("password", "username"))]
-
-
-def test_no_doc_says_to_read_the_feed_url_from_the_logs() -> None:
+def test_no_doc_says_to_read_a_secret_url_from_the_logs() -> None:
     for path in (COMPOSE, ROOT / "docs" / "container.md"):
         text = path.read_text(encoding="utf-8")
-        assert "logs feed" not in text, path
+        assert "logs feed" not in text and "logs serve" not in text, path
         assert "compose run --rm sync feed url" in text, path
+        assert "compose run --rm sync web url" in text, path
 
 
-def test_the_kubernetes_feed_container_gets_no_secret_and_reads_the_state(tmp_path: Path) -> None:
-    """As in compose: the loop is the one writer and the one holder of the CalDAV password; the
-    feed container reads the state it serves from and its own config names no CalDAV calendar."""
+def test_the_kubernetes_serve_container_gets_what_the_loop_gets() -> None:
+    """As in compose: ``serve`` beside the loop in one pod, with the same config, secret and
+    read-write state; the ConfigMap holds one config."""
     yaml: Any = pytest.importorskip("yaml")
     deployment = yaml.safe_load((ROOT / "deploy/k8s/deployment/deployment.yaml").read_text())
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
-    sync, feed = pod["containers"]
-    mounts = {m["mountPath"]: m for m in feed["volumeMounts"]}
-    assert "/run/secrets" not in mounts and mounts["/var/lib/liftrun"]["readOnly"] is True
-    assert {"name": "LIFTRUN_CONFIG", "value": "/etc/liftrun/feed.toml"} in feed["env"]
-    assert "/run/secrets" in {m["mountPath"] for m in sync["volumeMounts"]}
+    sync, serve = pod["containers"]
+    assert (sync["name"], serve["name"]) == ("sync", "serve")
+    assert serve["args"] == ["serve"]
+    assert serve["volumeMounts"] == sync["volumeMounts"]
+    state = {m["mountPath"]: m for m in serve["volumeMounts"]}["/var/lib/liftrun"]
+    assert not state.get("readOnly")
+    assert "/run/secrets" in {m["mountPath"] for m in serve["volumeMounts"]}
+    assert serve.get("env", []) == sync.get("env", []) == []
     configmap = yaml.safe_load((ROOT / "deploy/k8s/common/configmap.yaml").read_text())
-    env = {"LIFTRUN_SECRETS_DIR": str(tmp_path / "none")}
-    secret = tmp_path / "caldav"
-    secret.write_text("pw\n")
-    loaded = {}
-    for key in ("liftrun.toml", "feed.toml"):
-        path = tmp_path / key
-        path.write_text(configmap["data"][key].replace("/run/secrets/caldav", str(secret)))
-        loaded[key] = load(str(path), environ=env)
-    loop, served = loaded["liftrun.toml"], loaded["feed.toml"]
-    assert loop.state_dir == served.state_dir == Path("/var/lib/liftrun/state")
-    assert feed_paths(loop) == feed_paths(served) is not None
-    assert loop.settings.feed == served.settings.feed
-    assert [c.kind for c in served.settings.calendars] == ["ics"]
+    assert set(configmap["data"]) == {"liftrun.toml"}
+    service = yaml.safe_load((ROOT / "deploy/k8s/deployment/service.yaml").read_text())
+    assert service["metadata"]["name"] == "liftrun-serve"
 
 
 # ------------------------------------------------------------------------------------------
@@ -166,19 +145,32 @@ def _liftrun(*args: str) -> list[str]:
     return [sys.executable, "-m", "cli", *args]
 
 
+READ_ONLY_CONFIG = """\
+timezone = "Europe/Berlin"
+[availability]
+mon = ["06:00-08:00"]
+[state]
+path = "{state}"
+[[calendars]]
+kind = "ics"
+name = "feed"
+push_to = "{state}/out/liftrun.ics"
+busy_from = []
+[feed]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+"""
+
+
 def test_serve_and_feed_url_work_on_a_read_only_state(tmp_path: Path) -> None:
+    """The state mounted read-only, as older deployments did: serve serves the feed, says the
+    page needs the state read-write, and writes nothing."""
     if not _can_mount_privately():
         pytest.skip("needs root and unshare with mount rights for a read-only bind mount")
     state = tmp_path / "state"
     port = free_port()
     config = tmp_path / "feed.toml"
-    config.write_text(
-        FEED_CONFIG.read_text(encoding="utf-8")
-        .replace(STATE, str(state))
-        .replace('"0.0.0.0:8080"', f'"127.0.0.1:{port}"')
-        .replace('"http://localhost:8080"', f'"http://127.0.0.1:{port}"'),
-        encoding="utf-8",
-    )
+    config.write_text(READ_ONLY_CONFIG.format(state=state, port=port), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIFTRUN_")}
     env["PYTHONPATH"] = str(ROOT)
 
@@ -223,4 +215,5 @@ def test_serve_and_feed_url_work_on_a_read_only_state(tmp_path: Path) -> None:
         server.terminate()
         out, err = server.communicate(timeout=15)
     assert url.split("/")[3] not in out + err  # stdout is a pipe: no token printed
+    assert "the page needs it read-write" in err
     assert sorted(p.name for p in state.rglob("*")) == before

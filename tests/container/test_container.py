@@ -12,10 +12,10 @@ capabilities dropped, the config mounted read-only, the CalDAV password as a fil
 /run/secrets and a state directory mounted: ``sync --once`` must exit 0 and put the sessions into
 Radicale's Training calendar, a second run must write nothing, ``status --check`` must pass,
 the default command (the loop) must turn healthy by the image's HEALTHCHECK and stop cleanly on
-SIGTERM, and ``serve`` must answer /healthz and the feed. It also checks the image runs as a
-non-root user, that build arguments and the build-time CA bundle are in no layer of the shipped
-image, and that the compose and Kubernetes examples parse and load as liftrun configs.
-Timings are printed (``-s`` shows them). Images are kept as a build cache.
+SIGTERM, and ``serve`` must answer /healthz, the feed and the athlete's page. It also checks
+the image runs as a non-root user, that build arguments and the build-time CA bundle are in no
+layer of the shipped image, and that the compose and Kubernetes examples parse and load as
+liftrun configs. Timings are printed (``-s`` shows them). Images are kept as a build cache.
 
 Environment (all optional):
     LIFTRUN_CONTAINER_BASE   base image (default localhost/liftrun-base:debian, built when
@@ -470,7 +470,7 @@ def test_default_command_is_the_loop_and_turns_healthy(deployment: Deployment) -
         podman("rm", "-f", name, check=False)
 
 
-def test_serve_answers_healthz_and_the_feed(deployment: Deployment) -> None:
+def test_serve_answers_healthz_the_feed_and_the_page(deployment: Deployment) -> None:
     podman = deployment.podman
     port = free_port()
     name = f"liftrun-test-feed-{os.getpid()}"
@@ -510,6 +510,11 @@ def test_serve_answers_healthz_and_the_feed(deployment: Deployment) -> None:
         assert response.headers["content-type"].startswith("text/calendar")
         assert response.content == (deployment.state / "out" / "liftrun.ics").read_bytes()
         assert httpx.get(f"{base}/wrong-token/liftrun.ics", timeout=5.0).status_code == 404
+        page_url = deployment.run("web", "url", options=public).stdout.strip()
+        assert page_url.startswith(f"{base}/p/")
+        page = httpx.get(page_url, timeout=10.0)
+        assert page.status_code == 200
+        assert "<h1" in page.text  # the templates made it into the image
         assert _stop(podman, name) == 0
     finally:
         podman("rm", "-f", name, check=False)
@@ -522,8 +527,8 @@ def test_serve_answers_healthz_and_the_feed(deployment: Deployment) -> None:
 def test_compose_and_kubernetes_examples_parse(tmp_path: Path) -> None:
     yaml: Any = pytest.importorskip("yaml")
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    assert set(compose["services"]) == {"sync", "feed", "radicale"}
-    assert compose["services"]["feed"]["command"] == ["serve"]
+    assert set(compose["services"]) == {"sync", "serve", "radicale"}
+    assert compose["services"]["serve"]["command"] == ["serve"]
     assert compose["services"]["radicale"]["build"]["target"] == "radicale"
 
     docs: dict[str, dict[str, Any]] = {}
