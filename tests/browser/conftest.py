@@ -5,6 +5,13 @@ installs them when missing), Selenium is a test extra. Selenium is pointed at bo
 Selenium Manager never downloads a browser or a driver. Where either is missing the tests skip,
 saying which.
 
+Screenshots go to a pytest temporary directory, so a run leaves the checkout clean; the ones the
+README shows are refreshed on purpose, into ``docs/screenshots``::
+
+    LIFTRUN_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest tests/browser
+
+(a relative path is taken from the repository's root).
+
 The site is what ``liftrun serve`` runs (the feed with the page mounted, under the hardened
 uvicorn server on a loopback port), over a state directory that one real ``sync --once`` cycle
 filled: an ICS feed and a vdir as targets, so a journey can check both after its action's cycle.
@@ -12,6 +19,7 @@ filled: an ICS feed and a vdir as targets, so a journey can check both after its
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -35,7 +43,7 @@ from config.loader import LoadedConfig, load
 from sync.page_cycle import run_cycle_now
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS_ENV = "LIFTRUN_SCREENSHOTS"  # where to save them instead of a temporary directory
 SIZES = ((1280, 800), (390, 844))  # a laptop, a phone (CSS pixels)
 DESKTOP = SIZES[0]
 
@@ -125,15 +133,29 @@ def set_viewport(driver: WebDriver, width: int, height: int) -> None:
     )
 
 
+_SAVED_TO: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this run's screenshots go: ``$LIFTRUN_SCREENSHOTS`` (``docs/screenshots`` to
+    refresh the README's), else a temporary directory of this run."""
+    chosen = os.environ.get(SCREENSHOTS_ENV, "").strip()
+    where = (ROOT / chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    _SAVED_TO["dir"] = where
+    return where
+
+
 def screenshots(driver: WebDriver, name: str) -> list[Path]:
-    """The current page at every size in ``SIZES``, saved as
-    ``docs/screenshots/<name>-<w>x<h>.png``; the desktop size is restored afterwards."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """The current page at every size in ``SIZES``, saved as ``<name>-<w>x<h>.png`` in
+    ``screenshot_dir``; the desktop size is restored afterwards."""
+    where = _SAVED_TO["dir"]
+    where.mkdir(parents=True, exist_ok=True)
     saved = []
     try:
         for width, height in SIZES:
             set_viewport(driver, width, height)
-            path = SCREENSHOTS / f"{name}-{width}x{height}.png"
+            path = where / f"{name}-{width}x{height}.png"
             assert driver.save_screenshot(str(path)), path
             saved.append(path)
     finally:
