@@ -24,6 +24,7 @@ from planner.phases import monday_of
 from planner.plan import exercise_line
 from planner.rules import RULES, sorted_ids
 from sync.state import Health
+from web import move_choices
 from web.views import (
     Actions,
     BusyBlock,
@@ -343,14 +344,13 @@ def offered(
     )
 
 
-def slot_choices(
-    slots: Iterable[tuple[datetime, datetime, str]], zone: ZoneInfo
-) -> tuple[SlotChoice, ...]:
-    """The move's alternatives (the engine's), in time order; the form posts the start."""
-    return tuple(
-        SlotChoice(a.astimezone(zone), b.astimezone(zone), label, a.astimezone(UTC).isoformat())
-        for a, b, label in sorted(slots, key=lambda t: t[0])
-    )
+Slot = tuple[datetime, datetime] | tuple[datetime, datetime, str]
+
+
+def slot_choices(slots: Iterable[Slot], zone: ZoneInfo) -> tuple[SlotChoice, ...]:
+    """The move's alternatives (the engine's), in time order; the form posts the start. The
+    page words each itself (``web.move_choices``), so a label a caller still passes is unused."""
+    return tuple(move_choices.choice(s[0], s[1], zone) for s in sorted(slots, key=lambda t: t[0]))
 
 
 def _anonymous(busy: Sequence[BusyInterval]) -> list[BusyInterval]:
@@ -376,13 +376,13 @@ def session(
     busy: Sequence[BusyInterval] = (),
     outcome: Outcome | None = None,
     pause: Pause | None = None,
-    slots: Iterable[tuple[datetime, datetime, str]] = (),
+    slots: Iterable[Slot] = (),
     actions: Actions | None = None,
     links: Links | None = None,
 ) -> SessionView | None:
     """One session's page, or None when neither plan holds it. ``planned`` is the plan before
     placement (``build_plan``), ``placed`` after it, as ``liftrun plan --explain`` takes them;
-    ``slots`` are the alternative (start, end, label) the engine offers for a move."""
+    ``slots`` are the alternative (start, end) the engine offers for a move."""
     zone = ZoneInfo(placed.timezone)
     base = next((s for s in planned.sessions if s.id == session_id), None)
     final = next((s for s in placed.sessions if s.id == session_id), None)
@@ -394,6 +394,8 @@ def session(
     state = state_of(shown, {session_id: outcome} if outcome else {}, pause)
     pausing = pause is not None and pause.end >= today
     choices = slot_choices(slots, zone) if final is not None else ()
+    here = (final.start, final.end) if final and final.start and final.end else None
+    days = move_choices.slot_days(((c.start, c.end) for c in choices), zone, here, today)
     started = shown.date <= today
     future = final is not None and final.start is not None and final.start > now
     rules = sorted_ids(frozenset(shown.rules) | frozenset(shown.placement_rules))
@@ -422,6 +424,7 @@ def session(
         outcome=outcome,
         unplaced_reason=dropped.reason if final is None and dropped else None,
         slots=choices,
+        slot_days=days if choices else (),
         pause=pause if pausing else None,
         actions=offered(
             actions or Actions(),

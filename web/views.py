@@ -252,12 +252,30 @@ class RuleLine:
 
 @dataclass(frozen=True)
 class SlotChoice:
-    """An alternative time for a move: ``value`` is what the form posts back."""
+    """An alternative time for a move: ``value`` is what the form posts back. ``current``
+    marks the session's own time, shown among the choices of its day but not offered."""
 
     start: datetime
     end: datetime
-    label: str
+    label: str  # "Thu 4 Feb 07:00-07:45", in the plan's zone
     value: str
+    current: bool = False
+
+    @property
+    def times(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    """One day of the Move form (``web.move_choices``): a few choices, and every other valid
+    start of the day a tap away, so none the week allows is lost."""
+
+    day: date
+    label: str  # "Thu 4 Feb"
+    relative: str  # "today", "tomorrow" or ""
+    choices: tuple[SlotChoice, ...]  # in time order; the session's own time marked current
+    more: tuple[SlotChoice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,7 +301,8 @@ class SessionView:
     state: SessionState = SessionState.PLANNED
     outcome: Outcome | None = None
     unplaced_reason: str | None = None
-    slots: tuple[SlotChoice, ...] = ()
+    slots: tuple[SlotChoice, ...] = ()  # every valid time the engine offers
+    slot_days: tuple[SlotDay, ...] = ()  # the same, as the Move form groups them
     pause: Pause | None = None
     actions: Actions = field(default_factory=Actions)
     links: Links = field(default_factory=Links)
