@@ -177,7 +177,8 @@ def test_moderately_sore_from_a_session_link(browser: WebDriver, live_site: Live
 def test_move_to_an_offered_slot(browser: WebDriver, live_site: LiveSite) -> None:
     sid = upcoming(live_site, kind="run")
     browser.get(link_of(live_site, sid))
-    slots = browser.find_elements(By.CSS_SELECTOR, 'form[action$="/move"] input[name="slot"]')
+    offered = 'form[action$="/move"] fieldset.slot-day > ul.slots input[name="slot"]'
+    slots = browser.find_elements(By.CSS_SELECTOR, offered)  # the day's few, not "more times"
     assert slots, "the page offers somewhere to move to"
     chosen = slots[-1]
     browser.find_element(By.CSS_SELECTOR, f'label[for="{chosen.get_attribute("id")}"]').click()
