@@ -160,6 +160,7 @@ class Session:
     segments: tuple[Segment, ...] = ()  # runs (G6): add up to duration_minutes exactly
     all_day: bool = False  # the race without goal.race_time: start/end are local midnights
     not_before: Day | None = None  # the first day it may move to (race-week runs: their day)
+    link: str | None = None  # after sync: its page, where a public URL is set (sync/links.py)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 from icalendar import Calendar, Timezone, vDuration, vText
 
@@ -28,6 +29,8 @@ KIND_CATEGORY = {Kind.LIFT: "Lift", Kind.RUN: "Run", Kind.RACE: "Race"}
 
 PRODID = "-//liftrun//liftrun//EN"
 SHADOW_TITLE = "Training"
+LINK_LINE = "Open in liftrun: "  # the description's last line, before the session's link
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%-._~"  # RFC 3986's reserved and unreserved marks
 CALENDAR_END = b"END:VCALENDAR\r\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -44,13 +47,28 @@ class EventMeta:
 
 
 def description(session: Session) -> str:
-    """The prescription, then why the session exists, with its rule ids.
+    """The prescription, then why the session exists, with its rule ids, and last the link to
+    the session's page where it has one (many phone apps show a description, few the URL).
 
     Only what the plan decides goes in: the placement's own account ("kept at", "moved from")
-    changes from one sync to the next and would raise SEQUENCE with nothing new to show.
+    changes from one sync to the next and would raise SEQUENCE with nothing new to show. The
+    link is in because the content hash covers the description
+    (:func:`adapters.protocol.content_hash`): a new link (a rotated page secret, a new public
+    URL) updates every event, and a session without one hashes as it always did.
     """
     rules = ", ".join(session.rules)
-    return "\n".join([session.description, "", f"Why: {session.reason}", f"Rules: {rules}"])
+    lines = [session.description, "", f"Why: {session.reason}", f"Rules: {rules}"]
+    if session.link:
+        lines += ["", f"{LINK_LINE}{session.link}"]
+    return "\n".join(lines)
+
+
+def uri(link: str) -> str:
+    """``link`` as a URI value (RFC 5545 3.3.13), which is not escaped like TEXT: anything
+    outside RFC 3986's characters (a space, a control character that came in with the
+    configured public URL) is percent-encoded, so it can neither end the content line nor
+    start another property."""
+    return quote(link, safe=_URI_SAFE)
 
 
 def _fold(line: bytes) -> bytes:
@@ -173,6 +191,8 @@ def event_bytes(
     if not shadow:
         lines.append(b"DESCRIPTION:" + _text(description(session)))
         lines.append(b"CATEGORIES:" + b",".join(_text(c) for c in category_names(session)))
+        if session.link:  # RFC 5545 3.8.4.6; the shadow never links: it names no session
+            lines.append(b"URL;VALUE=URI:" + uri(session.link).encode("ascii"))
         lines.append(b"X-LIFTRUN-SESSION:" + _text(session.id))
         lines.append(b"X-LIFTRUN-PLACED:" + placed_value(session.start, session.end).encode())
         if meta.content_hash:

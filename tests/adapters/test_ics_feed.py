@@ -17,7 +17,7 @@ from ical.calendar_stream import IcsCalendarStream
 from adapters.ical.render import EventMeta, build_calendar, description, event_bytes
 from adapters.ics.feed import IcsFeedTarget, _event_blocks
 from adapters.ics.feed_reader import from_icalendar, read_fast
-from adapters.protocol import AdapterError
+from adapters.protocol import AdapterError, content_hash
 from planner.constraints import RuleBook
 from planner.model import Session
 from planner.placement import apply_placement, place
@@ -26,6 +26,7 @@ from tests.adapters.feed_push import FAR, push
 from tests.conftest import make_settings
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+LINK = "https://coach.example/liftrun/s/"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -190,6 +191,8 @@ def _reference(session, meta, alarm_minutes: int | None = 30) -> icalendar.Event
     ev.add("transp", "OPAQUE")
     ev.add("status", "CANCELLED" if meta.cancelled else "CONFIRMED")
     ev.add("description", description(session))
+    if session.link:
+        ev.add("url", session.link, parameters={"VALUE": "URI"})
     ev.add(
         "categories",
         ["Lift" if session.kind.value == "lift" else "Run", session.phase.value.capitalize()],
@@ -212,7 +215,8 @@ def test_fast_serialiser_matches_icalendar_property_by_property(alarm: int | Non
         title='Lift; \\ über, "quoted" 🏋️ ' + "x" * 80,
         description="línea 1\nline 2, with; specials \\ and " + "é" * 120,
     )
-    for s in (tricky, *sessions(weeks=2)):
+    linked = replace(sessions(weeks=1)[1], link=LINK + "x" * 60)
+    for s in (tricky, linked, *sessions(weeks=2)):
         raw = event_bytes(s, meta, alarm_minutes=alarm)
         assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
         ours = icalendar.Event.from_ical(raw)
@@ -230,6 +234,7 @@ def test_fast_serialiser_matches_icalendar_property_by_property(alarm: int | Non
             "DESCRIPTION",
         ):
             assert ours.decoded(prop) == ref.decoded(prop), prop
+        assert ours.get("URL") == ref.get("URL")
         assert str(ours["DTSTART"].params["TZID"]) == "Europe/Berlin"
         assert categories(ours) == categories(ref)
         ours_alarms, ref_alarms = ours.walk("VALARM"), ref.walk("VALARM")
@@ -270,3 +275,55 @@ def test_a_feed_in_another_shape_is_read_by_icalendar(tmp_path: Path) -> None:
     assert read_fast(raw, _event_blocks(raw), BERLIN) is None
     path.write_bytes(raw)
     assert len(feed(path).list_owned(*FAR)) == len(sessions())
+
+
+def linked(items: tuple[Session, ...], base: str = LINK) -> tuple[Session, ...]:
+    return tuple(replace(s, link=f"{base}{s.id}/sig") for s in items)
+
+
+def test_each_event_links_to_its_session_and_the_shadow_never(tmp_path: Path) -> None:
+    path, shadow = tmp_path / "liftrun.ics", tmp_path / "busy.ics"
+    items = linked(sessions())
+    push(feed(path, shadow_path=shadow), items)
+    raw = path.read_bytes()
+    for ev in icalendar.Calendar.from_ical(raw).walk("VEVENT"):
+        sid = str(ev["X-LIFTRUN-SESSION"])
+        assert str(ev["URL"]) == f"{LINK}{sid}/sig"
+        assert str(ev["DESCRIPTION"]).endswith(f"\n\nOpen in liftrun: {LINK}{sid}/sig")
+    for parsed in vobject.readOne(raw.decode()).vevent_list:  # a second parser agrees
+        assert parsed.url.value.startswith(LINK)
+    assert read_fast(raw, _event_blocks(raw), BERLIN) is not None  # still liftrun's shape
+    busy = shadow.read_bytes()
+    assert b"URL" not in busy and b"liftrun:" not in busy and LINK.encode() not in busy
+    assert len(icalendar.Calendar.from_ical(busy).walk("VEVENT")) == len(items)
+
+
+def test_a_new_link_updates_every_event_and_none_leaves_the_hash_as_it_was(
+    tmp_path: Path,
+) -> None:
+    path, shadow = tmp_path / "liftrun.ics", tmp_path / "busy.ics"
+    plain = sessions()
+    assert all("Open in liftrun" not in description(s) for s in plain)
+    assert {content_hash(s, 30) for s in plain}.isdisjoint(
+        content_hash(s, 30) for s in linked(plain)
+    )
+    push(feed(path, shadow_path=shadow), linked(plain))
+    assert push(feed(path, shadow_path=shadow), linked(plain)) == 0  # idle: nothing written
+    rotated = linked(plain, "https://coach.example/liftrun/s2/")
+    push(feed(path, NOW + timedelta(hours=1), shadow_path=shadow), rotated)
+    evs = events_by_uid(path.read_bytes()).values()
+    assert {sequence(e) for e in evs} == {1}
+    assert all(str(e["URL"]).startswith("https://coach.example/liftrun/s2/") for e in evs)
+    assert b"URL" not in shadow.read_bytes()
+
+
+def test_a_link_cannot_break_out_of_its_content_line() -> None:
+    s = sessions(weeks=1)[0]
+    meta = EventMeta(stamp=NOW)
+    evil = replace(s, link="https://coach.example/a b\r\nATTENDEE:mailto:x@example.com\x00é")
+    raw = event_bytes(evil, meta)
+    ev = icalendar.Event.from_ical(raw)
+    assert "ATTENDEE" not in ev
+    assert str(ev["URL"]) == (
+        "https://coach.example/a%20b%0D%0AATTENDEE:mailto:x@example.com%00%C3%A9"
+    )
