@@ -99,6 +99,7 @@ MAX_ID = 1024  # Google's limit on a client-chosen event id
 MAX_GENERATIONS = 32  # how far one create walks past deleted ids before giving up
 PAGE_SIZE = 2500  # events.list maximum: a year of sessions is one page
 MARK, SESSION, PLACED, HASH = "liftrun", "liftrunSession", "liftrunPlaced", "liftrunHash"
+SOURCE_TITLE = "liftrun"  # the title of an event's source: the link to its session's page
 
 
 def event_id(session_id: str, generation: int = 0) -> str:
@@ -471,7 +472,9 @@ class GoogleTarget:
         field by field: without the null, a race given a start time (or losing it) would carry
         both a date and a dateTime, which Google refuses. As in the ICS rendering, an all-day
         event gets no reminder (it would ring at 23:30 on the eve of the race) and stays
-        opaque: race day is busy."""
+        opaque: race day is busy. A session with a link to its page has it as the event's
+        ``source`` (which Google shows as a link under the title) and as the description's
+        last line; one without sends ``source`` as null, so a patch removes a link it had."""
         assert session.start is not None and session.end is not None
         zone = getattr(session.start.tzinfo, "key", None) or self.timezone
         overrides = (
@@ -503,6 +506,7 @@ class GoogleTarget:
             "end": end,
             "reminders": {"useDefault": False, "overrides": overrides},
             "transparency": "opaque",
+            "source": {"title": SOURCE_TITLE, "url": session.link} if session.link else None,
             "extendedProperties": {
                 "private": {
                     MARK: "1",

@@ -3,6 +3,8 @@
 The rules that bite sync adapters live here: client-chosen ids must be base32hex and are never
 reusable (even after deletion), deletion is a state change to ``cancelled`` rather than removal,
 a second delete is 410, ``sequence`` may not go backwards, and every change gets a new etag.
+An event's ``source`` is stored as given (a patch merges it, a null removes it), its URL http(s)
+only.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.google_emulator import recurrence, schema
 from tests.google_emulator.errors import ApiError, Json, bad_request, not_found
@@ -33,6 +36,10 @@ def _check_fields(body: Json) -> None:
     for name, allowed in _ENUMS.items():
         if body.get(name) is not None and body[name] not in allowed:
             raise ApiError(400, "invalid", f"Invalid value for: {name}", location=name)
+    url = (body.get("source") or {}).get("url")
+    if url is not None and urlsplit(str(url)).scheme.lower() not in ("http", "https"):
+        # "The URL scheme must be HTTP or HTTPS" (the Event resource's source.url)
+        raise bad_request("Invalid source URL.", location="source.url")
     props = body.get("extendedProperties") or {}
     for scope in ("private", "shared"):
         for key, value in (props.get(scope) or {}).items():
