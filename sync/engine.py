@@ -13,7 +13,8 @@ The order matters and each step guards the next:
    adopted rather than duplicated;
 3. the horizon is placed around busy time, pins and the previous placement, with what the
    athlete said on their page (``sync/actions.py``): sessions marked done or skipped stay where
-   they are and say so in their description, paused days hold nothing;
+   they are and say so in their description, paused days hold nothing; each session gets the
+   link to its page where a public URL is set (``sync/links.py``), the same in every target;
 4. the difference between what should be and what each target holds becomes an action list
    (``sync/diff.py``), each action with the reason it gives the athlete; then the list is
    carried out, every outcome recorded as soon as it is durable.
@@ -56,6 +57,7 @@ from sync.actions import SessionMark, effective_pauses, statuses
 from sync.busy_memory import remember_busy
 from sync.diff import diff
 from sync.edits import take_in_edits
+from sync.links import session_links
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
 from sync.report import Unplaced as UnplacedEntry
@@ -202,6 +204,12 @@ def _cycle(
     )
     report.unplaced = [UnplacedEntry(sid, why) for sid, why in unplaced.items()]
     report.warnings.extend(placement_warnings)
+    # the store lives in the state directory, beside the page secret the links are signed with
+    links = session_links(settings, store.path.parent, create=not dry_run)
+    if links.warning:
+        report.warnings.append(links.warning)
+    if links.make is not None:
+        desired = {sid: replace(s, link=links.of(sid)) for sid, s in desired.items()}
 
     for spec in wiring.targets:
         name = spec.target.name
