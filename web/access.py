@@ -2,7 +2,7 @@
 
 The feed token cannot be reused here: a feed URL is handed to Google and other services that
 poll it, so it must grant reading the feed and nothing more. The page has its own secret, kept
-with the same care as the feed token (``adapters.feed_token``): 256 bits from ``secrets``, in
+as the feed token is (``adapters.secret_file``): 256 bits from ``secrets``, in
 ``<state>/page-secret`` with mode 0600 inside a private state directory, created with
 ``O_EXCL``, replaced by an atomic rename, re-read by a running server when the file changes,
 refused when others can read it, never logged.
@@ -29,17 +29,12 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
-import re
-import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.atomic import atomic_write
 from adapters.ics.feed_address import FEED_NAME, subscription_urls
-from adapters.private_files import ensure_private_dir
+from adapters.secret_file import SECRET_BYTES, SecretFile, SecretFileError, SecretKind
 
 if TYPE_CHECKING:
     from config.models import Settings
@@ -58,19 +53,26 @@ __all__ = [
 ]
 
 SECRET_FILE = "page-secret"
-SECRET_BYTES = 32  # 256 bits
 SIGNATURE_BYTES = 18  # 144 bits (>= 128), 24 URL-safe characters without padding
 CSRF_PURPOSE = "form"
-_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43,}$")
 
 log = logging.getLogger("liftrun.web")
 
-_Key = tuple[int, int, int, int, int]  # device, inode, mtime_ns, size, mode: a rewrite or chmod
 
-
-class PageSecretError(Exception):
+class PageSecretError(SecretFileError):
     """The secret file is unusable (unsafe mode, not a regular file, garbled); the message says
     what to do."""
+
+
+PAGE_SECRET = SecretKind(
+    file_name=SECRET_FILE,
+    called="page secret",
+    rotate_command="liftrun web rotate-token",
+    leaked="the page links",
+    denied="page request",
+    error=PageSecretError,
+    log=log,
+)
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,8 @@ class PageSecret:
     """The page secret of one state directory and the credentials derived from it."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / SECRET_FILE
-        self._key: _Key | None = None
-        self._current: bytes | None = None
+        self._file = SecretFile(state_dir, PAGE_SECRET)
+        self.path = self._file.path
 
     # -- the file ----------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -111,23 +112,11 @@ class PageSecret:
             PageSecretError: the file exists but is unusable.
             UnsafePath: (an ``OSError``) the state directory is not private to this user.
         """
-        ensure_private_dir(self.path.parent)
-        try:
-            self._read()
-            return
-        except FileNotFoundError:
-            pass
-        try:
-            # exclusive refuses to replace: two processes creating at once agree on one secret
-            atomic_write(self.path, _contents(secrets.token_urlsafe(SECRET_BYTES)), exclusive=True)
-        except FileExistsError:
-            self._read()
+        self._file.ensure()
 
     def rotate(self) -> None:
         """Replace the secret: every page link, session link and form token stops working."""
-        ensure_private_dir(self.path.parent)
-        # the directory's fsync makes the rename durable: a crash cannot bring old links back
-        atomic_write(self.path, _contents(secrets.token_urlsafe(SECRET_BYTES)))
+        self._file.rotate()
 
     # -- derived credentials -----------------------------------------------------------------
     def page_token(self) -> str | None:
@@ -152,55 +141,10 @@ class PageSecret:
         return _same(token, self.csrf_token(capability, purpose))
 
     def _derive(self, label: str, size: int) -> str | None:
-        key = self._refresh()
+        key = self._file.current()
         if key is None:
             return None
         return _b64(hmac.new(key, label.encode("utf-8"), hashlib.sha256).digest()[:size])
-
-    # -- reading, as adapters.feed_token does ------------------------------------------------
-    def _refresh(self) -> bytes | None:
-        try:
-            st = self.path.lstat()
-        except OSError:
-            if self._key is not None or self._current is not None:
-                log.error("page secret file %s is gone; denying every page request", self.path)
-            self._key, self._current = None, None
-            return None
-        key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode)
-        if key != self._key:
-            self._key = key
-            try:
-                self._current = self._read().encode("ascii")
-            except (OSError, PageSecretError) as exc:
-                log.error("page secret unusable, denying every page request: %s", exc)
-                self._current = None
-        return self._current
-
-    def _read(self) -> str:
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(self.path, flags)
-        except FileNotFoundError:
-            raise
-        except OSError as exc:
-            raise PageSecretError(f"cannot read the page secret {self.path}: {exc}") from exc
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise PageSecretError(f"{self.path} is not a regular file")
-            if st.st_mode & 0o077:
-                raise PageSecretError(
-                    f"{self.path} is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
-                    "the page links may have leaked: run `liftrun web rotate-token` "
-                    "(or `chmod 600` it if you are sure nobody read it)"
-                )
-            raw = f.read(4096)
-        secret = raw.decode("ascii", "replace").strip()
-        if not _SECRET_SHAPE.match(secret):
-            raise PageSecretError(
-                f"{self.path} does not hold a page secret; run `liftrun web rotate-token`"
-            )
-        return secret
 
 
 def _same(candidate: str, expected: str | None) -> bool:
@@ -208,10 +152,6 @@ def _same(candidate: str, expected: str | None) -> bool:
     if expected is None:
         return False
     return hmac.compare_digest(candidate.encode("utf-8", "backslashreplace"), expected.encode())
-
-
-def _contents(secret: str) -> bytes:
-    return (secret + "\n").encode("ascii")
 
 
 # -- the URLs that carry them ---------------------------------------------------------------------

@@ -302,10 +302,14 @@ def test_token_file_is_private_and_random(tmp_path: Path) -> None:
 def test_unsafe_token_file_is_refused(tmp_path: Path) -> None:
     token = FeedToken(tmp_path)
     value = token.get()
+    assert token.matches(value)
     token.path.chmod(0o644)
     with pytest.raises(FeedTokenError, match="rotate-token"):
         token.get()
     assert not FeedToken(tmp_path).matches(value)  # a server denies rather than fail open
+    assert not token.matches(value)  # a running one too: a chmod is a change of the file
+    with pytest.raises(FeedTokenError, match="the feed URL may have leaked: run `liftrun feed"):
+        token.get()
     new = token.rotate()
     assert new != value
     assert stat.S_IMODE(token.path.stat().st_mode) == 0o600
