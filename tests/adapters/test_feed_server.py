@@ -597,6 +597,25 @@ def test_serve_without_a_feed_calendar_serves_the_page_alone(tmp_path: Path) -> 
     assert proc.returncode == 0, stderr
 
 
+def test_serve_with_no_feed_and_a_read_only_state_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ICS calendar and a state the page cannot write: nothing to serve, said in one line."""
+    text = write_config(tmp_path).read_text()
+    config = tmp_path / "no-feed.toml"
+    config.write_text(re.sub(r"\[\[calendars\]\]\n(.*\n)*?\[feed\]", "[feed]", text))
+    (tmp_path / "state").mkdir(mode=0o700)
+    real_access = os.access
+    state = str(tmp_path / "state")
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if str(path) == state else real_access(path, mode)
+    )
+    result = CliRunner().invoke(serve, ["--config", str(config)])
+    assert result.exit_code == 2
+    assert "nothing to serve: the state directory" in result.stderr
+    assert "is read-only" in result.stderr
+
+
 def test_serve_on_a_taken_port_fails_clearly(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
