@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from math import ceil
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from config.models import Priority, Settings
@@ -64,9 +66,10 @@ class RuleBook:
             run_on_lift_day_max=r.run_on_lift_day_max_minutes,
         )
 
-    @property
+    @cached_property
     def reach_days(self) -> int:
-        """How many days apart two sessions can still constrain each other (S4, S5, G5)."""
+        """How many days apart two sessions can still constrain each other (S4, S5, G5); asked
+        for every day the searches try, so computed once."""
         return max(
             1,
             self.region_gap_days - 1,
@@ -190,19 +193,40 @@ class Timed:
     day: date
 
 
+class Place(Protocol):
+    """Where a session is: its start and end (aware instants) and its local day."""
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    @property
+    def day(self) -> date: ...
+
+
 def timed_clash(x: Timed, y: Timed, book: RuleBook, *, may_cap: bool = False) -> str | None:
     """The rule two timed sessions break together, or None: the day rules above, plus S2's order,
     S3's gap and S4's 8 hours to the minute."""
-    a, b = x.facts, y.facts
+    return clash_at(x.facts, x, y.facts, y, book, may_cap=may_cap)
+
+
+def clash_at(
+    a: Facts, x: Place, b: Facts, y: Place, book: RuleBook, *, may_cap: bool = False
+) -> str | None:
+    """:func:`timed_clash` for facts and places held apart: the minute placement asks it for
+    every pair of candidate slots, thousands of times a week, and wrapping each pair in
+    :class:`Timed` first cost more than the rules."""
     if x.day == y.day:
         rule = share_day(a, b, book, may_cap=may_cap)
         if rule is not None:
             return rule
-        lift, run = (x, y) if a.lift else (y, x)
-        first, second = (run, lift) if run.facts.run_first else (lift, run)
+        lp, rp, run = (x, y, b) if a.lift else (y, x, a)  # the lift's place, the run's
+        first, second = (rp, lp) if run.run_first else (lp, rp)
         if second.start < first.end:
             return "S2"
-        if second.start < first.end + same_day_gap(run.facts.minutes, book):
+        if second.start < first.end + same_day_gap(run.minutes, book):
             return "S3"
     elif x.start < y.end and y.start < x.end:
         return "S7"
@@ -210,12 +234,16 @@ def timed_clash(x: Timed, y: Timed, book: RuleBook, *, may_cap: bool = False) ->
         rule = near_days(a, b, (x.day - y.day).days, book)
         if rule is not None:
             return rule
-    return "S4" if too_close_for_s4(x, y, book) else None
+    return "S4" if _too_close(a, x, b, y, book) else None
 
 
 def too_close_for_s4(x: Timed, y: Timed, book: RuleBook) -> bool:
     """S4 to the minute: a hard run and a leg-loading lift less than ``hard_gap`` apart."""
-    if not hard_near_lower(x.facts, y.facts):
+    return _too_close(x.facts, x, y.facts, y, book)
+
+
+def _too_close(a: Facts, x: Place, b: Facts, y: Place, book: RuleBook) -> bool:
+    if not hard_near_lower(a, b):
         return False
     gap = book.hard_gap
     return not (y.start >= x.end + gap or x.start >= y.end + gap)

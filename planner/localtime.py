@@ -16,11 +16,17 @@ are converted to the plan's zone only for output.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
+@lru_cache(maxsize=8192)  # a long-running loop asks new days forever: bounded
 def resolve(day: date, wall: time, zone: ZoneInfo, *, late: bool = False) -> datetime:
-    """The instant (in UTC) of a wall-clock time on ``day`` (see the module docstring)."""
+    """The instant (in UTC) of a wall-clock time on ``day`` (see the module docstring).
+
+    Memoised: the day search and the placement ask the same few windows of each day again and
+    again, and a fresh process (every ``liftrun plan``, every CronJob cycle) pays each zone
+    conversion."""
     naive = datetime.combine(day, wall)
     if wall == time(23, 59, 59, 999999):
         # "24:00": the next local midnight, exactly

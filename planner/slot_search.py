@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from math import ceil
 from zoneinfo import ZoneInfo
 
 from planner.busy import BusyInterval
-from planner.constraints import Facts, RuleBook, Timed, near_days, share_day, timed_clash
+from planner.constraints import Facts, RuleBook, clash_at, near_days, share_day
 from planner.drops import drop_order, drop_sets
 from planner.freetime import BusyIndex, DayFree, day_free
 from planner.model import ExerciseKind, Session
@@ -76,12 +77,13 @@ def facts_of(session: Session, rules: RuleBook) -> Facts:
 
 def clash(a: Facts, sa: Slot, b: Facts, sb: Slot, rules: RuleBook) -> str | None:
     """The rule id two placed sessions break together, or None (``planner.constraints``)."""
-    return timed_clash(
-        Timed(a, sa.start, sa.end, sa.day), Timed(b, sb.start, sb.end, sb.day), rules
-    )
+    return clash_at(a, sa, b, sb, rules)
 
 
+@lru_cache(maxsize=65536)
 def _local_minutes(instant: datetime, zone: ZoneInfo) -> int:
+    """The wall-clock minute of an instant; every item of a week asks it of the same grid of
+    starts (and of its reference time once per candidate), so it is memoised."""
     local = instant.astimezone(zone)
     return local.hour * 60 + local.minute
 
