@@ -18,12 +18,14 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from icalendar import Calendar, Timezone, vDuration, vText
 
 from adapters.protocol import placed_value, session_uid
 from planner.model import Kind, Session
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
 
 KIND_CATEGORY = {Kind.LIFT: "Lift", Kind.RUN: "Run", Kind.RACE: "Race"}
 
@@ -91,7 +93,13 @@ def _fold(line: bytes) -> bytes:
 
 
 def _text(value: str) -> bytes:
-    """A TEXT value escaped as RFC 5545 3.3.11 says (icalendar's own encoder)."""
+    """A TEXT value escaped as RFC 5545 3.3.11 says (icalendar's own encoder).
+
+    icalendar is imported where an event or a calendar is rendered, never at the top: every
+    sync cycle imports this module for :func:`description` (the content hash), and a cycle that
+    changes nothing renders nothing, so it need not load icalendar (``bench_startup.py``)."""
+    from icalendar import vText  # noqa: PLC0415
+
     encoded: bytes = vText(value).to_ical()
     return encoded
 
@@ -233,6 +241,8 @@ def new_calendar(
     shadow: bool = False,
 ) -> Calendar:
     """The VCALENDAR shell: properties, refresh hints and one VTIMEZONE for ``[first, last]``."""
+    from icalendar import Calendar, Timezone, vDuration  # noqa: PLC0415 (see _text)
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -21,8 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from adapters.atomic import atomic_write
 from adapters.ical.render import (
     CALENDAR_END,
@@ -125,6 +123,8 @@ class IcsFeedTarget:
         blocks = _event_blocks(raw)
         events = read_fast(raw, blocks, self.zone)
         if events is None:  # not in the shape liftrun writes: let icalendar judge it
+            import icalendar  # noqa: PLC0415 - only then: a feed liftrun wrote never needs it
+
             try:
                 cal = icalendar.Calendar.from_ical(raw)
             except ValueError as exc:
