@@ -67,14 +67,20 @@ def overview_url(site: LiveSite) -> str:
 
 
 def link_of(site: LiveSite, sid: str) -> str:
-    """The session's link as its event carries it (``URL``), or as ``web.access`` makes it
-    where the events carry none yet."""
-    event = feed_events(site)[sid]
-    if event.get("URL"):
-        return str(event["URL"])
-    url = session_url(site.base, PageSecret(site.state), sid)
-    assert url is not None
-    return url
+    """The session's link as its event in the feed carries it (``URL``), as a phone opens it.
+
+    Events carry a link only where the config says where a phone reaches the page (``[web]``
+    or ``[feed] public_url``, ``sync/links.py``); a site without one has none in its events,
+    and there the link is made as ``web.access`` makes it."""
+    url = feed_events(site)[sid].get("URL")
+    settings = site.loaded.settings
+    if settings.web.public_url or settings.feed.public_url:
+        assert url is not None, f"{sid}: its event in the feed carries no link"
+        return str(url)
+    assert url is None, "a link to the listen address, which no phone can open"
+    made = session_url(site.base, PageSecret(site.state), sid)
+    assert made is not None
+    return made
 
 
 def upcoming(site: LiveSite, *, kind: str = "", after: timedelta = timedelta(days=2)) -> str:
