@@ -21,16 +21,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from pydantic_settings import SettingsError
 
+from config.environment import SourceError, merged
 from config.files import FileRefused, read_text_file
-from config.models import (
-    SECRET_FILE_CAP,
-    BoundedSecretsSource,
-    SecretFileRefused,
-    Settings,
-    describe,
-)
+from config.models import SECRET_FILE_CAP, Settings, describe
 
 EMBEDDED_SAMPLE = "default.toml"
 DEFAULT_SECRETS_DIR = "/run/secrets"
@@ -328,24 +322,26 @@ def load(
         base_dir = path.resolve().parent
     data = _read_toml(text, where)
     for key in data:
-        if key.startswith("_"):  # pydantic-settings' own arguments (_env_file, _secrets_dir)
+        if key.startswith("_"):  # never a key of ours (they were pydantic-settings' arguments)
             raise ConfigError(f"{where}: unknown key {_location((key,))}")
     try:
         secret_keys = resolve_file_keys(data, where, environ=env)
     except RecursionError:
         raise ConfigError(f"{where}: not valid TOML: nested too deeply") from None
-    secrets_dir = env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR)
-    secrets = secrets_dir if Path(secrets_dir).is_dir() else None
+    secrets_dir = Path(env.get("LIFTRUN_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+    secrets = secrets_dir if secrets_dir.is_dir() else None
     if secrets is not None:
-        secret_keys |= _secrets_dir_keys(Path(secrets))
+        secret_keys |= _secrets_dir_keys(secrets)
     try:
-        settings = Settings(_secrets_dir=secrets, **data)
+        # LIFTRUN_* values come from the process's environment (``environ`` only names files)
+        values = merged(Settings, data, os.environ, secrets, SECRET_FILE_CAP)
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(
             format_validation_error(exc, data, where, os.environ, secret_keys)
         ) from None
-    except SettingsError as exc:
-        raise ConfigError(_settings_error(exc, where)) from None
+    except SourceError as exc:
+        raise ConfigError(_source_error(exc, where)) from None
     except (RecursionError, MemoryError):
         raise ConfigError(
             f"{where}: a value nested too deeply (in the file, a LIFTRUN_* variable or a "
@@ -359,29 +355,19 @@ def _shown_path(path: str) -> str:
     return path if path.isprintable() and len(path) <= 4096 else describe(path)
 
 
-_SOURCE_FIELD = re.compile(r'field "(\w+)" from source "(\w+)"')
-
-
-def _settings_error(exc: SettingsError, where: str) -> str:
-    """pydantic-settings' "error parsing value for field X from source Y" (its traceback holds
-    the reason) as one line naming the variable or file, never its value."""
-    cause = exc.__cause__
-    m = _SOURCE_FIELD.search(str(exc))
-    field, source = (m.group(1), m.group(2)) if m else ("?", "?")
-    if isinstance(cause, SecretFileRefused):
-        return f"{where}: {cause}"
-    origin = f"LIFTRUN_{field.upper()}" if source == "EnvSettingsSource" else source
-    if source == BoundedSecretsSource.__name__:
-        origin = f"the secrets file for {field}"
+def _source_error(exc: SourceError, where: str) -> str:
+    """A ``LIFTRUN_*`` variable or a secrets file that cannot be read or decoded, as one line
+    naming it, never its value."""
+    cause = exc.cause
+    if isinstance(cause, FileRefused):
+        return f"{where}: {exc.key}: secrets file {cause}"
     if isinstance(cause, json.JSONDecodeError):
         reason = f"not valid JSON ({cause.msg} at line {cause.lineno} column {cause.colno})"
-    elif isinstance(cause, RecursionError):
-        reason = "JSON nested too deeply"
-    elif isinstance(cause, ValueError):
+    elif isinstance(cause, ValueError):  # an integer of more digits than Python converts
         reason = f"not a valid value ({_first_line(cause)})"
     else:
         reason = f"cannot be read ({type(cause).__name__})"
-    return f"{where}: {field} from {origin}: {reason}"
+    return f"{where}: {exc.key} from {exc.origin}: {reason}"
 
 
 def _secrets_dir_keys(directory: Path) -> SecretKeys:

@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import date, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -22,13 +22,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SecretsSettingsSource,
-    SettingsConfigDict,
-)
 
 from adapters.kinds import Calendar
 from config.fields import Strict, printable_text, web_address
@@ -36,7 +29,6 @@ from config.fields import Strict, printable_text, web_address
 # re-exported until config.loader and adapters.google.auth import them from config.fields
 from config.fields import describe as describe  # noqa: PLC0414
 from config.fields import is_loopback as is_loopback  # noqa: PLC0414
-from config.files import FileRefused, read_text_file
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -467,44 +459,13 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-class BoundedSecretsSource(SecretsSettingsSource):
-    """pydantic-settings' secrets directory (``liftrun_<key>`` files), each file read through
-    :func:`config.files.read_text_file`: a FIFO, a device, a binary or a huge file there is a
-    :class:`SecretFileRefused`, never a hang, a flood or a decoding traceback."""
+class Settings(BaseModel):
+    """The whole configuration. ``config.loader`` gives it the file's values with
+    ``LIFTRUN_<SECTION>__<KEY>`` variables and the secrets directory merged over them
+    (:mod:`config.environment`); defaults are validated too."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        found: tuple[Any, str, bool] = (None, field_name, False)
-        for field_key, env_name, is_complex in self._extract_field_info(field, field_name):
-            found = (None, field_key, is_complex)
-            for directory in reversed(self.secrets_paths):
-                path = self.find_case_path(directory, env_name, self.case_sensitive)
-                if path is None:
-                    continue
-                try:
-                    return read_text_file(path, SECRET_FILE_CAP).strip(), field_key, is_complex
-                except FileRefused as exc:
-                    raise SecretFileRefused(field_name, exc) from None
-        return found
-
-
-class SecretFileRefused(Exception):
-    """A secrets-directory file that cannot be a value; names the key and the path only."""
-
-    def __init__(self, key: str, refused: FileRefused) -> None:
-        super().__init__(f"{key}: secrets file {refused}")
-        self.key = key
-
-
-class Settings(BaseSettings):
-    """The whole configuration; environment variables ``LIFTRUN_<SECTION>__<KEY>`` override."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="LIFTRUN_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-        nested_model_default_partial_update=True,
-        allow_inf_nan=False,
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True
     )
 
     timezone: str = "UTC"
@@ -549,26 +510,3 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment beats secrets files beats the TOML file (passed as init values)."""
-        secrets = (
-            file_secret_settings.secrets_dir
-            if isinstance(file_secret_settings, SecretsSettingsSource)
-            else None
-        )
-        bounded = BoundedSecretsSource(
-            settings_cls,
-            secrets_dir=secrets,
-            case_sensitive=settings_cls.model_config.get("case_sensitive"),
-            env_prefix=settings_cls.model_config.get("env_prefix"),
-        )
-        return env_settings, bounded, init_settings
