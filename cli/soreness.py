@@ -11,13 +11,15 @@ import contextlib
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.private_files import check_private_file
 from config.files import FileRefused, read_text_file
 from planner.phases import monday_of
 from planner.sessions import Soreness
-from sync.actions import set_soreness
-from sync.state import DB_NAME, StateError, StateStore
+
+if TYPE_CHECKING:
+    from sync.state import StateStore
 
 LEGACY_FILE = "soreness.json"
 LEGACY_CAP = 1 << 20  # a report per week: a few KiB in the longest plan
@@ -48,8 +50,14 @@ def _import_legacy(store: StateStore, state_dir: Path) -> None:
 
 
 def load(state_dir: Path) -> dict[date, Soreness]:
+    """The reports by week. Without a state directory (``liftrun plan`` alone never creates
+    one) the store, and sqlite3 with it, is never imported: a plan starts faster."""
+    if not state_dir.is_dir():
+        return {}
+    from sync.state import DB_NAME, StateError, StateStore
+
     if not (state_dir / DB_NAME).exists() and not (state_dir / LEGACY_FILE).exists():
-        return {}  # `liftrun plan` alone never creates a state directory
+        return {}
     try:
         with StateStore(state_dir) as store:
             _import_legacy(store, state_dir)
@@ -61,6 +69,9 @@ def load(state_dir: Path) -> dict[date, Soreness]:
 def record(state_dir: Path, day: date, level: Soreness) -> date:
     """Store ``level`` for the week containing ``day``; returns that week's Monday. The page's
     soreness buttons take the same path (``sync.actions.set_soreness``)."""
+    from sync.actions import set_soreness  # the store only when it is used
+    from sync.state import StateError, StateStore
+
     try:
         with StateStore(state_dir) as store:
             _import_legacy(store, state_dir)
