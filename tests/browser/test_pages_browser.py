@@ -14,6 +14,8 @@ import pytest
 from icalendar import Calendar, Event
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from adapters.protocol import session_id_of
 from sync.state import StateStore
@@ -111,6 +113,8 @@ def submit(browser: WebDriver, form_action_ends: str, button_text: str | None = 
     chosen = [b for b in buttons if button_text is None or b.text.strip() == button_text]
     assert chosen, f"a {button_text or 'submit'} button in the {form_action_ends} form"
     chosen[0].click()
+    # the answer redirects to the same address, so only the old form going stale says it landed
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(form))
 
 
 # -- looking -------------------------------------------------------------------------------------
