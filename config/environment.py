@@ -47,7 +47,8 @@ _STRUCTURES = (BaseModel, Mapping, Sequence, Set, tuple, deque)
 
 class SourceError(Exception):
     """A variable or secrets file whose value cannot be taken: the top-level key it sets, where
-    it came from, and the reason (``cause``), which never holds the value itself."""
+    it came from, and why (``cause``: a JSON error's position, a refused file, an OSError);
+    messages name the kind and position of the fault, never the value."""
 
     def __init__(self, key: str, origin: str, cause: BaseException) -> None:
         super().__init__(f"{key} from {origin}")
@@ -69,8 +70,10 @@ def merged(
     env = environment_values(model, environ)
     secrets = {} if secrets_dir is None else secrets_values(model, secrets_dir, cap)
     values = deep_update(file_keys(model, file_values), deep_update(secrets, env))
-    for name in model.model_fields:  # pydantic-settings' order: keys the file spelled as the
-        if name in file_values and name in values:  # schema does last, as validation sees it
+    # pydantic-settings' order of keys, as validation saw it: a key the file spells as the
+    # schema does moves after the others
+    for name in model.model_fields:
+        if name in file_values and name in values:
             values[name] = values.pop(name)
     return values
 
