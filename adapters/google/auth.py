@@ -38,15 +38,14 @@ from google.auth.transport import Request
 from google.oauth2 import service_account
 
 from adapters.atomic import atomic_write
+from config.fields import is_loopback
 from config.files import FileRefused, read_text_file
-from config.models import is_loopback
 
 __all__ = [
     "SCOPES",
     "AuthMode",
     "TokenFileCredentials",
     "build_credentials",
-    "is_loopback",
     "load_token",
     "require_loopback_for_no_auth",
     "run_flow",

@@ -27,7 +27,6 @@ from adapters.google.auth import (
     SCOPES,
     TokenFileCredentials,
     build_credentials,
-    is_loopback,
     load_token,
     run_flow,
     save_token,
@@ -52,6 +51,7 @@ from adapters.protocol import (
     Unreachable,
     content_hash,
 )
+from config.fields import is_loopback
 from planner.model import Focus, Kind, PhaseName, Session
 from tests.google_emulator import RunningEmulator, running_emulator
 from tests.google_emulator.dispatch import Emulator
