@@ -58,8 +58,7 @@ def one(config: Path, now: datetime) -> tuple[dict[str, int], float, float, int]
         wall, cpu = time.perf_counter(), time.process_time()
         wiring = build(loaded, now, store)
         report = run_cycle(loaded.settings, store, wiring, now=now)
-        for remember in wiring.learnt:
-            remember(store)
+        wiring.remember(store)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert not report.failed, report.as_dict()
     counts = {}

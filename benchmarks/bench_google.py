@@ -44,8 +44,7 @@ def run(horizon: int) -> bool:
             with StateStore(loaded.state_dir) as store:
                 wiring = build(loaded, now, store)
                 report = run_cycle(loaded.settings, store, wiring, now=now)
-                for remember in wiring.learnt:
-                    remember(store)
+                wiring.remember(store)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             (spec,) = wiring.targets
             (source,) = wiring.sources

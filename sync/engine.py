@@ -86,11 +86,6 @@ class Learnt:
     key: str
     calendar: Learns
 
-    def __call__(self, store: StateStore) -> None:
-        value = self.calendar.learned()
-        if value is not None and store.get_meta(self.key) != value:
-            store.set_meta(self.key, value)
-
 
 @dataclass
 class Wiring:
@@ -105,7 +100,9 @@ class Wiring:
     def remember(self, store: StateStore) -> None:
         """Keep what the calendars found out this cycle, where it is new."""
         for learnt in self.learnt:
-            learnt(store)
+            value = learnt.calendar.learned()
+            if value is not None and store.get_meta(learnt.key) != value:
+                store.set_meta(learnt.key, value)
 
 
 @dataclass(frozen=True)

@@ -103,17 +103,12 @@ class CalDAVSource:
 
     def learned(self) -> str | None:
         """The calendar's URL once this run has resolved it (the contract's ``Learns``), for the
-        next run to start from."""
-        return self.known_url
-
-    @property
-    def known_url(self) -> str | None:
-        """The calendar's URL if this run has resolved it, without asking the server."""
+        next run to start from; None before, without asking the server."""
         return self._url
 
     @property
     def calendar_url(self) -> str:
-        """The calendar's URL, for the engine to remember (discovers it on first use)."""
+        """The calendar's URL (discovered on first use; :meth:`learned` then gives it)."""
         if self._url is None:
             if self._remembered:
                 self._url = self._remembered

@@ -133,7 +133,7 @@ class CalDAVTarget:
     """``CalendarTarget`` for one CalDAV calendar (``push_to``).
 
     ``calendar`` is a display name (created with MKCALENDAR if missing and ``create`` is set)
-    or a URL. ``calendar_url`` is a URL the engine remembered from :attr:`calendar_url`; with
+    or a URL. ``calendar_url`` is a URL the engine remembered from :meth:`learned`; with
     it (or with a cache) no discovery is made. ``use_sync_collection=False`` forces the ctag /
     ETag comparison used for servers without RFC 6578.
     """
@@ -204,17 +204,12 @@ class CalDAVTarget:
 
     def learned(self) -> str | None:
         """The calendar's URL once this run has resolved it (the contract's ``Learns``), for the
-        next run to start from."""
-        return self.known_url
-
-    @property
-    def known_url(self) -> str | None:
-        """The calendar's URL if this run has resolved it, without asking the server."""
+        next run to start from; None before, without asking the server."""
         return self._url
 
     @property
     def calendar_url(self) -> str:
-        """The calendar's URL, for the engine to remember (discovers it on first use)."""
+        """The calendar's URL (discovered on first use; :meth:`learned` then gives it)."""
         if self._url is None:
             self._url = self._resolve()
         return self._url

@@ -1,7 +1,7 @@
 """Google Calendar as a ``CalendarTarget``: sessions in a dedicated secondary calendar.
 
 Sessions go into their own calendar (``push_to``, "Training" by default), created with
-``calendars.insert`` when missing and remembered by id (:attr:`GoogleTarget.known_id`), so a
+``calendars.insert`` when missing and remembered by id (:meth:`GoogleTarget.learned`), so a
 rename in Google Calendar does not start a second one; the athlete's own calendars are only
 ever read for busy time (:mod:`adapters.google.source`), and the Training calendar is left
 out of that.
@@ -163,7 +163,7 @@ class CalendarRecreated(TargetReset):
 
     Raised by :meth:`GoogleTarget.list_owned` once, in the cycle that found the calendar gone.
     The engine must forget its records of the target's events (they are not deletions by hand)
-    and push every session the next cycle, into the calendar :attr:`GoogleTarget.known_id`
+    and push every session the next cycle, into the calendar :meth:`GoogleTarget.learned`
     now names.
     """
 
@@ -221,7 +221,7 @@ class GoogleTarget:
     """``CalendarTarget`` for the Training calendar of one Google account.
 
     ``calendar`` is the calendar's name (looked up in the calendar list, created if missing);
-    ``calendar_id`` is an id the engine remembered from :attr:`known_id`, trusted without a
+    ``calendar_id`` is an id the engine remembered from :meth:`learned`, trusted without a
     request. ``account`` keeps the caches of two accounts with the same calendar name apart
     (the token file's path will do). ``credentials`` None is for the loopback emulator only.
     """
@@ -276,12 +276,7 @@ class GoogleTarget:
 
     def learned(self) -> str | None:
         """The calendar's id once this run has resolved it (the contract's ``Learns``), for the
-        next run to start from."""
-        return self.known_id
-
-    @property
-    def known_id(self) -> str | None:
-        """The calendar's id if this run has resolved it, for the engine to remember."""
+        next run to start from; None before, without asking Google."""
         return self._id
 
     @property

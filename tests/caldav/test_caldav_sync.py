@@ -69,8 +69,7 @@ def cycle(config: Path, now: datetime = NOW) -> tuple[CycleReport, dict[str, int
     with StateStore(loaded.state_dir) as store:
         wiring = build(loaded, now, store)
         report = run_cycle(loaded.settings, store, wiring, now=now)
-        for remember in wiring.learnt:
-            remember(store)
+        wiring.remember(store)
     counts = {s.name: s.requests_made for s in wiring.sources if isinstance(s, CalDAVSource)}
     for spec in wiring.targets:
         assert isinstance(spec.target, CalDAVTarget)

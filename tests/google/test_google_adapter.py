@@ -183,7 +183,7 @@ def test_full_push_in_batches_then_quiet_cycles(
     assert batches(emu) == 3  # everything else went in batches
     assert emu.log.count("POST", "/events", in_batch=True) == count
     assert len(events) == count and {e.remote_id for e in events} == {event_id(s.id) for s in items}
-    assert t.known_id == training_id(emu)
+    assert t.learned() == training_id(emu)
     live = emu.store.live_events(t.calendar_id)
     assert len(live) == count
     one = next(e for e in live if e["id"] == event_id(items[0].id))
@@ -249,7 +249,7 @@ def test_remembered_calendar_id_is_used_without_lookup(
     push(t, make_sessions(2))
     assert emu.log.count("GET", "calendarList") == 0
     assert len(emu.store.live_events(made.id)) == 2
-    assert t.known_id == made.id
+    assert t.learned() == made.id
 
 
 def test_existing_training_calendar_is_found_by_name(emu: RunningEmulator, tmp_path: Path) -> None:
@@ -588,7 +588,7 @@ def test_deleted_training_calendar_is_recreated_and_reset(
     assert isinstance(info.value, TargetReset)
     assert "was deleted" in str(info.value) and "pushed next cycle" in str(info.value)
     assert "creating it again" in caplog.text
-    new = t.known_id
+    new = t.learned()
     assert new is not None and new != old and new in emu.store.calendars
     # the next cycle (even a new process that still remembers the old id) reads the new one
     again = target(emu, tmp_path, calendar_id=old)
