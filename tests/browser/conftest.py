@@ -73,6 +73,8 @@ name = "phone"
 push_to = "out/vdir"
 [feed]
 listen = "127.0.0.1:{port}"
+[web]
+public_url = "http://127.0.0.1:{port}"
 """
 
 
