@@ -98,6 +98,7 @@ class CaldavKind:
 
     def open(self, cal: CaldavCalendar, ctx: OpenContext) -> Opened:
         # imported here: caldav and its HTTP stack cost a cycle without a CalDAV calendar 0.1 s
+        from adapters.cache import Cache
         from adapters.caldav.source import CalDAVSource
         from adapters.caldav.target import CalDAVTarget
 
@@ -106,12 +107,11 @@ class CaldavKind:
             "username": cal.username,
             "password": cal.password.get_secret_value() if cal.password else None,
             "timezone": loaded.settings.timezone,
-            "cache_dir": loaded.state_dir / "caldav",
+            "cache": Cache(loaded.state_dir / "caldav", persist=ctx.persist),
             "verify_tls": cal.verify_tls,
             "ca_file": str(loaded.resolve(cal.ca_file)) if cal.ca_file else None,
             "auth_type": cal.auth,
             "timeout": cal.timeout_seconds,
-            "persist": ctx.persist,
         }
         opened = Opened()
         account = cal.name or urlsplit(cal.url).hostname or "caldav"

@@ -2,7 +2,7 @@
 
 The process restarts every cycle under cron, so a calendar's :class:`Mirror` (href to ETag plus
 what the caller keeps of each resource) is one entry of an :class:`~adapters.cache.Cache` in
-``cache_dir``; with it, a cycle in which nothing changed costs one request (see
+the kind's cache; with it, a cycle in which nothing changed costs one request (see
 :meth:`adapters.caldav.client.CalDAVClient.refresh`). A missing, unreadable or older entry only
 costs a full read, so nothing here raises.
 """
@@ -10,7 +10,6 @@ costs a full read, so nothing here raises.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Literal
 
 from adapters.cache import Cache, Namespace
@@ -30,20 +29,19 @@ _ROLES = {
 
 class MirrorStore:
     """The mirror of one calendar (server, account, calendar name or URL) in one role
-    (``target`` or ``source``). ``persist=False`` (a dry run) reads it but never writes it."""
+    (``target`` or ``source``), in ``cache`` (a dry run's reads it but writes nothing)."""
 
     def __init__(
         self,
-        cache_dir: Path,
+        cache: Cache,
         role: Literal["target", "source"],
         *,
         url: str,
         username: str | None,
         calendar: str,
         label: str,
-        persist: bool = True,
     ) -> None:
-        self._cache = Cache(cache_dir, persist=persist)
+        self._cache = cache
         self._namespace = _ROLES[role]
         self._key = (url, username or "", calendar)
         self._label = label

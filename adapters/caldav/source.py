@@ -6,7 +6,7 @@ applies the TRANSPARENT, CANCELLED and all-day rules, so a CalDAV calendar is re
 an ICS feed. The free-busy REPORT is never used: servers differ in what they count as busy
 (Radicale, for one, ignores TRANSP), and it would hide the summaries a move is explained with.
 
-The events are kept in ``cache_dir`` between runs, for the range fetched (the asked window plus
+The events are kept in ``cache`` between runs, for the range fetched (the asked window plus
 ``slack_days``): a cycle with nothing changed costs one request, and when the server cannot be
 reached the last good copy is used and marked stale (``SourceRead.fresh=False``). Without a
 copy covering the window, the read fails with ``SourceUnavailable``: never free time.
@@ -18,9 +18,9 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from adapters.cache import Cache
 from adapters.caldav.client import CalDAVClient, CalendarMissing, Mirror, is_url
 from adapters.caldav.mirror import MirrorStore
 from adapters.ical.busy import IcsParseError, read_busy
@@ -46,7 +46,7 @@ class CalDAVSource:
         password: str | None,
         calendar: str,
         timezone: str,
-        cache_dir: Path,
+        cache: Cache,
         calendar_url: str | None = None,
         name: str | None = None,
         slack_days: int = 28,
@@ -58,7 +58,6 @@ class CalDAVSource:
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        persist: bool = True,
     ) -> None:
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
@@ -81,13 +80,12 @@ class CalDAVSource:
             sleep=sleep,
         )
         self._mirrors = MirrorStore(
-            cache_dir,
+            cache,
             "source",
             url=self.client.base_url,
             username=username,
             calendar=calendar,
             label=self.name,
-            persist=persist,  # False (a dry run): the mirror is read, never written
         )
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url

@@ -9,7 +9,7 @@ addresses the same resource and ``If-None-Match: *`` turns it into ``AlreadyExis
 a duplicate. CalDAV clients sync deletions, so a cancel deletes the resource (the ICS feed keeps
 a CANCELLED copy only because subscribers cannot see a removal).
 
-What was read is kept in ``cache_dir`` (``adapters.caldav.mirror``, shared with the busy
+What was read is kept in ``cache`` (``adapters.caldav.mirror``, shared with the busy
 source) because the process restarts every cycle under cron: with it, a cycle in which nothing
 changed costs one request. A missing or unreadable cache only costs a full read.
 """
@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 
+from adapters.cache import Cache
 from adapters.caldav.client import (
     CalDAVClient,
     CalendarMissing,
@@ -147,7 +147,7 @@ class CalDAVTarget:
         calendar: str = "Training",
         timezone: str,
         now: datetime,
-        cache_dir: Path,
+        cache: Cache,
         alarm_minutes: int | None = 30,
         calendar_url: str | None = None,
         name: str | None = None,
@@ -159,7 +159,6 @@ class CalDAVTarget:
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        persist: bool = True,
     ) -> None:
         self.name = name or f"CalDAV calendar {calendar!r}"
         self.calendar = calendar
@@ -182,13 +181,12 @@ class CalDAVTarget:
             sleep=sleep,
         )
         self._mirrors = MirrorStore(
-            cache_dir,
+            cache,
             "target",
             url=self.client.base_url,
             username=username,
             calendar=calendar,
             label=self.name,
-            persist=persist,  # False (a dry run): the mirror is read, never written
         )
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url

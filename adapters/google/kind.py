@@ -56,6 +56,7 @@ class GoogleKind:
     sign_in: SignIn | None = GoogleSignIn()
 
     def open(self, cal: GoogleCalendar, ctx: OpenContext) -> Opened:
+        from adapters.cache import Cache
         from adapters.google.auth import build_credentials
         from adapters.google.source import GoogleSource
         from adapters.google.target import GoogleTarget
@@ -84,7 +85,7 @@ class GoogleKind:
             if cal.busy_from:
                 opened.unopened[source_name] = str(exc)
             return opened
-        cache = loaded.state_dir / "google"
+        cache = Cache(loaded.state_dir / "google", persist=ctx.persist)
         key = f"google-calendar-id:{token_file}:{cal.push_to}"
         remembered = ctx.recall(key)
         if cal.push_to:
@@ -95,12 +96,11 @@ class GoogleKind:
                 calendar_id=remembered,
                 timezone=settings.timezone,
                 now=ctx.now,
-                cache_dir=cache,
+                cache=cache,
                 alarm_minutes=cal.alarm_minutes,
                 name=name,
                 account=str(token_file),
                 create=not ctx.probe,
-                persist=ctx.persist,
             )
             opened.targets.append(TargetOpening(target, cal.alarm_minutes))
             opened.learns.append((key, target))
@@ -115,9 +115,8 @@ class GoogleKind:
                         timezone=settings.timezone,
                         name=source_name,
                         exclude=[remembered] if remembered else [],
-                        cache_dir=cache,
+                        cache=cache,
                         account=str(token_file),
-                        persist=ctx.persist,
                     ),
                 )
             )

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,7 +49,7 @@ class GoogleSource:
     """Busy time of ``calendar_ids`` (``"primary"`` or calendar ids) of one Google account.
 
     ``exclude`` lists ids never read (the Training calendar's, remembered by the engine).
-    ``cache_dir`` keeps the last good copy; without it an unreachable Google raises.
+    ``cache`` keeps the last good copy; without it an unreachable Google raises.
     """
 
     name: str
@@ -64,13 +63,12 @@ class GoogleSource:
         timezone: str,
         name: str | None = None,
         exclude: Collection[str] = (),
-        cache_dir: Path | None = None,
+        cache: Cache | None = None,
         account: str | None = None,
         timeout: float = 20.0,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         client: GoogleClient | None = None,
-        persist: bool = True,
     ) -> None:
         ids = list(dict.fromkeys(calendar_ids))
         self.name = name or (
@@ -87,8 +85,7 @@ class GoogleSource:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        # persist=False (a dry run): the last good copy is read, never written
-        self._cache = None if cache_dir is None else Cache(cache_dir, persist=persist)
+        self._cache = cache
         self._key = (self.client.api_endpoint, account or "", *sorted(ids))
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ or deleted. ``liftrunPlaced`` keeps the times liftrun wrote inside the event, so
 Google Calendar shows as :attr:`~adapters.protocol.OwnedEvent.moved_by_hand`.
 
 **Reads** are incremental: ``events.list`` with the last ``nextSyncToken``, the events kept in an
-:class:`~adapters.cache.Cache` entry in ``cache_dir``, so a cycle with nothing changed is one
+:class:`~adapters.cache.Cache` entry in ``cache``, so a cycle with nothing changed is one
 request; without the entry (lost, damaged, left by another version) the read is a full one.
 Google may expire a token at will (410 ``fullSyncRequired``): the calendar is then read in full
 (``showDeleted``, every page), which is also how the first read is done.
@@ -55,7 +55,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -235,7 +234,7 @@ class GoogleTarget:
         calendar_id: str | None = None,
         timezone: str,
         now: datetime,
-        cache_dir: Path,
+        cache: Cache,
         alarm_minutes: int | None = 30,
         name: str | None = None,
         account: str | None = None,
@@ -244,7 +243,6 @@ class GoogleTarget:
         sleep: Callable[[float], None] = time.sleep,
         client: GoogleClient | None = None,
         create: bool = True,
-        persist: bool = True,
     ) -> None:
         self.name = name or f"Google calendar {calendar!r}"
         self._create_missing = create
@@ -261,7 +259,7 @@ class GoogleTarget:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        self._store = Cache(cache_dir, persist=persist)  # False (a dry run): read, never written
+        self._store = cache
         self._key = (self.client.api_endpoint, account or "", calendar)
         self._cache = _Cache.from_json(self._store.get_json(CACHE, self._key))
         self._remembered = calendar_id

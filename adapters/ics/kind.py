@@ -93,24 +93,26 @@ class IcsKind:
         loaded = ctx.loaded
         settings = loaded.settings
         opened = Opened()
-        for location in cal.busy_from:
+        if cal.busy_from:
+            from adapters.cache import Cache
             from adapters.ics.source import IcsSource  # httpx, tenacity: only with a source
 
-            opened.sources.append(
+            cache = Cache(loaded.state_dir / "sources", persist=ctx.persist)
+            opened.sources += [
                 SourceOpening(
                     source_name(location),
                     functools.partial(
                         IcsSource,
                         location,
-                        cache_dir=loaded.state_dir / "sources",
+                        cache=cache,
                         tz=settings.zone,
                         timeout=cal.fetch_timeout_seconds,
                         deadline_seconds=ctx.source_deadline,
                         max_bytes=cal.max_source_bytes,
-                        persist=ctx.persist,
                     ),
                 )
-            )
+                for location in cal.busy_from
+            ]
         if not cal.push_to:
             return opened
         from adapters.ics.feed import IcsFeedTarget

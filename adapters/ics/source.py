@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -166,7 +165,8 @@ class IcsSource:
     times ``timeout``, the per-operation network timeout). ``retry_wait`` gives the back-off in
     seconds after attempt *n* (default: exponential with jitter); a server's ``Retry-After``
     takes precedence over it. ``sleep`` is how waiting happens, so tests can record the waits
-    instead of spending them. ``persist=False`` (a dry run) reads the cache but never writes it.
+    instead of spending them. ``cache`` keeps the last good copy and the parsed busy time (a
+    dry run's reads it but writes nothing).
     """
 
     name: str
@@ -175,7 +175,7 @@ class IcsSource:
         self,
         location: str,
         *,
-        cache_dir: Path,
+        cache: Cache,
         tz: ZoneInfo,
         timeout: float = 20.0,
         deadline_seconds: float | None = None,
@@ -183,13 +183,12 @@ class IcsSource:
         client: httpx.Client | None = None,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        persist: bool = True,
     ) -> None:
         self.name = display_name(location)
         self._location = location
         self._path = file_path(location)
         self._url = None if self._path is not None else fetch_url(location)
-        self._cache = Cache(cache_dir, persist=persist)
+        self._cache = cache
         self._parsed = ParsedBusyCache(self._cache, location, tz)
         self._tz = tz
         self._timeout = timeout
@@ -473,7 +472,7 @@ class IcsSource:
         """Store ``body`` as the last good copy; a cache that cannot be written does not spoil a
         good read, but the person is told, since the next failure will find no copy."""
         same_body = cached is not None and cached.body == body
-        if not self._cache.persist or (
+        if (
             same_body
             and cached is not None
             and (cached.etag, cached.last_modified) == (loaded.etag, loaded.last_modified)

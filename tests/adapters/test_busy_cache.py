@@ -57,13 +57,13 @@ def test_a_different_body_zone_or_window_misses(tmp_path: Path) -> None:
 def test_the_source_parses_an_unchanged_file_once(tmp_path: Path) -> None:
     path = tmp_path / "cal.ics"
     path.write_bytes((FIXTURES / "recurring.ics").read_bytes())
-    source = IcsSource(str(path), cache_dir=tmp_path / "cache", tz=BERLIN)
+    source = IcsSource(str(path), cache=Cache(tmp_path / "cache"), tz=BERLIN)
     first = source.read_busy(START, END)
     parsed = Cache(tmp_path / "cache").path(PARSED, str(path))
     assert parsed.exists()
     stamp = parsed.stat().st_mtime_ns
-    again = IcsSource(str(path), cache_dir=tmp_path / "cache", tz=BERLIN).read_busy(START, END)
+    again = IcsSource(str(path), cache=Cache(tmp_path / "cache"), tz=BERLIN).read_busy(START, END)
     assert again.busy == first.busy and parsed.stat().st_mtime_ns == stamp
     path.write_bytes(path.read_bytes().replace(b"SUMMARY:", b"SUMMARY:x"))
-    changed = IcsSource(str(path), cache_dir=tmp_path / "cache", tz=BERLIN).read_busy(START, END)
+    changed = IcsSource(str(path), cache=Cache(tmp_path / "cache"), tz=BERLIN).read_busy(START, END)
     assert parsed.stat().st_mtime_ns != stamp and changed.busy != first.busy

@@ -171,9 +171,9 @@ class _Maker:
         self.cache_dir = cache_dir
         self.waits = waits
 
-    def __call__(self, location: str, **kwargs: object) -> IcsSource:
+    def __call__(self, location: str, *, persist: bool = True, **kwargs: object) -> IcsSource:
         options: dict[str, object] = {
-            "cache_dir": self.cache_dir,
+            "cache": Cache(self.cache_dir, persist=persist),
             "tz": BERLIN,
             "timeout": 2.0,
             "retry_wait": self.waits.backoff,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cache import Cache
 from adapters.ics.source import IcsSource
 from adapters.protocol import SourceRead, SourceUnavailable
 from tests.adapters.test_ics_source import BERLIN, END, ONE, START
@@ -118,7 +119,7 @@ def reply(
 
 
 def make(location: str, tmp_path: Path, **kw: object) -> IcsSource:
-    options: dict[str, object] = {"cache_dir": tmp_path / "cache", "tz": BERLIN, "timeout": 2.0}
+    options: dict[str, object] = {"cache": Cache(tmp_path / "cache"), "tz": BERLIN, "timeout": 2.0}
     options.update(kw)
     return IcsSource(location, **options)  # type: ignore[arg-type]
 

@@ -12,6 +12,7 @@ from typing import Any
 import icalendar
 import pytest
 
+from adapters.cache import Cache
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import (
@@ -65,7 +66,7 @@ def target(server: Server, calendar: str, cache: Path, **kw: Any) -> CalDAVTarge
         calendar=calendar,
         timezone=TZ,
         now=NOW,
-        cache_dir=cache,
+        cache=Cache(cache),
         **{**NO_WAIT, **kw},
     )
 
@@ -77,7 +78,7 @@ def source(server: Server, calendar: str, cache: Path, **kw: Any) -> CalDAVSourc
         password=server.password,
         calendar=calendar,
         timezone=TZ,
-        cache_dir=cache,
+        cache=Cache(cache),
         **{**NO_WAIT, **kw},
     )
 

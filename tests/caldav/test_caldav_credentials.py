@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from adapters.cache import Cache
 from adapters.caldav.client import CalDAVClient, Mirror, Origin, OtherServer
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
@@ -77,7 +78,7 @@ def source_for(server: Scripted, tmp_path: Path, **kwargs: object) -> CalDAVSour
         username=USER,
         password=SECRET,
         timezone="UTC",
-        cache_dir=tmp_path / "cache",
+        cache=Cache(tmp_path / "cache"),
         name="CalDAV 'Work'",
         timeout=5.0,
         retry_wait=no_wait,
@@ -190,7 +191,7 @@ def test_the_target_refuses_too(
         calendar="Training",
         timezone="UTC",
         now=WINDOW[0],
-        cache_dir=tmp_path / "cache",
+        cache=Cache(tmp_path / "cache"),
         name="CalDAV 'Training'",
         timeout=5.0,
         retry_wait=no_wait,

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 
+from adapters.cache import Cache
 from adapters.caldav.client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.source import CalDAVSource
@@ -118,7 +119,7 @@ class Rig:
             calendar=calendar,
             timezone=TZ,
             now=NOW,
-            cache_dir=self.tmp / cache,
+            cache=Cache(self.tmp / cache),
             **self._login(kw),
         )
 
@@ -127,7 +128,7 @@ class Rig:
             self.proxy.url,
             calendar=calendar,
             timezone=TZ,
-            cache_dir=self.tmp / cache,
+            cache=Cache(self.tmp / cache),
             **self._login(kw),
         )
 
@@ -441,7 +442,7 @@ def _spoil_token(rig: Rig, role: Literal["target", "source"], calendar: str) -> 
     """What a server restore or token expiry looks like from here: the cached token is one the
     server never issued (Radicale's token syntax, so Radicale parses it before refusing)."""
     store = MirrorStore(
-        rig.tmp / "cache",
+        Cache(rig.tmp / "cache"),
         role,
         url=rig.source(calendar).client.base_url,  # the URL as the adapters spell it
         username=rig.server.username,

@@ -62,6 +62,7 @@ from typing import Any
 
 import httpx
 
+from adapters.cache import Cache
 from adapters.caldav.target import CalDAVTarget
 from config.loader import load
 from tests.caldav.servers import Server, free_port, start
@@ -386,7 +387,7 @@ def test_sync_once_pushes_to_radicale(deployment: Deployment, radicale: Server) 
         calendar="Training",
         timezone=TZ,
         now=datetime.now(UTC),
-        cache_dir=deployment.state.parent / "reader-cache",
+        cache=Cache(deployment.state.parent / "reader-cache"),
         create=False,
     )
     owned = target.list_owned(*FAR)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import google.oauth2.credentials
 import pytest
 
+from adapters.cache import Cache
 from adapters.google.auth import (
     KEY_FILE_CAP,
     SCOPES,
@@ -116,7 +117,7 @@ def target(
         "credentials": None,
         "timezone": TZ,
         "now": NOW,
-        "cache_dir": cache,
+        "cache": Cache(cache),
         "retry_wait": lambda n: 0.0,
         "sleep": waits or Waits(),
     }
@@ -681,7 +682,7 @@ def test_calendar_with_errors_is_never_free(emu: RunningEmulator, tmp_path: Path
         ["primary", "gone@group.calendar.google.com"],
         api_endpoint=emu.api_endpoint,
         timezone=TZ,
-        cache_dir=tmp_path,
+        cache=Cache(tmp_path),
         exclude={"training-id"},
     )
     start = datetime(2027, 1, 1, tzinfo=UTC)
@@ -697,7 +698,7 @@ def test_training_calendar_is_excluded_and_last_good_copy_is_used(
         ["primary", training],
         api_endpoint=emu.api_endpoint,
         timezone=TZ,
-        cache_dir=tmp_path,
+        cache=Cache(tmp_path),
         exclude={training},
         retry_wait=lambda n: 0,
         sleep=lambda s: None,

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from adapters.cache import Cache
 from adapters.ics.source import IcsSource
 from adapters.protocol import SourceRead
 from cli.main import main
@@ -152,7 +153,7 @@ def test_a_hanging_source_costs_one_thread_however_many_cycles_run(tmp_path: Pat
             for _ in range(5):
                 built = wiring.build(loaded, now)
                 built.sources.append(
-                    IcsSource(url, cache_dir=tmp_path / "cache", tz=loaded.settings.zone)
+                    IcsSource(url, cache=Cache(tmp_path / "cache"), tz=loaded.settings.zone)
                 )
                 report = run_cycle(loaded.settings, store, built, now=now)
                 counts.append(threading.active_count())
