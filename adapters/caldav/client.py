@@ -4,34 +4,18 @@
 :mod:`adapters.caldav.session` (auth, retries, redirects, the one origin, and why requests are
 sent there rather than through the ``caldav`` library's calendar objects), the discovery of
 :mod:`adapters.caldav.discovery`, the incremental reads of :mod:`adapters.caldav.incremental`,
-and the conditional writes below. The names its users need are importable from here.
+and the conditional writes below.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote, urljoin, urlunsplit
 
-from adapters.caldav.collection import Item, Mirror, resource_key
-from adapters.caldav.discovery import CalendarInfo, Discovery, is_url
+from adapters.caldav.discovery import Discovery
 from adapters.caldav.incremental import IncrementalReads
-from adapters.caldav.origin import Origin, OtherServer
-from adapters.caldav.session import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav.webdav import Reply
 
-__all__ = [
-    "MAX_ATTEMPTS",
-    "RETRY_AFTER_CAP",
-    "CalDAVClient",
-    "CalendarInfo",
-    "CalendarMissing",
-    "Item",
-    "Mirror",
-    "Origin",
-    "OtherServer",
-    "Reply",
-    "is_url",
-    "resource_key",
-]
+__all__ = ["CalDAVClient"]
 
 
 class CalDAVClient(Discovery, IncrementalReads):

@@ -13,7 +13,7 @@ import logging
 from typing import Literal
 
 from adapters.cache import Cache, Namespace
-from adapters.caldav.client import Mirror
+from adapters.caldav.collection import Mirror
 
 __all__ = ["MirrorStore"]
 

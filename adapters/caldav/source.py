@@ -21,8 +21,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.cache import Cache
-from adapters.caldav.client import CalDAVClient, CalendarMissing, Mirror, is_url
+from adapters.caldav.client import CalDAVClient
+from adapters.caldav.collection import Mirror
+from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
+from adapters.caldav.session import CalendarMissing
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
 

@@ -29,15 +29,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from adapters.cache import Cache
-from adapters.caldav.client import (
-    CalDAVClient,
-    CalendarMissing,
-    Item,
-    Mirror,
-    is_url,
-    resource_key,
-)
+from adapters.caldav.client import CalDAVClient
+from adapters.caldav.collection import Item, Mirror, resource_key
+from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
+from adapters.caldav.session import CalendarMissing
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,

@@ -24,7 +24,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 from adapters.cache import Cache
-from adapters.caldav.client import CalDAVClient, Mirror, Origin, OtherServer
+from adapters.caldav.client import CalDAVClient
+from adapters.caldav.collection import Mirror
+from adapters.caldav.origin import Origin, OtherServer
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import AdapterError, SourceUnavailable

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from adapters.cache import Cache
-from adapters.caldav.client import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav.mirror import MirrorStore
+from adapters.caldav.session import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
 from adapters.protocol import (
