@@ -57,6 +57,17 @@ def command(name: str, sign_in: SignIn) -> click.Command:
 class SignIns(click.Group):
     """A command per calendar kind that has a sign-in, built when click asks for it."""
 
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The kinds are named from the registry, as the commands are, so the help never names
+        one that has no sign-in; ``liftrun --help`` shows the docstring's first line alone."""
+        from adapters.kinds import sign_ins
+
+        super().format_help_text(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            kinds = ", ".join(sorted(sign_ins()))
+            formatter.write_text(f"A command per calendar kind that has a sign-in: {kinds}.")
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         from adapters.kinds import sign_ins
 
@@ -71,4 +82,4 @@ class SignIns(click.Group):
 
 @click.group(cls=SignIns)
 def auth() -> None:
-    """Sign in to calendar services that need consent (Google)."""
+    """Sign in to the calendar services that need consent first."""

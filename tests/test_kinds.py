@@ -10,6 +10,7 @@ import sys
 import typing
 from pathlib import Path
 
+from click.testing import CliRunner
 from pydantic import BaseModel
 
 from adapters.caldav.source import CalDAVSource
@@ -17,6 +18,7 @@ from adapters.caldav.target import CalDAVTarget
 from adapters.google.target import GoogleTarget
 from adapters.kinds import KINDS, Calendar, behaviour, sign_ins
 from adapters.protocol import Learns
+from cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("adapters", "cli", "config", "planner", "sync", "web")
@@ -129,6 +131,12 @@ def test_every_kind_is_registered_once_with_its_settings_and_behaviour() -> None
         assert type(kind).__module__ == KINDS[name] == f"adapters.{name}.kind"
         assert kind.summary
     assert sorted(sign_ins()) == ["google"]
+
+
+def test_the_auth_group_names_the_kinds_with_a_sign_in_from_the_registry() -> None:
+    page = CliRunner().invoke(main, ["auth", "--help"]).output
+    assert f"has a sign-in: {', '.join(sorted(sign_ins()))}." in " ".join(page.split())
+    assert not (set(page.lower().replace(",", " ").split()) & (set(KINDS) - set(sign_ins())))
 
 
 def test_what_a_calendar_learns_is_returned_through_the_contract() -> None:
