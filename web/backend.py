@@ -112,7 +112,7 @@ class StoreBackend:
                 busy=busy,
                 outcome=_outcomes(store).get(session_id),
                 pause=self._pause(store, now),
-                slots=[(a.start, a.end, self._slot_label(a.start, a.end)) for a in slots],
+                slots=[(a.start, a.end) for a in slots],
                 actions=actions,
                 links=links,
             )
@@ -194,10 +194,6 @@ class StoreBackend:
             days = row.effective(self.zone)
             return Pause(days.first, days.last)
         return None
-
-    def _slot_label(self, start: datetime, end: datetime) -> str:
-        a, b = start.astimezone(self.zone), end.astimezone(self.zone)
-        return f"{a:%a %d %b}, {a:%H:%M}-{b:%H:%M}"
 
     # -- acting ------------------------------------------------------------------------------
     def act(self, request: ActionRequest, now: datetime) -> None:

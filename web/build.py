@@ -344,13 +344,13 @@ def offered(
     )
 
 
-Slot = tuple[datetime, datetime] | tuple[datetime, datetime, str]
+Slot = tuple[datetime, datetime]  # a start and end the engine offers for a move
 
 
 def slot_choices(slots: Iterable[Slot], zone: ZoneInfo) -> tuple[SlotChoice, ...]:
-    """The move's alternatives (the engine's), in time order; the form posts the start. The
-    page words each itself (``web.move_choices``), so a label a caller still passes is unused."""
-    return tuple(move_choices.choice(s[0], s[1], zone) for s in sorted(slots, key=lambda t: t[0]))
+    """The move's alternatives (the engine's), in time order; the form posts the start and the
+    page words each itself (``web.move_choices``)."""
+    return tuple(move_choices.choice(a, b, zone) for a, b in sorted(slots))
 
 
 def _anonymous(busy: Sequence[BusyInterval]) -> list[BusyInterval]:

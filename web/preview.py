@@ -3,7 +3,8 @@
 
 The sample is the embedded default config (a strength-first half marathon) placed around a few
 busy events, one of them pinned, with a week behind the athlete that holds a done and a skipped
-session; the links between the files work, the forms post nowhere. The tests and
+session; the links between the files work, the forms post nowhere, and the Move form offers
+the slots the engine finds (``planner.alternatives``), grouped by day as served. The tests and
 ``benchmarks/bench_pages.py`` draw the same sample.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import config
 from config.loader import load
 from config.models import Settings
+from planner.alternatives import alternative_slots
 from planner.busy import BusyInterval
 from planner.constraints import RuleBook
 from planner.model import Kind, Plan
@@ -146,20 +148,14 @@ def views(s: Sample, links: Links | None = None) -> tuple[Overview, WeekView, Se
     chosen = next((x for x in ahead if x.kind is Kind.LIFT), ahead[0] if ahead else None)
     if chosen is None:
         chosen = s.placed.sessions[-1]
-    assert chosen.start is not None and chosen.end is not None
-    zone = s.settings.zone
-    slots = [(chosen.start + timedelta(days=k), chosen.end + timedelta(days=k), "") for k in (1, 2)]
-    slots = [
-        (a, b, f"{a.astimezone(zone):%a %d %b %H:%M}-{b.astimezone(zone):%H:%M}")
-        for a, b, _ in slots
-    ]
+    found = alternative_slots(s.placed.sessions, chosen.id, rules, s.busy, now=s.now)
     session = build.session(
         chosen.id,
         s.planned,
         s.placed,
         now=s.now,
         busy=s.busy,
-        slots=slots,
+        slots=[(a.start, a.end) for a in found],
         actions=ACTIONS,
         links=links,
     )

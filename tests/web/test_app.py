@@ -75,9 +75,9 @@ class PlanBackend:
             self.placed, monday, self.rules, now=now, links=links, session_url=session_url
         )
 
-    def slots(self, session_id: str, now: datetime) -> list[tuple[datetime, datetime, str]]:
+    def slots(self, session_id: str, now: datetime) -> list[tuple[datetime, datetime]]:
         found = alternative_slots(self.placed.sessions, session_id, self.rules, now=now)
-        return [(a.start, a.end, f"{a.start:%a %H:%M}") for a in found]
+        return [(a.start, a.end) for a in found]
 
     def session(
         self, session_id: str, now: datetime, *, actions: Actions, links: Links
@@ -95,7 +95,7 @@ class PlanBackend:
     def act(self, request: ActionRequest, now: datetime) -> None:
         if request.name is ActionName.MOVE:
             assert request.session_id is not None
-            if request.slot not in {s for s, _, _ in self.slots(request.session_id, now)}:
+            if request.slot not in {s for s, _ in self.slots(request.session_id, now)}:
                 raise ActionRefused("that time is not free any more; choose another")
         self.acted.append(request)
 

@@ -225,7 +225,7 @@ def test_a_future_session_offers_no_done_and_a_pause_ends_early() -> None:
         now=s.now,
         pause=pause,
         actions=ACTIONS,
-        slots=[(later.start, later.end, "same time")] if later.start and later.end else [],
+        slots=[(later.start, later.end)] if later.start and later.end else [],
     )
     assert view is not None
     assert view.state is SessionState.PAUSED
@@ -245,7 +245,7 @@ def test_the_race_is_never_moved_or_dropped() -> None:
         s.placed,
         now=s.now,
         actions=ACTIONS,
-        slots=[(race.start, race.end, "x")],
+        slots=[(race.start, race.end)],
     )
     assert view is not None
     assert view.actions.move is None and view.actions.not_doing is None
