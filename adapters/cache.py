@@ -116,13 +116,7 @@ class Cache:
     def _write(self, namespace: Namespace, key: Key, kind: _Payload, payload: bytes) -> None:
         if not self.persist:
             return
-        header = {
-            "liftrun-cache": FORMAT,
-            "namespace": namespace.name,
-            "version": namespace.version,
-            "type": kind,
-            "sha256": hashlib.sha256(payload).hexdigest(),
-        }
+        header = _header(namespace, kind, payload)
         line = json.dumps(header, separators=(",", ":")).encode("ascii") + b"\n"
         atomic_write(self.path(namespace, key), line + payload)
         if not self._swept:
@@ -140,14 +134,19 @@ class Cache:
             header = json.loads(line)
         except ValueError:
             return None
-        expected = {
-            "liftrun-cache": FORMAT,
-            "namespace": namespace.name,
-            "version": namespace.version,
-            "type": kind,
-            "sha256": hashlib.sha256(payload).hexdigest(),
-        }
-        return payload if header == expected else None
+        return payload if header == _header(namespace, kind, payload) else None
+
+
+def _header(namespace: Namespace, kind: _Payload, payload: bytes) -> dict[str, object]:
+    """The first line of an entry: written as it is, and an entry whose line differs in any
+    field (another format, namespace, version or type, a payload that changed) is a miss."""
+    return {
+        "liftrun-cache": FORMAT,
+        "namespace": namespace.name,
+        "version": namespace.version,
+        "type": kind,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
 
 
 def _remove_legacy(directory: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from adapters.cache import Cache, Namespace
 from adapters.caldav.collection import Mirror
+from adapters.caldav.session import DavSession
 
 __all__ = ["MirrorStore"]
 
@@ -28,23 +29,17 @@ _ROLES = {
 
 
 class MirrorStore:
-    """The mirror of one calendar (server, account, calendar name or URL) in one role
-    (``target`` or ``source``), in ``cache`` (a dry run's reads it but writes nothing)."""
+    """The mirror of one calendar (the client's server and account, the calendar's name or URL)
+    in one role (``target`` or ``source``), in ``cache`` (a dry run's reads it but writes
+    nothing)."""
 
     def __init__(
-        self,
-        cache: Cache,
-        role: Literal["target", "source"],
-        *,
-        url: str,
-        username: str | None,
-        calendar: str,
-        label: str,
+        self, cache: Cache, role: Literal["target", "source"], client: DavSession, calendar: str
     ) -> None:
         self._cache = cache
         self._namespace = _ROLES[role]
-        self._key = (url, username or "", calendar)
-        self._label = label
+        self._key = (client.base_url, client.username or "", calendar)
+        self._label = client.label
 
     def load(self) -> Mirror | None:
         return Mirror.from_json(self._cache.get_json(self._namespace, self._key))

@@ -82,14 +82,7 @@ class CalDAVSource:
             retry_wait=retry_wait,
             sleep=sleep,
         )
-        self._mirrors = MirrorStore(
-            cache,
-            "source",
-            url=self.client.base_url,
-            username=username,
-            calendar=calendar,
-            label=self.name,
-        )
+        self._mirrors = MirrorStore(cache, "source", self.client, calendar)
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None

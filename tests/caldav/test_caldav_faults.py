@@ -441,14 +441,7 @@ def test_client_errors_on_a_write_are_not_retried(rig: Rig, status: int) -> None
 def _spoil_token(rig: Rig, role: Literal["target", "source"], calendar: str) -> None:
     """What a server restore or token expiry looks like from here: the cached token is one the
     server never issued (Radicale's token syntax, so Radicale parses it before refusing)."""
-    store = MirrorStore(
-        Cache(rig.tmp / "cache"),
-        role,
-        url=rig.source(calendar).client.base_url,  # the URL as the adapters spell it
-        username=rig.server.username,
-        calendar=calendar,
-        label=calendar,
-    )
+    store = MirrorStore(Cache(rig.tmp / "cache"), role, rig.source(calendar).client, calendar)
     mirror = store.load()
     assert mirror is not None and mirror.sync_token
     store.save(replace(mirror, sync_token="http://radicale.org/ns/sync/" + "0" * 64))
