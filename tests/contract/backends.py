@@ -20,7 +20,7 @@ import hashlib
 import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from adapters.protocol import day_start, session_id_of
+from tests.ics_events import ics_event, moved_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TARGET = "training"  # the target's name in every backend's config, reports and store
@@ -97,20 +98,6 @@ def seen_in(data: bytes) -> list[Seen]:
     return out
 
 
-def moved_ics(data: bytes, delta: timedelta) -> tuple[bytes, tuple[datetime, datetime]]:
-    """``data`` with its event moved by ``delta``, SEQUENCE bumped, X- properties kept."""
-    cal = icalendar.Calendar.from_ical(data)
-    start = end = datetime.min.replace(tzinfo=UTC)
-    for ev in cal.walk("VEVENT"):
-        start, end = ev.decoded("DTSTART") + delta, ev.decoded("DTEND") + delta
-        del ev["DTSTART"]
-        del ev["DTEND"]
-        ev.add("DTSTART", start)
-        ev.add("DTEND", end)
-        ev["SEQUENCE"] = int(ev.get("SEQUENCE", 0)) + 1
-    return cal.to_ical(), (start, end)
-
-
 _foreign_ids = itertools.count()
 
 
@@ -119,18 +106,7 @@ def foreign_ics(
 ) -> tuple[str, bytes]:
     """An event of the athlete's own (a title liftrun might use, a UID it never would)."""
     uid = f"foreign-{next(_foreign_ids)}@example.com"
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//athlete//app//EN")
-    cal.add("version", "2.0")
-    ev = icalendar.Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", datetime(2026, 12, 1, tzinfo=UTC))
-    ev.add("dtstart", start)
-    ev.add("dtend", end)
-    ev.add("summary", title)
-    cal.add_component(ev)
-    data: bytes = cal.to_ical()
-    return uid, data
+    return uid, ics_event(uid, title, start, end)
 
 
 def digest(data: bytes) -> str:

@@ -18,10 +18,10 @@ from tests.contract.backends import (
     Seen,
     as_instant,
     foreign_ics,
-    moved_ics,
     seen_in,
 )
 from tests.google_emulator import RunningEmulator
+from tests.ics_events import moved_ics
 
 DAV = "{DAV:}"
 XML = {"Content-Type": "application/xml; charset=utf-8"}

@@ -18,6 +18,7 @@ from sync.report import CycleReport
 from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml
+from tests.ics_events import ics_event, moved_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2027, 1, 4, 5, 0, tzinfo=BERLIN)  # Monday of the plan's first week
@@ -89,16 +90,9 @@ class Rig:
     def move(self, sid: str, delta: timedelta) -> tuple[datetime, datetime]:
         """Move a session in the calendar as a client does: new times, X- properties kept."""
         path, _ = self.events()[sid][0]
-        cal = icalendar.Calendar.from_ical(path.read_bytes())
-        for e in cal.walk("VEVENT"):
-            start, end = e.decoded("DTSTART") + delta, e.decoded("DTEND") + delta
-            del e["DTSTART"]
-            del e["DTEND"]
-            e.add("DTSTART", start)
-            e.add("DTEND", end)
-            e["SEQUENCE"] = int(e.get("SEQUENCE", 0)) + 1
-        path.write_bytes(cal.to_ical())
-        return start, end
+        data, when = moved_ics(path.read_bytes(), delta)
+        path.write_bytes(data)
+        return when
 
     def delete(self, sid: str) -> None:
         for path, _ in self.events()[sid]:
@@ -106,7 +100,7 @@ class Rig:
 
     def add_foreign(self, title: str, start: datetime) -> Path:
         uid = f"foreign-{next(self._uids)}@example.com"
-        data = _event(uid, title, start, start + timedelta(hours=1))
+        data = ics_event(uid, title, start, start + timedelta(hours=1))
         path = self.training / f"{uid}.ics"
         path.write_bytes(data)
         self.foreign[path.name] = data
@@ -115,7 +109,7 @@ class Rig:
     def add_busy(self, start: datetime, hours: float = 2.0, title: str = "Meeting") -> Path:
         uid = f"busy-{next(self._uids)}@example.com"
         path = self.busy / f"{uid}.ics"
-        path.write_bytes(_event(uid, title, start, start + timedelta(hours=hours)))
+        path.write_bytes(ics_event(uid, title, start, start + timedelta(hours=hours)))
         return path
 
     def busy_intervals(self) -> list[tuple[datetime, datetime]]:
@@ -125,18 +119,3 @@ class Rig:
             read = read_busy(path.read_bytes(), source=path.name, tz=BERLIN, start=lo, end=hi)
             out += [(b.start, b.end) for b in read.intervals]
         return out
-
-
-def _event(uid: str, title: str, start: datetime, end: datetime) -> bytes:
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//tests//EN")
-    cal.add("version", "2.0")
-    ev = icalendar.Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", datetime(2026, 12, 1, tzinfo=UTC))
-    ev.add("dtstart", start)
-    ev.add("dtend", end)
-    ev.add("summary", title)
-    cal.add_component(ev)
-    data: bytes = cal.to_ical()
-    return data

@@ -34,8 +34,9 @@ from sync.page_cycle import PageCycles
 from sync.report import CycleReport
 from sync.state import StateStore
 from tests.athlete import athlete_toml
+from tests.ics_events import ics_event
 from tests.plan_checks import check_all
-from tests.sync.harness import BERLIN, START, _event
+from tests.sync.harness import BERLIN, START
 
 CONFIG = """\
 [sync]
@@ -89,7 +90,7 @@ class Setup:
         return [self.vdir(), self.feed()]
 
     def busy(self, start: datetime, hours: float) -> None:
-        data = _event(f"b{start:%s}", "Dentist", start, start + timedelta(hours=hours))
+        data = ics_event(f"b{start:%s}", "Dentist", start, start + timedelta(hours=hours))
         (self.root / "busy" / f"b{start:%s}.ics").write_bytes(data)
 
 
