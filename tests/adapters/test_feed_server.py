@@ -459,13 +459,20 @@ def wait_for_http(url: str) -> httpx.Response:
             time.sleep(0.05)
 
 
-def test_serve_end_to_end(tmp_path: Path) -> None:
-    """The real command in a subprocess with stdout not a terminal (a container's log): no
-    secret URL printed, the feed and the page answer, redacted log, SIGTERM -> 0."""
-    port = free_port()
-    config = write_config(tmp_path, port)
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "liftrun.ics").write_bytes(ICS)
+@dataclass
+class Served:
+    """``liftrun serve`` in a subprocess: its first line, and all it wrote once stopped."""
+
+    proc: subprocess.Popen[str]
+    first: str = ""
+    stdout: str = ""
+    stderr: str = ""
+
+
+@contextmanager
+def serving(config: Path) -> Iterator[Served]:
+    """The real command with stdout not a terminal (a container's log), stopped with SIGTERM
+    on the way out."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--config", str(config)],
         cwd=ROOT,
@@ -473,9 +480,29 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    served = Served(proc)
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
+        served.first = proc.stdout.readline().strip()
+        yield served
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            served.stdout, served.stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def test_serve_end_to_end(tmp_path: Path) -> None:
+    """The real command in a subprocess with stdout not a terminal (a container's log): no
+    secret URL printed, the feed and the page answer, redacted log, SIGTERM -> 0."""
+    port = free_port()
+    config = write_config(tmp_path, port)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "liftrun.ics").write_bytes(ICS)
+    with serving(config) as served:
+        first = served.first
         token = FeedToken(tmp_path / "state").get()
         assert first.startswith(
             f"serving http://127.0.0.1:{port}/<token>/liftrun.ics and the page at "
@@ -494,20 +521,13 @@ def test_serve_end_to_end(tmp_path: Path) -> None:
         assert "<h1" in page.text
         assert httpx.get(page_url.replace("/p/", "/p/x"), timeout=5).status_code == 404
         assert httpx.get(f"http://127.0.0.1:{port}/p/{token}/", timeout=5).status_code == 404
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            stdout, stderr = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert proc.returncode == 0, stderr
-    assert '"GET /<token>/liftrun.ics" 200' in stderr
-    assert '"GET /p/<token>/" 200' in stderr
+    assert served.proc.returncode == 0, served.stderr
+    assert '"GET /<token>/liftrun.ics" 200' in served.stderr
+    assert '"GET /p/<token>/" 200' in served.stderr
     page_token = page_url.rstrip("/").rsplit("/", 1)[1]
     for secret in (token, page_token):
-        assert secret not in stderr
-        assert secret not in first + stdout
+        assert secret not in served.stderr
+        assert secret not in first + served.stdout
 
 
 def _web_url(config: Path) -> str:
@@ -570,16 +590,8 @@ def test_serve_without_a_feed_calendar_serves_the_page_alone(tmp_path: Path) -> 
     config = tmp_path / "no-feed.toml"
     config.write_text(re.sub(r"\[\[calendars\]\]\n(.*\n)*?\[feed\]", "[feed]", text))
     assert "calendars" not in config.read_text()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
+    with serving(config) as served:
+        first = served.first
         assert first.startswith(f"serving the page at http://127.0.0.1:{port}/p/<token>/ ")
         assert "`liftrun web url` shows it" in first
         assert "liftrun.ics" not in first
@@ -587,14 +599,7 @@ def test_serve_without_a_feed_calendar_serves_the_page_alone(tmp_path: Path) -> 
         assert page.status_code == 200
         token = FeedToken(tmp_path / "state").get()
         assert httpx.get(f"http://127.0.0.1:{port}/{token}/liftrun.ics").status_code == 404
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert proc.returncode == 0, stderr
+    assert served.proc.returncode == 0, served.stderr
 
 
 def test_serve_with_no_feed_and_a_read_only_state_fails_clearly(
