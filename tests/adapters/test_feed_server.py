@@ -14,7 +14,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from adapters.hardened_server import HardenedServer, ServerLimits
 from adapters.ics.feed_address import subscription_urls
 from cli.feed import feed, serve
 from config.loader import load
+from tests.background_server import hardened_on_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 ICS = (
@@ -126,13 +126,7 @@ def running_site(tmp_path: Path, limits: ServerLimits | None = None) -> Iterator
     sock = listen_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = HardenedServer(app, limits or ServerLimits.for_this_process())
-    thread = threading.Thread(target=server.run, args=(sock,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    try:
+    with hardened_on_thread(server, sock):
         yield Site(
             base=f"http://127.0.0.1:{port}",
             feed=feed_path,
@@ -141,10 +135,6 @@ def running_site(tmp_path: Path, limits: ServerLimits | None = None) -> Iterator
             token=token.get(),
             config=write_config(tmp_path, port, shadow=True),
         )
-    finally:
-        server.stop()
-        thread.join(5)
-        sock.close()
 
 
 @pytest.fixture

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ from adapters.hardened_server import HardenedServer, ServerLimits
 from cli.web import pages
 from config.loader import LoadedConfig, load
 from sync.page_cycle import run_cycle_now
+from tests.background_server import hardened_on_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS_ENV = "LIFTRUN_SCREENSHOTS"  # where to save them instead of a temporary directory
@@ -222,15 +221,5 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     feed = tmp_path / "out" / "liftrun.ics"
     app = create_app(feed, FeedToken(loaded.state_dir), pages=pages(loaded))
     server = HardenedServer(app, ServerLimits.for_this_process())
-    thread = threading.Thread(target=server.run, args=(sock,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    try:
+    with hardened_on_thread(server, sock):
         yield LiveSite(f"http://127.0.0.1:{port}", loaded, feed, tmp_path / "out" / "vdir")
-    finally:
-        server.stop()
-        thread.join(5)
-        sock.close()
