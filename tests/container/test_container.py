@@ -12,7 +12,10 @@ capabilities dropped, the config mounted read-only, the CalDAV password as a fil
 /run/secrets and a state directory mounted: ``sync --once`` must exit 0 and put the sessions into
 Radicale's Training calendar, a second run must write nothing, ``status --check`` must pass,
 the default command (the loop) must turn healthy by the image's HEALTHCHECK and stop cleanly on
-SIGTERM, and ``serve`` must answer /healthz, the feed and the athlete's page. It also checks
+SIGTERM, and ``serve`` must answer /healthz, the feed and the athlete's page, whose actions
+(posted as its forms) must reach Radicale both ways a deployment runs them: through the cycle
+``serve`` runs itself while no loop runs, and, with the loop in a second container on the same
+state volume (compose, Kubernetes), through the loop's cycle, woken by the page. It also checks
 the image runs as a non-root user, that build arguments and the build-time CA bundle are in no
 layer of the shipped image, and that the compose and Kubernetes examples parse and load as
 liftrun configs. Timings are printed (``-s`` shows them). Images are kept as a build cache.
@@ -56,16 +59,20 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
+import icalendar
 
 from adapters.cache import Cache
 from adapters.caldav.target import CalDAVTarget
+from adapters.protocol import OwnedEvent
 from config.loader import load
 from tests.caldav.servers import Server, free_port, start
+from tests.web.page_checks import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = os.environ.get("LIFTRUN_CONTAINER_BASE", "localhost/liftrun-base:debian")
@@ -366,6 +373,27 @@ def test_status_check_fails_before_any_cycle(deployment: Deployment) -> None:
     assert "no sync cycle has run yet" in result.stderr
 
 
+def _radicale_target(deployment: Deployment, radicale: Server) -> CalDAVTarget:
+    """Radicale's Training calendar, read from the host as another client would."""
+    assert radicale.password is not None
+    return CalDAVTarget(
+        radicale.url,
+        username=radicale.username,
+        password=radicale.password,
+        calendar="Training",
+        timezone=TZ,
+        now=datetime.now(UTC),
+        cache=Cache(deployment.state.parent / "reader-cache"),
+        create=False,
+    )
+
+
+def _radicale_sessions(deployment: Deployment, radicale: Server) -> dict[str, OwnedEvent]:
+    """The sessions liftrun's events in Radicale show (a cancelled event shows none)."""
+    owned = _radicale_target(deployment, radicale).list_owned(*FAR)
+    return {o.session_id: o for o in owned if not o.cancelled}
+
+
 def test_sync_once_pushes_to_radicale(deployment: Deployment, radicale: Server) -> None:
     started = time.monotonic()
     result = deployment.run("sync", "--once", "--format", "json", check=False)
@@ -380,17 +408,7 @@ def test_sync_once_pushes_to_radicale(deployment: Deployment, radicale: Server) 
     assert report["targets"]["feed"]["created"] == created
     log(f"`sync --once` in the container: {elapsed:.2f} s, {created} sessions pushed")
 
-    target = CalDAVTarget(
-        radicale.url,
-        username=radicale.username,
-        password=radicale.password,
-        calendar="Training",
-        timezone=TZ,
-        now=datetime.now(UTC),
-        cache=Cache(deployment.state.parent / "reader-cache"),
-        create=False,
-    )
-    owned = target.list_owned(*FAR)
+    owned = _radicale_target(deployment, radicale).list_owned(*FAR)
     assert len(owned) == created
     assert all(o.session_id and not o.cancelled for o in owned)
 
@@ -434,12 +452,9 @@ def _last_cycle(deployment: Deployment) -> str | None:
     return str(cycles[0]["started"]) if cycles else None
 
 
-def test_default_command_is_the_loop_and_turns_healthy(deployment: Deployment) -> None:
-    """The image's CMD (`sync`, the loop) and HEALTHCHECK (`status --check`), then SIGTERM."""
-    podman = deployment.podman
-    name = f"liftrun-test-loop-{os.getpid()}"
-    before = _last_cycle(deployment)
-    podman(
+def _start_loop(deployment: Deployment, name: str) -> None:
+    """The image's default command (the loop), detached, with its HEALTHCHECK."""
+    deployment.podman(
         "run",
         "-d",
         "--name",
@@ -452,6 +467,14 @@ def test_default_command_is_the_loop_and_turns_healthy(deployment: Deployment) -
         *deployment.mounts(),
         deployment.image,
     )
+
+
+def test_default_command_is_the_loop_and_turns_healthy(deployment: Deployment) -> None:
+    """The image's CMD (`sync`, the loop) and HEALTHCHECK (`status --check`), then SIGTERM."""
+    podman = deployment.podman
+    name = f"liftrun-test-loop-{os.getpid()}"
+    before = _last_cycle(deployment)
+    _start_loop(deployment, name)
     try:
         started = time.monotonic()
 
@@ -471,10 +494,49 @@ def test_default_command_is_the_loop_and_turns_healthy(deployment: Deployment) -
         podman("rm", "-f", name, check=False)
 
 
-def test_serve_answers_healthz_the_feed_and_the_page(deployment: Deployment) -> None:
+def _form(html: str, action_ends: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields (the CSRF token) of the page's form ending ``action_ends``."""
+    page = parse(html)
+    for form, fields in zip(page.forms, page.form_fields, strict=True):
+        if form.get("action", "").endswith(action_ends):
+            hidden = {f["name"]: f.get("value", "") for f in fields if f.get("type") == "hidden"}
+            return form["action"], hidden
+    raise AssertionError(f"no form whose action ends with {action_ends}: {page.forms}")
+
+
+def _act(html: str, page_url: str, action_ends: str) -> None:
+    """Submit the page's form whose action ends with ``action_ends``, as a browser does: a 303
+    back to the page."""
+    action, fields = _form(html, action_ends)
+    posted = urljoin(page_url, action)
+    answer = httpx.post(posted, data=fields, timeout=30.0)
+    assert answer.status_code == 303, answer.text[-2000:]
+    assert urljoin(posted, answer.headers["location"]) == page_url
+
+
+def _page_cycles(podman: Podman, name: str) -> int:
+    """How many cycles ``serve`` ran itself for the page, by its log."""
+    logs = podman("logs", name)
+    return (logs.stdout + logs.stderr).count("cycle for the page:")
+
+
+def _feed_status(feed: bytes, sid: str) -> str | None:
+    """The STATUS of session ``sid``'s event in an ICS feed; None when it has none."""
+    for event in icalendar.Calendar.from_ical(feed).walk("VEVENT"):
+        if str(event.get("X-LIFTRUN-SESSION")) == sid:
+            return str(event.get("STATUS", "CONFIRMED"))
+    return None
+
+
+def test_serve_answers_healthz_the_feed_and_the_page(
+    deployment: Deployment, radicale: Server
+) -> None:
+    """``serve`` as compose runs it: the feed, the athlete's page, and an action on the page
+    reaching Radicale through the cycle serve runs itself (no loop holds the sync lock)."""
     podman = deployment.podman
     port = free_port()
     name = f"liftrun-test-feed-{os.getpid()}"
+    started = time.monotonic()
     podman(
         "run",
         "-d",
@@ -503,6 +565,7 @@ def test_serve_answers_healthz_the_feed_and_the_page(deployment: Deployment) -> 
             return False
 
         _wait(up, 30, "liftrun serve's /healthz")
+        log(f"`serve` answered /healthz {time.monotonic() - started:.1f} s after podman run")
         public = ("-e", f"LIFTRUN_FEED__PUBLIC_URL={base}")
         url = deployment.run("feed", "url", options=public).stdout.splitlines()[0]
         assert url.startswith(f"{base}/")
@@ -511,11 +574,59 @@ def test_serve_answers_healthz_the_feed_and_the_page(deployment: Deployment) -> 
         assert response.headers["content-type"].startswith("text/calendar")
         assert response.content == (deployment.state / "out" / "liftrun.ics").read_bytes()
         assert httpx.get(f"{base}/wrong-token/liftrun.ics", timeout=5.0).status_code == 404
+
         page_url = deployment.run("web", "url", options=public).stdout.strip()
-        assert page_url.startswith(f"{base}/p/")
+        assert page_url.startswith(f"{base}/p/") and page_url.endswith("/")
+        started = time.monotonic()
         page = httpx.get(page_url, timeout=10.0)
-        assert page.status_code == 200
-        assert "<h1" in page.text  # the templates made it into the image
+        log(f"`serve` answered the athlete's page in {time.monotonic() - started:.2f} s")
+        assert page.status_code == 200, page.text[-2000:]
+        assert parse(page.text).h1 == 1  # the templates made it into the image
+        assert httpx.get(f"{base}/p/wrong-token/", timeout=5.0).status_code == 404
+
+        # "Not doing it" on a session two days out (past any freeze), posted as the page's form.
+        soon = datetime.now(UTC) + timedelta(days=2)
+        before = _radicale_sessions(deployment, radicale)
+        sid = min((o.start, s) for s, o in before.items() if o.start > soon)[1]
+        assert _feed_status(httpx.get(url, timeout=5.0).content, sid) == "CONFIRMED"
+        session_page = f"{page_url}session/{sid}"
+        opened = httpx.get(session_page, timeout=10.0)
+        assert opened.status_code == 200, opened.text[-2000:]
+        started = time.monotonic()
+        _act(opened.text, session_page, "/not-doing")
+        _wait(
+            lambda: sid not in _radicale_sessions(deployment, radicale),
+            60,
+            f"serve's cycle to take {sid} out of Radicale",
+        )
+        log(f"page action reached Radicale in {time.monotonic() - started:.1f} s")
+        after = _radicale_sessions(deployment, radicale)
+        assert set(after) == set(before) - {sid}
+        # the feed keeps the event, cancelled, so a subscribed calendar drops it
+        assert _feed_status(httpx.get(url, timeout=5.0).content, sid) == "CANCELLED"
+        assert _page_cycles(podman, name) == 1
+
+        # As compose and Kubernetes run it: the loop in a second container holds the sync lock,
+        # so the next action only wakes it, through the wake file on the shared volume.
+        loop = f"liftrun-test-loop-{os.getpid()}"
+        before_loop = _last_cycle(deployment)
+        _start_loop(deployment, loop)
+        try:
+            _wait(lambda: _last_cycle(deployment) != before_loop, 60, "the loop's first cycle")
+            opened = httpx.get(session_page, timeout=10.0)
+            started = time.monotonic()
+            _act(opened.text, session_page, "/restore")
+            _wait(
+                lambda: sid in _radicale_sessions(deployment, radicale),
+                60,
+                f"the loop's cycle to put {sid} back into Radicale",
+            )
+            log(f"page action reached Radicale by the loop in {time.monotonic() - started:.1f} s")
+            assert set(_radicale_sessions(deployment, radicale)) == set(before)
+            assert _page_cycles(podman, name) == 1  # the loop ran that cycle, not serve
+            assert _stop(podman, loop) == 0
+        finally:
+            podman("rm", "-f", loop, check=False)
         assert _stop(podman, name) == 0
     finally:
         podman("rm", "-f", name, check=False)
