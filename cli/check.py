@@ -42,12 +42,14 @@ def scratch_state(loaded: LoadedConfig, scratch: Path) -> LoadedConfig:
 
 
 def target_status(target: CalendarTarget, start: datetime, end: datetime) -> str:
-    from adapters.protocol import NotCreatedYet
+    from adapters.protocol import NotCreatedYet, TargetReset
 
     try:
         owned = target.list_owned(start, end)
     except NotCreatedYet as exc:  # opened with probe=True: the first sync creates it
         return f"ok (0 liftrun events; {exc})"
+    except TargetReset:  # a feed file not written yet (or lost): the next sync writes it
+        return "ok (0 liftrun events)"
     count = sum(1 for e in owned if not e.cancelled and e.start < end and e.end > start)
     return f"ok ({count} liftrun events)"
 

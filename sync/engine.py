@@ -279,9 +279,11 @@ def _read_back(
         try:
             events = spec.target.list_owned(hz.read_from, hz.read_to)
         except TargetReset as exc:
-            store.forget_target(name)
-            report.warnings.append(f"{name}: {exc}")
-            continue
+            if store.events(name):
+                store.forget_target(name)
+                report.warnings.append(f"{name}: {exc}")
+                continue
+            events = []  # nothing recorded for it yet: a first push, not a reset
         except AdapterError as exc:
             targets[name].errors.append(f"cannot read back: {exc}")
             continue

@@ -130,6 +130,23 @@ def test_an_unreadable_feed_is_reported_not_overwritten(tmp_path: Path) -> None:
     assert feed.read_text() == "<html>someone else's file</html>"
 
 
+def test_a_lost_feed_file_is_written_again_and_nothing_counts_as_deleted(tmp_path: Path) -> None:
+    """Nobody deletes events from a subscribed feed: a feed file that went (a wiped volume, a
+    stray rm) is a reset of that target, never twenty tombstones."""
+    setup(tmp_path)
+    sync(tmp_path)
+    feed = tmp_path / "out" / "liftrun.ics"
+    feed.unlink()
+    code, out = sync(tmp_path, "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and not report["tombstoned"], report
+    assert any("does not exist" in w for w in report["warnings"]), report["warnings"]
+    code, out = sync(tmp_path, "--format", "json")
+    (target,) = json.loads(out)["targets"].values()
+    assert code == 0 and target["created"] == 20
+    assert len(icalendar.Calendar.from_ical(feed.read_bytes()).walk("VEVENT")) == 20
+
+
 def test_twenty_idle_cycles_leave_the_feed_and_its_shadow_untouched(tmp_path: Path) -> None:
     setup(tmp_path)
     sync(tmp_path)

@@ -39,6 +39,7 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
+    TargetReset,
     session_id_of,
 )
 from planner.model import Focus, Kind, PhaseName, Session
@@ -109,6 +110,7 @@ class IcsFeedTarget:
         self.alarm_minutes = alarm_minutes
         self.retention = timedelta(days=retention_days)
         self.refresh_minutes = refresh_minutes
+        self._found = True  # False: no feed file (new, or lost), not events deleted by hand
         self.entries: dict[str, _Entry] = self._read()
         self.writes = 0  # files written by the last apply (0: the plan did not change)
 
@@ -117,6 +119,7 @@ class IcsFeedTarget:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
+            self._found = False
             return {}
         except OSError as exc:
             raise AdapterError(f"{self.name}: cannot read {self.path}: {exc.strerror}") from None
@@ -160,6 +163,11 @@ class IcsFeedTarget:
         )
 
     def list_owned(self, start: datetime, end: datetime) -> list[OwnedEvent]:
+        if not self._found:  # nobody deletes events from a subscribed feed: the file went
+            raise TargetReset(
+                f"{self.path} does not exist: the sync writes it from the plan, and no session "
+                "in it counts as deleted by hand"
+            )
         owned = [self._owned(sid, e) for sid, e in sorted(self.entries.items())]
         return [o for o in owned if o.start < end and o.end > start]
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.ics.feed import IcsFeedTarget
-from adapters.protocol import content_hash
+from adapters.protocol import TargetReset, content_hash
 from planner.model import Session
 
 FAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
 
 
 def push(target: IcsFeedTarget, items: tuple[Session, ...]) -> int:
-    owned = {o.session_id: o for o in target.list_owned(*FAR)}
+    try:
+        owned = {o.session_id: o for o in target.list_owned(*FAR)}
+    except TargetReset:  # no feed file yet
+        owned = {}
     for s in items:
         h = content_hash(s, 30)
         cur = owned.get(s.id)
