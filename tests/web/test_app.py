@@ -237,15 +237,22 @@ def _not_found_body(site: Site) -> bytes:
     return body
 
 
+def _spoiled(secret: str) -> str:
+    """``secret`` with its last character changed (to another one: a random secret ends in
+    ``x`` one time in 64)."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")
+
+
 def test_refusals_are_the_plain_404_of_an_unknown_path(site: Site) -> None:
     body = _not_found_body(site)
     token = site.secret.page_token() or ""
     signature = site.secret.signature(TODAYS) or ""
+    wrong_token, wrong_signature = _spoiled(token), _spoiled(signature)
     refused = [
-        f"/p/{token[:-1]}x/",  # a wrong page token
-        f"/p/{token[:-1]}x/week/2027-01-11",
-        f"/p/{token[:-1]}x/session/{TODAYS}",
-        f"/s/{TODAYS}/{signature[:-1]}x",  # a wrong signature
+        f"/p/{wrong_token}/",  # a wrong page token
+        f"/p/{wrong_token}/week/2027-01-11",
+        f"/p/{wrong_token}/session/{TODAYS}",
+        f"/s/{TODAYS}/{wrong_signature}",  # a wrong signature
         f"/s/{OTHER}/{signature}",  # another session's signature
         f"/s/{TODAYS}/{token}",  # the page token is no signature
         f"/p/{signature}/",  # nor is a signature a page token
