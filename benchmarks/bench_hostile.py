@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from adapters.cache import Cache
 from adapters.feed_token import FeedToken
 from adapters.hardened_server import ServerLimits, connection_cap
 from adapters.ical.busy import MAX_FILE_EVENTS, IcsParseError, IcsTooSlow, read_busy, read_busy_file
@@ -106,7 +107,7 @@ def child_main(kind: str, target: str) -> None:
         elif kind == "bomb":
             tracemalloc.start()
             with tempfile.TemporaryDirectory() as cache:
-                source = IcsSource(target, cache_dir=Path(cache), tz=BERLIN, deadline_seconds=10)
+                source = IcsSource(target, cache=Cache(Path(cache)), tz=BERLIN, deadline_seconds=10)
                 source.read_busy(*WINDOW)
             report["outcome"] = "read (not refused)"
         else:
@@ -274,7 +275,7 @@ def trickle(tmp: Path) -> Row:
     with Stalling(trickle=True) as server:
         source = IcsSource(
             server.url("/trickle.ics"),
-            cache_dir=tmp / "trickle-cache",
+            cache=Cache(tmp / "trickle-cache"),
             tz=BERLIN,
             timeout=2,
             deadline_seconds=3,
