@@ -15,7 +15,9 @@ hostile fixtures and configs are the tests' own (``tests/sync/hostile_servers.py
 
 Run: ``.venv/bin/python benchmarks/bench_hostile.py [--runs N] [--skip-wrk] [--only 1,6]``;
 about 65 s with wrk, 40 s without. Prints one Markdown table (progress on stderr); exits 1
-when a figure misses its budget.
+when a figure misses its budget. It is one script of some 650 lines on purpose: the six
+scenarios share the child-process runner and the table, and one run measures them all under the
+same machine load, which is what makes the figures comparable with each other.
 """
 
 from __future__ import annotations
