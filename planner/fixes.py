@@ -32,7 +32,8 @@ from planner.constraints import shared_run_minutes
 from planner.drops import drop_order
 from planner.model import Focus, Kind
 from planner.volume import EASY_MAX_FOR_LONG
-from planner.week import Dropped, Spec, WeekLayout, WeekRules, solve_week
+from planner.week import solve_week
+from planner.week_types import Dropped, Spec, WeekLayout, WeekRules
 
 MAX_SOLVES = 24  # re-solves per week, all kinds together (a pathological week solves in ~0.1 s)
 MAX_FIXES = 5

@@ -45,7 +45,8 @@ from planner.sessions import (
     week_mix,
 )
 from planner.volume import RunState, after_week, initial_state
-from planner.week import DAY_NAMES, Fixed, Placed, Spec, WeekLayout, WeekRules, solve_week
+from planner.week import DAY_NAMES, solve_week
+from planner.week_types import Fixed, Placed, Spec, WeekLayout, WeekRules
 
 MAX_WEEKS = 156
 MAX_CONTEXT_WEEKS = 160  # weeks solved before ``start`` for run volume and last week's tail

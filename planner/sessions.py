@@ -24,7 +24,7 @@ from planner.phases import Timeline, monday_of
 from planner.prescription import PEAK_WARMUP_DRILLS, LiftDose
 from planner.runs import RunShape
 from planner.volume import RunState, WeekVolume, race_week_minutes, week_runs, week_volume
-from planner.week import Spec
+from planner.week_types import Spec
 
 
 class Soreness(StrEnum):

@@ -24,7 +24,6 @@ Weeks repeat within a phase, so results are memoised by a week-relative signatur
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -33,7 +32,6 @@ from config.models import WEEKDAYS
 from planner.constraints import (
     QUALITY_RUNS,
     Facts,
-    RuleBook,
     Timed,
     endorsed_two_a_day,
     near_days,
@@ -45,6 +43,7 @@ from planner.daytimes import SameDayRule, Slot, day_times
 from planner.drops import drop_order, drop_sets
 from planner.model import Focus, Kind, PhaseName
 from planner.rules import sorted_ids
+from planner.week_types import Dropped, Placed, Spec, WeekLayout, WeekRules
 
 NODE_LIMIT = 50_000  # feasibility, per drop set; see solve_week's warning
 POLISH_NODE_LIMIT = 3_000  # cost minimisation once a valid layout is known
@@ -56,96 +55,6 @@ COST_TWO_A_DAY = 10_000  # S7: above every other preference, so a day is shared 
 COST_SHARED_STRENGTH = 100  # S1
 COST_ADJACENT_HARD_RUNS = 8  # spread the hard runs (R5/R2 templates do)
 DROP = -1
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A session before it has a day: what it is and where it would like to be."""
-
-    key: str
-    focus: Focus
-    minutes: int
-    preferred: int  # weekday, 0 = Monday
-    importance: int  # 0 = most important; S10 drops the highest first within a modality
-    allowed: frozenset[int] = frozenset(range(7))
-    phase: PhaseName = PhaseName.BASE  # S2's order on a shared day depends on it
-
-    @property
-    def kind(self) -> Kind:
-        return self.focus.kind
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """A session outside the week being solved (the previous week's tail) that rules still see."""
-
-    day: date
-    focus: Focus
-    start: datetime
-    end: datetime
-    phase: PhaseName = PhaseName.BASE
-
-
-@dataclass(frozen=True)
-class WeekRules:
-    """The week being solved: its Monday, the athlete's rule book and last week's tail."""
-
-    monday: date
-    book: RuleBook
-    fixed: tuple[Fixed, ...] = ()
-
-    @property
-    def windows(self) -> tuple[tuple[tuple[time, time], ...], ...]:
-        return self.book.windows
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return self.book.zone
-
-    @property
-    def strength_priority(self) -> bool:
-        return self.book.strength_priority
-
-    @property
-    def rest_days(self) -> int:
-        return self.book.rest_days
-
-    @property
-    def max_per_day(self) -> int:
-        return self.book.max_per_day
-
-    @property
-    def run_on_lift_day_max(self) -> int:
-        return self.book.run_on_lift_day_max
-
-    def same_day(self, phase: PhaseName) -> SameDayRule:
-        return self.book.same_day(phase)
-
-
-@dataclass(frozen=True)
-class Placed:
-    spec: Spec
-    weekday: int
-    minutes: int  # after R3's cap on a shared day
-    start: datetime
-    end: datetime
-    shares_day: bool
-
-
-@dataclass(frozen=True)
-class Dropped:
-    spec: Spec
-    reason: str
-    rules: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class WeekLayout:
-    placed: tuple[Placed, ...]
-    dropped: tuple[Dropped, ...] = ()
-    cost: int = 0
-    nodes: int = 0
-    warnings: tuple[str, ...] = field(default=())
 
 
 class _Search:

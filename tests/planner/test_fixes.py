@@ -25,7 +25,8 @@ from planner.fixes import (
     week_fixes,
 )
 from planner.model import Focus, Kind
-from planner.week import Spec, WeekLayout, WeekRules, solve_week
+from planner.week import solve_week
+from planner.week_types import Spec, WeekLayout, WeekRules
 from tests.conftest import make_settings
 
 MON = date(2027, 1, 4)
