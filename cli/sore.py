@@ -8,7 +8,7 @@ import click
 
 from cli.common import config_option, fail, load_config, log_options, today
 
-# planner.sessions.Soreness's values, stated here so that `liftrun --help` need not import the
+# planner.lift_load.Soreness's values, stated here so that `liftrun --help` need not import the
 # planner (tests/test_cli_startup.py holds them equal)
 LEVELS = ("none", "moderate", "severe")
 
@@ -26,7 +26,7 @@ LEVELS = ("none", "moderate", "severe")
 def sore(config_path: str | None, level: str, week_of: datetime | None) -> None:
     """Report soreness (none | moderate | severe); next week's lifting gets lighter (rule L6)."""
     from cli import soreness as soreness_store
-    from planner.sessions import Soreness
+    from planner.lift_load import Soreness
 
     loaded = load_config(config_path)
     day = week_of.date() if week_of else today(loaded)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from adapters.private_files import check_private_file
 from config.files import FileRefused, read_text_file
+from planner.lift_load import Soreness
 from planner.phases import monday_of
-from planner.sessions import Soreness
 
 if TYPE_CHECKING:
     from sync.state import StateStore

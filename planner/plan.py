@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from config.models import Priority, Race, Settings
 from planner.constraints import RuleBook, endorsed_two_a_day
+from planner.lift_load import Soreness
 from planner.model import (
     Exercise,
     ExerciseKind,
@@ -39,7 +40,6 @@ from planner.runs import drills_text, segments, text
 from planner.sessions import (
     PLYO_SESSIONS,
     Planned,
-    Soreness,
     WeekMix,
     maintenance_warning,
     week_mix,

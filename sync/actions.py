@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 from config.models import Settings
 from planner.alternatives import Alternative, alternative_slots
 from planner.constraints import RuleBook
+from planner.lift_load import Soreness
 from planner.pause import Pause
 from planner.phases import monday_of
 from planner.plan import build_plan, default_span
-from planner.sessions import Soreness
 from sync.busy_memory import last_busy
 from sync.state import Pin, StateStore, Tombstone
 

@@ -32,7 +32,7 @@ from adapters.private_files import (
     ensure_private_dir,
     open_private_file,
 )
-from planner.sessions import Soreness
+from planner.lift_load import Soreness
 from sync.lock import LOCK_NAME
 
 if TYPE_CHECKING:

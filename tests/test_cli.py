@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from config.loader import load
-from planner.sessions import Soreness
+from planner.lift_load import Soreness
 from sync.state import StateStore
 from tests.plan_checks import check_all
 

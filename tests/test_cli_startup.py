@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cli.plan import MAX_WEEKS
 from cli.sore import LEVELS
+from planner.lift_load import Soreness
 from planner.plan import MAX_WEEKS as PLANNER_MAX_WEEKS
-from planner.sessions import Soreness
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = (

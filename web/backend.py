@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from planner.constraints import RuleBook
+from planner.lift_load import Soreness
 from planner.model import Plan, Unplaced
 from planner.placement import place_plan
 from planner.plan import build_plan, default_span
-from planner.sessions import Soreness
 from sync import actions as store_actions
 from sync.busy_memory import last_busy
 from sync.state import StateStore

@@ -15,11 +15,11 @@ import pytest
 
 from planner.busy import BusyInterval
 from planner.constraints import RuleBook
+from planner.lift_load import Soreness
 from planner.model import ExerciseKind, Focus, Kind, Load, PhaseName, Plan, Session
 from planner.placement import place
 from planner.plan import build_plan, default_span
 from planner.serialize import plan_to_dict
-from planner.sessions import Soreness
 from tests.conftest import make_settings
 from tests.plan_checks import check_all
 

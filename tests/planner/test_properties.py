@@ -10,10 +10,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from config.models import Settings
+from planner.lift_load import Soreness
 from planner.model import Kind
 from planner.plan import build_plan, default_span
 from planner.serialize import plan_to_dict
-from planner.sessions import Soreness
 from tests.conftest import ALL_WEEK
 from tests.plan_checks import check_all
 

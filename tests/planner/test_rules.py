@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner.daytimes import SameDayRule, Slot, day_times
+from planner.lift_load import Soreness
 from planner.localtime import resolve
 from planner.model import ExerciseKind, Focus, Kind, Load, PhaseName, Session
 from planner.phases import timeline
 from planner.plan import build_plan
-from planner.sessions import Soreness
 from tests.conftest import make_settings
 
 MON = date(2027, 1, 4)

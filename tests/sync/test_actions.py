@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from config.loader import LoadedConfig, load
 from planner.constraints import RuleBook
+from planner.lift_load import Soreness
 from planner.model import ExerciseKind, Kind
 from planner.pause import Pause
 from planner.plan import build_plan
 from planner.serialize import plan_to_dict
-from planner.sessions import Soreness
 from sync import actions, engine, wake
 from sync.loop import one_cycle
 from sync.page_cycle import PageCycles
