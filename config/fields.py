@@ -37,7 +37,11 @@ def printable_text(value: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    """The base of every config section. ``defer_build``: a section is validated inside
+    ``Settings``, whose validator holds its schema, so building one of its own at import is
+    start-up time spent for nothing (its own is built on first direct use)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod
