@@ -17,7 +17,9 @@ fewer) counts as dropped. Fixes are ranked by how little they change, cheapest f
 
 Within a kind the smaller change comes first. Every fix is verified by a real re-solve, and a
 week makes at most ``MAX_SOLVES`` of them (the day search memoises, so a week that repeats within
-a phase costs nothing the second time). Pure: no I/O, no clock.
+a phase costs nothing the second time). Pure: no I/O, no clock. The five kinds of fix stay in one
+module (near 700 lines) because they share the candidate ranking and the one re-solve budget;
+apart, each would need the other four's bookkeeping.
 """
 
 from __future__ import annotations
