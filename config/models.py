@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
@@ -79,8 +80,10 @@ class PeakStyle(StrEnum):
     ENDURANCE = "endurance"
 
 
-class DistanceDefaults(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class DistanceDefaults:
+    """A distance's numbers: a table of constants, not input, so nothing to validate (and no
+    pydantic model to build at start-up)."""
 
     block_weeks: int  # default plan length when goal.plan_start is not given
     peak_weeks: int  # P2: peak starts this many weeks before race day (race week included)
