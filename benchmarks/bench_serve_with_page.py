@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared athle
 
 from adapters.feed_server import listen_socket
 from adapters.feed_token import FeedToken
+from benchmarks.bench_feed_server import wait_until_up
 from config.loader import load
 from sync.page_cycle import run_cycle_now
 from tests.athlete import athlete_toml
@@ -201,19 +202,6 @@ def begun(overview: str, monday: date) -> list[str]:
             if re.search(DONE_FORM, session):
                 found.append(sid)
     return found
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the server did not answer within 15 s")
 
 
 def free_port() -> int:
