@@ -255,3 +255,14 @@ class Learns(Protocol):
         """What this run found out, or None while the calendar has not been resolved (nothing
         asked it anything) or it has nothing to tell."""
         ...
+
+
+@runtime_checkable
+class Remarks(Protocol):
+    """A calendar with something the athlete should know about how liftrun treats it (a server
+    that ignores ``If-Match``, so each change is preceded by a re-read). ``liftrun check`` shows
+    the remarks on the calendar's line; the engine never asks what kind said them."""
+
+    def remarks(self) -> list[str]:
+        """Short clauses, each readable on its own after a semicolon; empty when nothing to say."""
+        ...
