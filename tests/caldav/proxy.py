@@ -8,6 +8,11 @@ unless a test has scheduled a :class:`Fault` that matches. A fault can answer in
 server, answer *after* the server handled the request (a lost success, which is what makes a
 retried write dangerous), or close the socket without a word.
 
+With ``ignore_preconditions`` set the proxy drops ``If-Match`` and ``If-None-Match`` from what it
+forwards, so the real server behind it behaves as SOGo 5.8 does: a create over an existing
+resource overwrites it and a delete or update with a stale ETag goes through. The log keeps the
+headers as the client sent them.
+
 An optional :class:`DigestFront` makes the proxy itself demand HTTP Digest auth (RFC 7616, MD5,
 ``qop=auth``) and forward with the backend's own credentials, so the adapter's digest path runs
 end to end even though neither server offers digest on plain HTTP.
@@ -65,6 +70,9 @@ _HOP_BY_HOP = frozenset(
     }
 )
 BACKEND_TIMEOUT = 10.0
+
+# RFC 9110 13.1.1-2: the conditional headers a server that ignores preconditions never reads.
+_PRECONDITIONS = frozenset({"if-match", "if-none-match"})
 
 # RFC 6578 3.2: the precondition a server reports for a sync token it no longer accepts.
 VALID_SYNC_TOKEN_BODY = (
@@ -303,6 +311,7 @@ class FaultProxy(BackgroundServer):
     ``backend_auth`` (user, password) is sent as Basic auth to the backend only when ``digest``
     is set (the client's own credentials are then the proxy's); without ``digest`` the client's
     ``Authorization`` passes through untouched, challenge round-trips included.
+    ``ignore_preconditions`` (settable while running) strips ``If-Match``/``If-None-Match``.
     """
 
     def __init__(
@@ -311,6 +320,7 @@ class FaultProxy(BackgroundServer):
         *,
         digest: DigestFront | None = None,
         backend_auth: tuple[str, str] | None = None,
+        ignore_preconditions: bool = False,
     ) -> None:
         parts = urlsplit(backend)
         if parts.scheme != "http" or parts.hostname is None or parts.port is None:
@@ -319,6 +329,7 @@ class FaultProxy(BackgroundServer):
         self._host, self._port = parts.hostname, parts.port
         self.digest = digest
         self._backend_auth = backend_auth
+        self.ignore_preconditions = ignore_preconditions
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._log: list[Exchange] = []
@@ -448,6 +459,8 @@ class FaultProxy(BackgroundServer):
 
     def _forward(self, handler: _Handler, method: str, path: str, body: bytes) -> _Upstream:
         headers = [(k, v) for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP]
+        if self.ignore_preconditions:
+            headers = [(k, v) for k, v in headers if k.lower() not in _PRECONDITIONS]
         if self.digest is not None:
             headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
             if self._backend_auth is not None:
