@@ -58,6 +58,7 @@ from sync.busy_memory import remember_busy
 from sync.diff import diff
 from sync.edits import take_in_edits
 from sync.links import session_links
+from sync.progress import WriteProgress
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
 from sync.report import Unplaced as UnplacedEntry
@@ -138,14 +139,25 @@ def run_cycle(
     now: datetime,
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    progress: WriteProgress | None = None,
 ) -> CycleReport:
     """One cycle. ``dry_run`` goes through every step, reports the action list and rolls the
     state store back: nothing is written anywhere. ``stop`` ends the wait for busy sources (the
-    cycle then writes nothing) and is checked between writes."""
+    cycle then writes nothing) and is checked between writes. ``progress`` is told of each
+    write (a dry run and an idle cycle write nothing, so tell it nothing)."""
     stop = stop or threading.Event()
     report = CycleReport(started=now, dry_run=dry_run)
     with store.rollback_after() if dry_run else nullcontext():
-        _cycle(settings, store, wiring, now=now, report=report, dry_run=dry_run, stop=stop)
+        _cycle(
+            settings,
+            store,
+            wiring,
+            now=now,
+            report=report,
+            dry_run=dry_run,
+            stop=stop,
+            progress=progress,
+        )
     return report
 
 
@@ -158,6 +170,7 @@ def _cycle(
     report: CycleReport,
     dry_run: bool,
     stop: threading.Event,
+    progress: WriteProgress | None,
 ) -> None:
     zone = settings.zone
     first, weeks = default_span(settings, now.astimezone(zone).date())
@@ -246,6 +259,7 @@ def _cycle(
             report=report,
             now=now,
             stop=stop,
+            progress=progress,
         )
 
     if not dry_run:
@@ -417,13 +431,18 @@ def _execute(
     report: CycleReport,
     now: datetime,
     stop: threading.Event,
+    progress: WriteProgress | None,
 ) -> None:
     name = target.name
     store.mark_pending(name, [(a.session_id, a.kind.value) for a in actions])
+    if progress is not None:
+        progress.on_write(name, 0, len(actions))
     outcomes = target.apply(actions)
     try:
-        for outcome in outcomes:
+        for done, outcome in enumerate(outcomes, start=1):
             _record(store, name, outcome, out=out, report=report, now=now)
+            if progress is not None:
+                progress.on_write(name, done, len(actions))
             if stop.is_set():
                 report.stopped = True
                 break

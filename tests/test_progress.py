@@ -1,0 +1,155 @@
+"""Progress on a terminal (issue 16): a long push draws a bar per target on stderr and
+``check`` a spinner line per calendar, when and only when a person is watching. Each command
+runs for real on a pseudo-terminal (its stdout and stderr on the pty, as in a shell); piped,
+``--format json`` or on a dumb terminal it prints what it printed before progress existed."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sync.engine import run_cycle
+from sync.state import StateStore
+from sync.wiring import build
+from tests.sync.harness import START, Rig
+
+ROOT = Path(__file__).resolve().parents[1]
+ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# what could make rich draw where it should not, or not draw where it should
+RICH_ENV = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    def on_write(self, target: str, done: int, total: int) -> None:
+        self.calls.append((target, done, total))
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in RICH_ENV}
+    return {**env, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", **extra}
+
+
+def liftrun(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli.main", *args]
+
+
+class Pty:
+    """A command with its stdin, stdout and stderr on one pseudo-terminal; what it wrote is
+    collected as it comes (a full pty buffer would block the command)."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True
+        )
+        os.close(slave)
+        self.out = ""
+
+    def read_until(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.out and self._read(deadline - time.monotonic()):
+            pass
+        assert text in self.out, self.out
+        return self.out
+
+    def finish(self, timeout: float = 60) -> tuple[int, str]:
+        deadline = time.monotonic() + timeout
+        while self._read(deadline - time.monotonic()):
+            pass
+        code = self.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        os.close(self.master)
+        return code, self.out
+
+    def _read(self, left: float) -> bool:
+        if left <= 0:
+            return False
+        ready, _, _ = select.select([self.master], [], [], left)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            return False
+        self.out += chunk.decode(errors="replace")
+        return bool(chunk)
+
+
+def on_pty(args: list[str], cwd: Path, **env: str) -> tuple[int, str]:
+    return Pty(args, cwd, environment(**env)).finish()
+
+
+def after_drawing(terminal: str) -> str:
+    """What the terminal shows once a transient drawing is erased: what follows the last
+    line erase (rich ends its drawing with one)."""
+    return terminal[terminal.rindex("\x1b[2K") + len("\x1b[2K") :]
+
+
+# -- the engine's hook --------------------------------------------------------------------------
+
+
+def test_the_engine_tells_each_write_and_nothing_for_idle_or_dry_cycles(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, horizon=42)
+    loaded = rig.loaded()
+    with StateStore(loaded.state_dir) as store:
+        dry = Recorder()
+        run_cycle(
+            loaded.settings, store, build(loaded, START), now=START, dry_run=True, progress=dry
+        )
+        first = Recorder()
+        report = run_cycle(loaded.settings, store, build(loaded, START), now=START, progress=first)
+        idle = Recorder()
+        run_cycle(loaded.settings, store, build(loaded, START), now=START, progress=idle)
+    created = report.targets["training"].created
+    assert created >= 25
+    assert first.calls == [("training", n, created) for n in range(created + 1)]
+    assert dry.calls == idle.calls == []
+
+
+# -- the drawing itself -------------------------------------------------------------------------
+
+LOG_DURING_PUSH = """
+import logging
+from cli.progress import PushProgress
+from sync import logs
+
+logs.setup("text")
+with PushProgress(enabled=True) as bars:
+    for done in range(11):
+        bars.on_write("training", done, 10)
+        if done == 5:
+            logging.getLogger("liftrun.sync").warning("halfway there")
+print("after")
+"""
+
+SMALL_PUSH = """
+import sys
+from cli.progress import PushProgress
+
+with PushProgress(enabled=True) as bars:
+    for done in range(5):
+        bars.on_write("training", done, 4)
+print("rich" in sys.modules)
+"""
+
+
+def test_a_log_line_during_a_push_is_written_whole_above_the_bar(tmp_path: Path) -> None:
+    code, terminal = on_pty([sys.executable, "-c", LOG_DURING_PUSH], tmp_path)
+    assert code == 0, terminal
+    lines = ESCAPE.sub("", terminal).replace("\r\n", "\n").split("\n")
+    assert any(re.fullmatch(r".*WARNING.* halfway there", line) for line in lines), terminal
+    assert "10/10" in terminal
+    assert after_drawing(terminal) == "after\r\n"
+
+
+def test_a_small_push_draws_nothing_and_imports_no_rich(tmp_path: Path) -> None:
+    code, terminal = on_pty([sys.executable, "-c", SMALL_PUSH], tmp_path)
+    assert code == 0, terminal
+    assert terminal == "False\r\n"
