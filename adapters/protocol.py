@@ -212,6 +212,39 @@ class SourceRead:
     error: str | None = None  # set when the source failed and the last good copy was used
 
 
+def fell_back(
+    reason: str,
+    *,
+    copy: bool,
+    saved_at: datetime | None = None,
+    unreadable: str | None = None,
+) -> str:
+    """How a busy source that could not be read says what it did instead, in one wording for
+    every kind, the sync's report, ``liftrun check`` and the page: ``"<reason>; using the last
+    good copy from <when>"`` (``copy``; ``saved_at`` in the zone it is given in, left out when
+    the copy does not say), ``"<reason>; the last good copy is unreadable: <why>"`` or
+    ``"<reason>; no last good copy"``. Without it ``check`` and the sync once described one
+    wrong password in two ways."""
+    if copy:
+        when = f" from {saved_at:%a} {saved_at.day} {saved_at:%b %H:%M}" if saved_at else ""
+        return f"{reason}; using the last good copy{when}"
+    if unreadable is not None:
+        return f"{reason}; the last good copy is unreadable: {unreadable}"
+    return f"{reason}; no last good copy"
+
+
+def saved_instant(value: object) -> datetime | None:
+    """When a last good copy was kept, as its cache entry wrote it (ISO 8601, aware); None for
+    an entry from before copies said so, or one that says it in any other way."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
 @runtime_checkable
 class BusySource(Protocol):
     name: str

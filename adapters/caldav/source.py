@@ -27,7 +27,7 @@ from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.session import CalendarMissing
 from adapters.ical.busy import IcsParseError, read_busy
-from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
+from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable, fell_back
 
 __all__ = ["CalDAVSource"]
 
@@ -182,11 +182,15 @@ class CalDAVSource:
     ) -> SourceRead:
         cached = self._mirror
         if cached is None or not cached.covers(window):
-            log.warning("%s; no last good copy", reason)
-            raise SourceUnavailable(reason) from None
+            message = fell_back(reason, copy=False)
+            log.warning("%s", message)
+            raise SourceUnavailable(message) from None
         try:
             busy = self._parse(cached, window, until)
         except IcsParseError as exc:
-            raise SourceUnavailable(f"{reason}; the last good copy is unreadable: {exc}") from None
-        log.warning("%s; using the last good copy", reason)
-        return SourceRead(self.name, busy, fresh=False, error=reason)
+            message = fell_back(reason, copy=False, unreadable=str(exc))
+            log.warning("%s", message)
+            raise SourceUnavailable(message) from None
+        message = fell_back(reason, copy=True)  # a mirror does not say when it was kept
+        log.warning("%s", message)
+        return SourceRead(self.name, busy, fresh=False, error=message)

@@ -27,7 +27,14 @@ from google.auth.credentials import Credentials
 
 from adapters.cache import Cache, Namespace
 from adapters.google.client import GoogleClient, Json
-from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable
+from adapters.protocol import (
+    AdapterError,
+    BusyRead,
+    SourceRead,
+    SourceUnavailable,
+    fell_back,
+    saved_instant,
+)
 from planner.busy import BusyInterval
 
 __all__ = ["MAX_CALENDARS_PER_QUERY", "MAX_QUERY_RANGE", "GoogleSource"]
@@ -189,13 +196,17 @@ class GoogleSource:
             "ids": sorted(ids),
             "window": [start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()],
             "busy": [[a.isoformat(), b.isoformat(), c] for a, b, c in blocks],
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         try:
             self._cache.put_json(LAST_GOOD, self._key, payload)
         except OSError as exc:
             log.warning("%s: cannot save the busy copy: %s", self.name, exc.strerror or exc)
 
-    def _load(self, ids: list[str], start: datetime, end: datetime) -> list[_Block] | None:
+    def _load(
+        self, ids: list[str], start: datetime, end: datetime
+    ) -> tuple[list[_Block], datetime | None] | None:
+        """The copy's blocks and when it was kept (None for a copy from before that was said)."""
         if self._cache is None:
             return None
         data: Any = self._cache.get_json(LAST_GOOD, self._key)
@@ -205,20 +216,25 @@ class GoogleSource:
             low, high = (datetime.fromisoformat(w) for w in data["window"])
             if not (low <= start and end <= high):
                 return None
-            return [
+            blocks = [
                 (datetime.fromisoformat(a), datetime.fromisoformat(b), str(c))
                 for a, b, c in data["busy"]
             ]
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+        return blocks, saved_instant(data.get("saved_at"))
 
     def _fall_back(self, reason: str, ids: list[str], start: datetime, end: datetime) -> SourceRead:
         cached = self._load(ids, start, end)
         if cached is None:
-            log.warning("%s; no last good copy", reason)
-            raise SourceUnavailable(reason) from None
-        log.warning("%s; using the last good copy", reason)
-        return SourceRead(self.name, self._busy(cached), fresh=False, error=reason)
+            message = fell_back(reason, copy=False)
+            log.warning("%s", message)
+            raise SourceUnavailable(message) from None
+        blocks, saved_at = cached
+        when = saved_at.astimezone(self._tz) if saved_at else None
+        message = fell_back(reason, copy=True, saved_at=when)
+        log.warning("%s", message)
+        return SourceRead(self.name, self._busy(blocks), fresh=False, error=message)
 
 
 def _joined(blocks: list[_Block]) -> list[_Block]:

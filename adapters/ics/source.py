@@ -51,7 +51,7 @@ from adapters.cache import Cache, Namespace
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.ics.busy_cache import AHEAD, ParsedBusyCache, narrow
 from adapters.locations import display_name, fetch_url, file_path, hide_urls
-from adapters.protocol import BusyRead, SourceRead, SourceUnavailable
+from adapters.protocol import BusyRead, SourceRead, SourceUnavailable, fell_back, saved_instant
 from adapters.retrying import Transient, retry_after_seconds, retrying
 from config.files import FileRefused, read_regular_file
 
@@ -148,6 +148,7 @@ class _Cached:
     body: bytes
     etag: str | None
     last_modified: str | None
+    saved_at: datetime | None = None  # when this body was kept, if its validators say
 
 
 def _sha256(data: bytes) -> str:
@@ -439,16 +440,19 @@ class IcsSource:
         self, reason: str, cached: _Cached | None, start: datetime, end: datetime, until: float
     ) -> SourceRead:
         if cached is None:
-            log.warning("%s: %s; no last good copy", self.name, reason)
-            raise SourceUnavailable(f"{self.name}: {reason}") from None
+            message = fell_back(reason, copy=False)
+            log.warning("%s: %s", self.name, message)
+            raise SourceUnavailable(f"{self.name}: {message}") from None
         try:
             busy = self._parse(cached.body, start, end, until)
         except _FetchError as exc:
-            log.warning("%s: %s; last good copy unreadable: %s", self.name, reason, exc.reason)
-            message = f"{self.name}: {reason}; the last good copy is unreadable too: {exc.reason}"
-            raise SourceUnavailable(message) from None
-        log.warning("%s: %s; using the last good copy", self.name, reason)
-        return SourceRead(self.name, busy, fresh=False, error=reason)
+            message = fell_back(reason, copy=False, unreadable=exc.reason)
+            log.warning("%s: %s", self.name, message)
+            raise SourceUnavailable(f"{self.name}: {message}") from None
+        saved_at = cached.saved_at.astimezone(self._tz) if cached.saved_at else None
+        message = fell_back(reason, copy=True, saved_at=saved_at)
+        log.warning("%s: %s", self.name, message)
+        return SourceRead(self.name, busy, fresh=False, error=message)
 
     def _load_cache(self) -> _Cached | None:
         """The last good copy, if any. A body without readable validators is still a good copy
@@ -458,13 +462,15 @@ class IcsSource:
         if body is None:
             return None
         etag = last_modified = None
+        saved_at = None
         meta = self._cache.get_json(VALIDATORS, self._location)
         if isinstance(meta, dict) and meta.get("sha256") == _sha256(body):
             etag = meta.get("etag") if isinstance(meta.get("etag"), str) else None
             last_modified = meta.get("last_modified")
             if not isinstance(last_modified, str):
                 last_modified = None
-        return _Cached(body, etag, last_modified)
+            saved_at = saved_instant(meta.get("saved_at"))
+        return _Cached(body, etag, last_modified, saved_at)
 
     def _remember(
         self, body: bytes, loaded: _Loaded, cached: _Cached | None, busy: BusyRead

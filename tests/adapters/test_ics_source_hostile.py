@@ -36,6 +36,7 @@ MiB = 1 << 20
 CAP = 20 * MiB  # IcsSource's default max_bytes, the cap a real sync uses
 SLACK = 1.0  # seconds a read may end after its budget (the brief's "deadline + 1 s")
 SECRET = "private-5f3a9c0d1e2b4a6978b8c7d6e5f4a3b2"
+NO_COPY = "no last good copy"  # how a source without a copy to fall back on ends its error
 
 
 def uids(read: SourceRead) -> list[str]:
@@ -602,7 +603,7 @@ def fifo(tmp_path: Path) -> Path:
 def test_a_fifo_is_refused_at_once(fifo: Path, tmp_path: Path) -> None:
     """Nothing writes to it: reading would wait forever (and ignore SIGTERM)."""
     elapsed, message = timed_failure(make(str(fifo), tmp_path))
-    assert message == f"{fifo}: cannot read the file: not a regular file (a FIFO)"
+    assert message == f"{fifo}: cannot read the file: not a regular file (a FIFO); {NO_COPY}"
     assert elapsed < 1, elapsed
 
 
@@ -612,7 +613,7 @@ def test_a_refused_file_with_an_unprintable_name_is_named_once(tmp_path: Path) -
     odd = tmp_path / "busy\tcopy.ics"
     os.mkfifo(odd)
     _, message = timed_failure(make(str(odd), tmp_path))
-    assert message == f"{odd}: cannot read the file: not a regular file (a FIFO)"
+    assert message == f"{odd}: cannot read the file: not a regular file (a FIFO); {NO_COPY}"
 
 
 @pytest.mark.parametrize(
@@ -621,7 +622,8 @@ def test_a_refused_file_with_an_unprintable_name_is_named_once(tmp_path: Path) -
 def test_devices_and_directories_are_refused_at_once(path: str, kind: str, tmp_path: Path) -> None:
     for location in (path, f"file://{path}"):
         elapsed, message = timed_failure(make(location, tmp_path))
-        assert message == f"{location}: cannot read the file: not a regular file ({kind})"
+        refused = f"cannot read the file: not a regular file ({kind})"
+        assert message == f"{location}: {refused}; {NO_COPY}"
         assert elapsed < 1, elapsed
 
 
@@ -635,4 +637,7 @@ def test_a_fifo_that_replaced_a_good_file_falls_back_to_its_last_good_copy(
     os.mkfifo(path)
     read = make(str(path), tmp_path).read_busy(START, END)
     assert (read.fresh, uids(read)) == (False, ["one@example.com"])
-    assert read.error == "cannot read the file: not a regular file (a FIFO)"
+    assert read.error is not None
+    assert read.error.startswith(
+        "cannot read the file: not a regular file (a FIFO); using the last good copy from "
+    )
