@@ -31,7 +31,7 @@ def on_terminal(fmt: str = "text") -> bool:
     machine-readable. Cheap: it imports nothing heavy."""
     from sync import logs
 
-    if fmt != "text" or logs.active_format() != "text":
+    if fmt != "text" or logs.active_format() == "json":
         return False
     try:
         return sys.stderr.isatty()
