@@ -2,10 +2,15 @@
 
 It exists because a sync failing at 3 a.m. is a poor way to learn that a password file or a
 busy feed is wrong: it reaches every calendar once, writes to none, and says per calendar what
-it found. It opens no state store and points every adapter cache at a scratch directory, so
-``state/`` is left exactly as it was; CalDAV and vdir targets are opened in probe mode (nothing
-is created) and a Training calendar that does not exist yet is reported as one the first sync
-creates, not as a failure.
+it found, as the next sync would find it. So it reads the window the next sync reads (its plan's
+horizon, which starts at the plan's first week when that is still ahead), and it opens the real
+state: calendars are opened as ``sync --dry-run`` opens them (``persist=False``: the adapters'
+caches, last good copies among them, are read but never written, so a failing source says
+whether the sync would fall back on a copy), and what they found out where they live (a CalDAV
+calendar's URL) is kept in the store, as a first sync keeps it, so that sync need not walk
+discovery again. CalDAV and vdir targets are opened in probe mode (nothing is created) and a
+Training calendar that does not exist yet is reported as one the first sync creates, not as a
+failure.
 
 The adapters and the engine's source reader are imported inside the command: ``liftrun
 --help`` imports this module for its one line of help.
@@ -14,44 +19,69 @@ The adapters and the engine's source reader are imported inside the command: ``l
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import EXIT_SOURCE_FAILED, config_option, fail, load_config
+from cli.common import EXIT_SOURCE_FAILED, config_option, fail, load_config, open_store
 
 if TYPE_CHECKING:
     from adapters.protocol import BusySource, CalendarTarget
-    from config.loader import LoadedConfig
+    from config.models import Settings
+    from sync.engine import Horizon
+    from sync.state import StateStore
 
 
-def scratch_state(loaded: LoadedConfig, scratch: Path) -> LoadedConfig:
-    """The config with ``state.path`` moved to a scratch directory: adapters keep their caches
-    (last good copies, CalDAV and Google mirrors) under it, and a check must not change what the
-    next sync starts from. Google's token file is resolved from the config file's directory, not
-    from here, so it is still found."""
-    from config.models import State
+def sync_window(settings: Settings, store: StateStore, now: datetime) -> Horizon:
+    """The window the next sync cycle reads every calendar over: its plan made as the cycle
+    makes it (``sync.engine``'s ``_cycle``: the default span, the athlete's soreness and pauses,
+    no fixes suggested), then that plan's horizon."""
+    from planner.plan import build_plan, default_span
+    from sync.actions import effective_pauses
+    from sync.engine import horizon
 
-    settings = loaded.settings.model_copy(update={"state": State(path=str(scratch))})
-    return replace(loaded, settings=settings)
+    zone = settings.zone
+    first, weeks = default_span(settings, now.astimezone(zone).date())
+    pauses = effective_pauses(store, zone)
+    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False, pauses=pauses)
+    return horizon(settings, plan, now)
 
 
-def target_status(target: CalendarTarget, start: datetime, end: datetime) -> str:
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def window_words(window: Horizon) -> str:
+    """``"from Thu 11 Mar to Tue 13 Apr"``: the days read, both included, in the plan's zone
+    (the window's own)."""
+    last = window.read_to.date() - timedelta(days=1)  # read_to is that day's midnight
+    return f"from {_day(window.read_from.date())} to {_day(last)}"
+
+
+def target_status(target: CalendarTarget, window: Horizon) -> str:
     from adapters.protocol import NotCreatedYet, TargetReset
 
+    start, end = window.read_from, window.read_to
     try:
         owned = target.list_owned(start, end)
     except NotCreatedYet as exc:  # opened with probe=True: the first sync creates it
-        return f"ok (0 liftrun events; {exc})"
+        return f"ok (0 liftrun events; {exc})" + remarks(target)
     except TargetReset:  # a feed file not written yet (or lost): the next sync writes it
-        return "ok (0 liftrun events)"
+        return "ok (0 liftrun events)" + remarks(target)
     count = sum(1 for e in owned if not e.cancelled and e.start < end and e.end > start)
-    return f"ok ({count} liftrun events)"
+    return f"ok ({count} liftrun events)" + remarks(target)
+
+
+def remarks(target: CalendarTarget) -> str:
+    """What the calendar says of how liftrun treats it (``adapters.protocol.Remarks``), each
+    after a semicolon; asked after it was read, so that it has found out what it remarks on."""
+    from adapters.protocol import Remarks
+
+    if not isinstance(target, Remarks):
+        return ""
+    return "".join(f"; {remark}" for remark in target.remarks())
 
 
 def failure(exc: BaseException) -> str:
@@ -64,29 +94,33 @@ def failure(exc: BaseException) -> str:
 
 
 def probe_sources(
-    sources: Sequence[BusySource], start: datetime, end: datetime, timeout: float, horizon: int
+    sources: Sequence[BusySource], window: Horizon, timeout: float
 ) -> list[tuple[bool, str]]:
     """Read as a sync cycle reads (concurrently, within ``source_timeout_seconds``), so a
-    source too slow for sync is too slow here as well."""
+    source too slow for sync is too slow here as well. A source that answered with its last
+    good copy has failed (the check exits 3), and its line says, in the sync's words, that the
+    sync would use that copy and how much busy time it holds."""
     from sync.sources import read_sources
 
+    span = window_words(window)
     lines: list[tuple[bool, str]] = []
-    for result in read_sources(sources, start, end, timeout):
+    for result in read_sources(sources, window.read_from, window.read_to, timeout):
         name, read = result.name, result.read
-        if read is None or not read.fresh:
-            why = result.error if read is None else read.error
-            lines.append((False, f"source {name}: FAILED: {why or 'not read'}"))
+        if read is None:
+            lines.append((False, f"source {name}: FAILED: {result.error or 'not read'}"))
             continue
         for warning in read.busy.warnings:
             click.echo(f"warning: {warning}", err=True)
         n = len(read.busy.intervals)
-        lines.append((True, f"source {name}: ok ({n} busy events in the next {horizon} days)"))
+        if not read.fresh:
+            why = read.error or "not read"
+            lines.append((False, f"source {name}: FAILED: {why} ({n} busy events {span})"))
+            continue
+        lines.append((True, f"source {name}: ok ({n} busy events {span})"))
     return lines
 
 
-def probe_targets(
-    targets: Sequence[CalendarTarget], start: datetime, end: datetime
-) -> list[tuple[bool, str]]:
+def probe_targets(targets: Sequence[CalendarTarget], window: Horizon) -> list[tuple[bool, str]]:
     """Read every target back concurrently; each adapter's own configured timeout bounds it
     (as in a sync cycle, which puts no overall limit on targets either)."""
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,7 +131,7 @@ def probe_targets(
         max_workers=min(8, len(targets)), thread_name_prefix="check-target"
     ) as pool:
         futures: list[tuple[CalendarTarget, Future[str]]] = [
-            (t, pool.submit(target_status, t, start, end)) for t in targets
+            (t, pool.submit(target_status, t, window)) for t in targets
         ]
         lines: list[tuple[bool, str]] = []
         for target, future in futures:
@@ -113,8 +147,9 @@ def probe_targets(
 def check(config_path: str | None) -> None:
     """Validate the config and reach every calendar once, writing to none.
 
-    One line per busy source and per target. Exit codes: 0 all reachable, 2 configuration
-    error, 3 some calendar failed.
+    One line per busy source and per target, over the days the next sync reads. Exit codes:
+    0 all reachable, 2 configuration error, 3 some calendar failed (a busy source the sync
+    would replace by its last good copy among them).
     """
     from adapters.protocol import AdapterError
     from sync.wiring import build
@@ -122,26 +157,24 @@ def check(config_path: str | None) -> None:
     loaded = load_config(config_path)
     settings = loaded.settings
     now = datetime.now(UTC).replace(microsecond=0)
-    horizon = settings.sync.horizon_days
-    end = now + timedelta(days=horizon)
     click.echo(f"config {loaded.source}: ok")
     if not settings.calendars:
         click.echo("no [[calendars]]: `liftrun sync` has nowhere to push (see liftrun init)")
         return
-    with tempfile.TemporaryDirectory(prefix="liftrun-check-", ignore_cleanup_errors=True) as tmp:
+    with open_store(loaded) as store:
+        window = sync_window(settings, store, now)
         try:
-            wiring = build(scratch_state(loaded, Path(tmp)), now, store=None, probe=True)
+            wiring = build(loaded, now, store=store, probe=True, persist=False)
         except (AdapterError, ValueError, OSError) as exc:
             fail(f"cannot open the calendars: {failure(exc)}")
-        lines = probe_sources(
-            wiring.sources, now, end, settings.sync.source_timeout_seconds, horizon
-        )
-        lines += probe_targets([spec.target for spec in wiring.targets], now, end)
+        lines = probe_sources(wiring.sources, window, settings.sync.source_timeout_seconds)
+        lines += probe_targets([spec.target for spec in wiring.targets], window)
         lines += [(False, f"target {n}: FAILED: {why}") for n, why in wiring.broken.items()]
+        wiring.remember(store)  # where the calendars live: the first sync need not look again
     for _, line in lines:
         click.echo(line)
     failed = sum(1 for ok, _ in lines if not ok)
     if failed:
-        click.echo(f"check: {failed} of {len(lines)} failed; nothing was written")
+        click.echo(f"check: {failed} of {len(lines)} failed; no calendar was written to")
         sys.exit(EXIT_SOURCE_FAILED)
-    click.echo(f"check: {len(lines)} of {len(lines)} ok; nothing was written")
+    click.echo(f"check: {len(lines)} of {len(lines)} ok; no calendar was written to")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from sync.state import StateStore
+    from sync.status import CalendarStatus, Status
 
 ACTIONS_SHOWN = 10
 
@@ -38,11 +39,12 @@ def status(*, config_path: str | None, fmt: str, check: bool) -> None:
     from sync import status as status_report
 
     loaded = load_config(config_path)
+    zone = loaded.settings.zone
     store = open_store(loaded)
     now = datetime.now(UTC)
     with store:
-        current = status_report.collect(store, loaded.settings, now)
-        said = _athlete(store, loaded.settings.zone, now)
+        current = in_zone(status_report.collect(store, loaded.settings, now), zone)
+        said = _athlete(store, zone, now)
     if fmt == "json":
         click.echo(json.dumps({**current, **said}, indent=2))
     else:
@@ -67,10 +69,49 @@ def restore(config_path: str | None, session_id: str) -> None:
     click.echo(f"{session_id} restored: the next `liftrun sync` places and pushes it again")
 
 
+def in_zone(current: Status, zone: ZoneInfo) -> Status:
+    """``current`` with every instant in the plan's zone, as the sync's report gives them: the
+    store keeps UTC, and a pin read as ``18:00+00:00`` by an athlete in Berlin is an hour off
+    from the session in their calendar."""
+
+    def at(value: str) -> str:
+        return datetime.fromisoformat(value).astimezone(zone).isoformat()
+
+    def calendars(rows: list[CalendarStatus]) -> list[CalendarStatus]:
+        return [
+            {**h, "checked": at(h["checked"]), "last_ok": h["last_ok"] and at(h["last_ok"])}
+            for h in rows
+        ]
+
+    return {
+        **current,
+        "now": at(current["now"]),
+        "last_cycles": [
+            {**c, "started": at(c["started"]), "finished": at(c["finished"])}
+            for c in current["last_cycles"]
+        ],
+        "next_cycle": current["next_cycle"] and at(current["next_cycle"]),
+        "sources": calendars(current["sources"]),
+        "targets": calendars(current["targets"]),
+        "pins": [{**p, "start": at(p["start"])} for p in current["pins"]],
+        "tombstones": [{**t, "at": at(t["at"])} for t in current["tombstones"]],
+    }
+
+
 def _athlete(store: StateStore, zone: ZoneInfo, now: datetime) -> dict[str, list[dict[str, Any]]]:
     """What the athlete said on their page: active pauses, sessions marked done or skipped,
     and the latest actions (``sync.actions``)."""
     from sync import actions
+
+    def at(value: datetime) -> str:
+        return value.astimezone(zone).isoformat()
+
+    def detail(values: dict[str, Any]) -> dict[str, Any]:
+        """A move's ``start`` and ``end`` are kept as UTC text, like every stored instant."""
+        return {
+            k: at(datetime.fromisoformat(v)) if k in ("start", "end") and isinstance(v, str) else v
+            for k, v in values.items()
+        }
 
     return {
         "pauses": [
@@ -78,7 +119,7 @@ def _athlete(store: StateStore, zone: ZoneInfo, now: datetime) -> dict[str, list
                 "first": p.first.isoformat(),
                 "last": p.effective(zone).last.isoformat(),
                 "asked_until": p.last.isoformat(),
-                "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                "ended_at": at(p.ended_at) if p.ended_at else None,
             }
             for p in actions.active_pauses(store, now, zone)
         ],
@@ -87,12 +128,12 @@ def _athlete(store: StateStore, zone: ZoneInfo, now: datetime) -> dict[str, list
                 "session": m.session_id,
                 "mark": m.mark.value,
                 "line": m.line(),
-                "at": m.at.isoformat(),
+                "at": at(m.at),
             }
             for m in sorted(actions.statuses(store).values(), key=lambda m: m.at, reverse=True)
         ][:ACTIONS_SHOWN],
         "actions": [
-            {"at": e.at.isoformat(), "action": e.action, "session": e.session_id, **e.detail}
+            {"at": at(e.at), "action": e.action, "session": e.session_id, **detail(e.detail)}
             for e in actions.history(store, ACTIONS_SHOWN)
         ],
     }

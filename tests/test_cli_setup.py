@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -19,6 +20,7 @@ from adapters.ics.settings import IcsCalendar
 from adapters.vdir.settings import VdirCalendar
 from cli.main import main
 from config.loader import load
+from sync.state import DB_NAME
 from tests.google_emulator import RunningEmulator, running_emulator
 
 TODAY = "2026-06-01"
@@ -280,13 +282,32 @@ def busy_ics(start: datetime) -> str:
     )
 
 
+STORE_FILES = {DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"}
+
+
 def snapshot(root: Path) -> dict[str, str]:
-    """Every file under ``root`` with a hash of its bytes: what a check must not change."""
+    """Every file under ``root`` with a hash of its bytes, the state store's own files aside:
+    what a check must not change. (It opens the store to keep what the calendars found out
+    where they live; caches, last good copies among them, it only reads.)"""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name not in STORE_FILES
     }
+
+
+def only_the_store(state: Path) -> bool:
+    """``state`` holds the store a check opened and nothing else: no cache was written."""
+    return {p.name for p in state.rglob("*")} <= STORE_FILES
+
+
+def window(days: int = 28) -> str:
+    """How check names the days a sync reads for a plan that has begun: from four days before
+    today (the context the cycle reads) to two days past the horizon's end, in the plan's zone
+    (``CONFIG``'s)."""
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    first, last = today - timedelta(days=4), today + timedelta(days=days + 1)
+    return f"from {first:%a} {first.day} {first:%b} to {last:%a} {last.day} {last:%b}"
 
 
 def test_check_ics_feed_and_file_source(tmp_path: Path) -> None:
@@ -302,7 +323,7 @@ def test_check_ics_feed_and_file_source(tmp_path: Path) -> None:
     result = invoke("check", "--config", str(config))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert f"source {busy}: ok (1 busy events in the next 28 days)" in lines
+    assert f"source {busy}: ok (1 busy events {window()})" in lines
     feed = [line for line in lines if line.startswith("target out/liftrun.ics: ok (")]
     assert len(feed) == 1 and not feed[0].startswith("target out/liftrun.ics: ok (0 ")
     assert snapshot(tmp_path) == before  # neither the feed nor state/ was touched
@@ -323,7 +344,7 @@ def test_check_reports_a_broken_source(tmp_path: Path, problem: str) -> None:
     assert len(failed) == 1 and "FAILED: " in failed[0]
     assert "target out/liftrun.ics: ok (0 liftrun events)" in result.output
     assert "Traceback" not in result.output
-    assert not (tmp_path / "state").exists() and not (tmp_path / "out").exists()
+    assert only_the_store(tmp_path / "state") and not (tmp_path / "out").exists()
 
 
 def test_check_vdir_target_creates_nothing(tmp_path: Path) -> None:
@@ -340,9 +361,9 @@ def test_check_vdir_target_creates_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "target khal: ok (0 liftrun events; " in result.output
     assert "does not exist yet; the first sync creates it" in result.output
-    assert f"source {work}: ok (1 busy events in the next 28 days)" in result.output
+    assert f"source {work}: ok (1 busy events {window()})" in result.output
     assert not (tmp_path / "training").exists()
-    assert not (tmp_path / "state").exists()
+    assert only_the_store(tmp_path / "state")
     (tmp_path / "training").mkdir()
     again = invoke("check", "--config", str(config))
     assert again.exit_code == 0, again.output
@@ -385,11 +406,11 @@ def test_check_google_does_not_create_the_training_calendar(
     result = invoke("check", "--config", str(config))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "source google: primary: ok (0 busy events in the next 28 days)" in lines
+    assert f"source google: primary: ok (0 busy events {window()})" in lines
     assert (
         "target google: ok (0 liftrun events; calendar 'Training' does not exist yet; "
         "it will be created on the first sync)" in lines
     )
     listed = emu.service().calendarList().list().execute()
     assert "Training" not in [c.get("summary") for c in listed.get("items", [])]
-    assert not (tmp_path / "state").exists()
+    assert only_the_store(tmp_path / "state")
