@@ -709,7 +709,9 @@ def test_training_calendar_is_excluded_and_last_good_copy_is_used(
     emu.faults.server_error(503, times=100)
     stale = source.read_busy(start + timedelta(days=1), start + timedelta(days=6))
     assert not stale.fresh and stale.error is not None and "503" in stale.error
-    with pytest.raises(SourceUnavailable):
+    kept = datetime.now(ZONE)  # the copy says when it was kept, in the plan's zone
+    assert f"; using the last good copy from {kept:%a} {kept.day} {kept:%b} " in stale.error
+    with pytest.raises(SourceUnavailable, match=r"; no last good copy$"):
         source.read_busy(start, start + timedelta(days=30))  # the copy does not cover it
     emu.faults.clear()
 
