@@ -1,19 +1,30 @@
-"""Real CalDAV servers (Radicale, Xandikos) as subprocesses on free loopback ports.
+"""Real CalDAV servers (Radicale, Xandikos, Cyrus) as subprocesses on free loopback ports.
 
-Reusable by end-to-end tests: ``start_radicale``/``start_xandikos`` return a running
-:class:`Server`, ``Server.stop`` ends it. Both are the PyPI packages installed in the venv, run
-with the venv's interpreter, so what the adapter is tested against is what an athlete runs.
+Reusable by end-to-end tests: ``start_radicale``/``start_xandikos``/``start_cyrus`` return a
+running :class:`Server`, ``Server.stop`` ends it. Radicale and Xandikos are the PyPI packages
+installed in the venv, run with the venv's interpreter, so what the adapter is tested against is
+what an athlete runs. Cyrus IMAP's CalDAV (the server Fastmail runs) is Debian's packages
+(``cyrus-imapd``, ``cyrus-caldav``, ``sasl2-bin``): where they are missing, or there is no user
+to run it as, ``start_cyrus`` raises :class:`ServerUnavailable` and the tests skip.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import grp
+import imaplib
 import os
+import pwd
+import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -21,6 +32,11 @@ import httpx
 USERNAME = "athlete"
 PASSWORD = "s3cret-Pa55word"  # distinctive, so a test can assert it never leaks
 STARTUP_TIMEOUT = 20.0
+
+
+class ServerUnavailable(RuntimeError):
+    """A server this machine cannot run (not installed, no user to run it as): its tests skip
+    with this reason instead of failing."""
 
 
 def free_port() -> int:
@@ -35,14 +51,18 @@ def free_port() -> int:
 class Server:
     """One running server: where it is, whom it expects, where its principal lives."""
 
-    kind: str  # "radicale" | "xandikos"
-    url: str  # base URL, e.g. http://127.0.0.1:PORT/
+    kind: str  # "radicale" | "xandikos" | "cyrus"
+    url: str  # what the athlete types as the calendar's url, e.g. http://127.0.0.1:PORT/
     principal: str  # absolute URL of the user's principal collection
     home: str  # absolute URL of the calendar-home-set
     username: str | None
     password: str | None
     root: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # the process leads a group of its own (Cyrus's master and the services it forks), all of
+    # which stop with it
+    group: bool = False
+    admin: CyrusAdmin | None = field(default=None, repr=False)  # makes accounts (Cyrus)
 
     @property
     def auth(self) -> httpx.BasicAuth | None:
@@ -57,13 +77,23 @@ class Server:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
+        self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal(signal.SIGKILL)
             self.process.wait(timeout=5)
+        if self.group:  # a service its master left behind outlives no test session
+            self._signal(signal.SIGKILL)
         self.process = None
+
+    def _signal(self, number: signal.Signals) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            if self.group:
+                os.killpg(self.process.pid, number)
+            else:
+                self.process.send_signal(number)
 
     @property
     def running(self) -> bool:
@@ -87,11 +117,25 @@ def _wait_until_up(server: Server, log: Path) -> None:
     raise RuntimeError(f"{server.kind} did not answer within {STARTUP_TIMEOUT} s")
 
 
-def _spawn(args: list[str], root: Path, kind: str) -> tuple[subprocess.Popen[bytes], Path]:
+def _spawn(
+    args: list[str],
+    root: Path,
+    kind: str,
+    *,
+    env: dict[str, str] | None = None,
+    group: bool = False,
+) -> tuple[subprocess.Popen[bytes], Path]:
     log = root / f"{kind}.log"
     fh = log.open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RADICALE")}
-    process = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=root)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("RADICALE", "CYRUS"))}
+    process = subprocess.Popen(
+        args,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        env=inherited | (env or {}),
+        cwd=root,
+        start_new_session=group,
+    )
     fh.close()
     return process, log
 
@@ -177,15 +221,213 @@ def start_xandikos(root: Path, *, port: int | None = None) -> Server:
     return server
 
 
+CYRUS_BIN = Path("/usr/lib/cyrus/bin")
+CYRUS_PACKAGES = "apt-get install cyrus-imapd cyrus-caldav sasl2-bin"
+CYRUS_ADMIN = "liftrunadmin"  # the IMAP admin that makes the athlete's INBOX
+_cyrus_scratch: list[Path] = []
+
+
+def _cyrus_account() -> tuple[str, str]:
+    """The user and group Cyrus runs as: it refuses root, and drops to its ``cyrus`` user when
+    started as root; anyone else runs it as themselves (``CYRUS_USER``)."""
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    try:
+        user = pwd.getpwnam("cyrus")
+    except KeyError:
+        raise ServerUnavailable(
+            f"Cyrus runs as its 'cyrus' user, which does not exist ({CYRUS_PACKAGES})"
+        ) from None
+    return user.pw_name, grp.getgrgid(user.pw_gid).gr_name
+
+
+def _cyrus_data(root: Path, user: str, group: str) -> Path:
+    """Where Cyrus keeps its databases and spool. As root that is a directory under the system
+    temp dir owned by ``cyrus`` (pytest's own are 0700 root, which ``cyrus`` cannot enter),
+    linked from ``root`` so a restart on the same root finds it, and removed at exit."""
+    link = root / "cyrus-data"
+    if os.geteuid() != 0:
+        link.mkdir(exist_ok=True)
+        return link
+    if link.is_symlink() and link.resolve().is_dir():
+        return link.resolve()
+    data = Path(tempfile.mkdtemp(prefix="liftrun-cyrus-"))
+    link.symlink_to(data)
+    if not _cyrus_scratch:
+        atexit.register(_remove_cyrus_scratch)
+    _cyrus_scratch.append(data)
+    shutil.chown(data, user, group)
+    return data
+
+
+def _remove_cyrus_scratch() -> None:
+    for data in _cyrus_scratch:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _cyrus_config(data: Path, imap: int, http: int) -> tuple[Path, Path]:
+    """imapd.conf and cyrus.conf: both services on loopback only, users in a sasldb file of
+    the server's own, CalDAV's defaults (a default calendar made on first access)."""
+    imapd = data / "imapd.conf"
+    imapd.write_text(
+        "\n".join(
+            [
+                f"configdirectory: {data / 'conf'}",
+                f"partition-default: {data / 'spool'}",
+                "defaultpartition: default",
+                f"admins: {CYRUS_ADMIN}",
+                "sasl_pwcheck_method: auxprop",
+                "sasl_auxprop_plugin: sasldb",
+                f"sasl_sasldb_path: {data / 'sasldb2'}",
+                "sasl_mech_list: PLAIN LOGIN",
+                "allowplaintext: yes",
+                "httpmodules: caldav",
+                "",
+            ]
+        )
+    )
+    # master passes its -C to none of its services: each is told where the config is
+    conf = f"-C {imapd}"
+    cyrus = data / "cyrus.conf"
+    cyrus.write_text(
+        "\n".join(
+            [
+                "START {",
+                f'  recover cmd="ctl_cyrusdb {conf} -r"',
+                "}",
+                "SERVICES {",
+                f'  imap cmd="imapd {conf}" listen="127.0.0.1:{imap}" prefork=0',
+                f'  http cmd="httpd {conf}" listen="127.0.0.1:{http}" prefork=1',
+                "}",
+                "EVENTS {",
+                "}",
+                "",
+            ]
+        )
+    )
+    return imapd, cyrus
+
+
+@dataclass(frozen=True)
+class CyrusAdmin:
+    """What makes another account on a running Cyrus: its sasldb and its admin over IMAP."""
+
+    saslpasswd: str
+    sasldb: Path
+    imap_port: int
+    password: str = field(repr=False)
+
+    def add(self, username: str, password: str = PASSWORD) -> None:
+        """A login, and the INBOX (``user/NAME``) without which Cyrus makes no calendar home
+        (its default calendar comes on the account's first CalDAV request)."""
+        self.login(username, password)
+        with imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=5) as session:
+            session.login(CYRUS_ADMIN, self.password)
+            status, detail = session.create(f"user/{username}")
+        assert status == "OK" or b"exists" in detail[0], detail  # again after a restart
+
+    def login(self, username: str, password: str) -> None:
+        subprocess.run(
+            [self.saslpasswd, "-f", str(self.sasldb), "-p", "-c", username],
+            input=password.encode(),
+            check=True,
+            capture_output=True,
+        )
+
+
+def _wait_for_imap(server: Server, port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        assert server.process is not None
+        if server.process.poll() is not None:
+            raise RuntimeError(f"cyrus exited at start:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"cyrus did not listen within {STARTUP_TIMEOUT} s")
+        time.sleep(0.05)
+
+
+def _cyrus_principal(base: str, username: str) -> str:
+    return f"{base}dav/principals/user/{username}/"
+
+
+def _cyrus_home(base: str, username: str) -> str:
+    return f"{base}dav/calendars/user/{username}/"
+
+
+def start_cyrus(root: Path, *, port: int | None = None) -> Server:
+    """Cyrus IMAP's CalDAV as a Fastmail user meets it: Basic auth against a sasldb, the
+    athlete's INBOX made by an admin over IMAP, the account's URL the server's root (what the
+    user types: the host name). ``master`` runs in the foreground in a process group of its
+    own (``stop`` ends the services with it); its services log to syslog only."""
+    master, saslpasswd = CYRUS_BIN / "master", shutil.which("saslpasswd2", path="/usr/sbin")
+    if not master.exists() or saslpasswd is None:
+        raise ServerUnavailable(f"Cyrus IMAP is not installed ({CYRUS_PACKAGES})")
+    user, group = _cyrus_account()
+    root.mkdir(parents=True, exist_ok=True)
+    data = _cyrus_data(root, user, group)
+    imap, http = free_port(), port or free_port()
+    imapd, cyrus = _cyrus_config(data, imap, http)
+    admin = CyrusAdmin(saslpasswd, data / "sasldb2", imap, secrets.token_urlsafe(12))
+    admin.login(CYRUS_ADMIN, admin.password)
+    for sub in ("conf", "spool"):
+        (data / sub).mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        for path in [data, *data.rglob("*")]:
+            shutil.chown(path, user, group)
+    args = [str(master), "-D", "-C", str(imapd), "-M", str(cyrus), "-p", str(data / "pid")]
+    process, log = _spawn(
+        args, root, "cyrus", env={"CYRUS_USER": user, "CYRUS_GROUP": group}, group=True
+    )
+    base = f"http://127.0.0.1:{http}/"
+    server = Server(
+        kind="cyrus",
+        url=base,
+        principal=_cyrus_principal(base, USERNAME),
+        home=_cyrus_home(base, USERNAME),
+        username=USERNAME,
+        password=PASSWORD,
+        root=root,
+        process=process,
+        group=True,
+        admin=admin,
+    )
+    _wait_for_imap(server, imap, log)
+    admin.add(USERNAME)
+    _wait_until_up(server, log)
+    return server
+
+
+def fresh_account(server: Server, suffix: str) -> Server:
+    """``server`` as a new account of its own sees it, where a test needs one: Cyrus allows an
+    event's UID once per account, across all its calendars (``unique-scheduling-object-
+    resource``), so the same sessions pushed to two tests' calendars would collide. Servers
+    without accounts to make are returned as they are (a fresh calendar is enough there)."""
+    if server.admin is None:
+        return server
+    username = f"{USERNAME}-{suffix}"
+    server.admin.add(username)
+    return replace(
+        server,
+        username=username,
+        principal=_cyrus_principal(server.url, username),
+        home=_cyrus_home(server.url, username),
+    )
+
+
 def start(kind: str, root: Path, *, port: int | None = None) -> Server:
     if kind == "radicale":
         return start_radicale(root, port=port)
     if kind == "xandikos":
         return start_xandikos(root, port=port)
+    if kind == "cyrus":
+        return start_cyrus(root, port=port)
     raise ValueError(f"unknown CalDAV server kind {kind!r}")
 
 
-KINDS = ("radicale", "xandikos")
+KINDS = ("radicale", "xandikos", "cyrus")
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The ``calendar`` fixture: every kind of calendar liftrun can push to, each a fresh empty one.
 
-Servers start only when a test asks for a kind that needs them: Radicale and Xandikos once per
-test session, the Google emulator once per test (each calendar in it has a name of its own).
+Servers start only when a test asks for a kind that needs them: Radicale, Xandikos and Cyrus
+once per test session, the Google emulator once per test (each calendar in it has a name of its
+own). A server this machine cannot run (Cyrus without its Debian packages) skips its kind.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.caldav.servers import KINDS, Server, start
+from tests.caldav.servers import KINDS, Server, ServerUnavailable, start
 from tests.contract.backends import Backend, FeedBackend, VdirBackend
 from tests.contract.remote import CalDAVBackend, GoogleBackend
 from tests.google_emulator import RunningEmulator, running_emulator
@@ -21,15 +22,21 @@ ALL_KINDS = ("vdir", "ics-feed", *(f"caldav-{k}" for k in KINDS), "google")
 
 
 @pytest.fixture(scope="session")
-def contract_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
-    started: dict[str, Server] = {}
+def contract_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Server | ServerUnavailable]]:
+    started: dict[str, Server | ServerUnavailable] = {}
     try:
         for kind in KINDS:
-            started[kind] = start(kind, tmp_path_factory.mktemp(f"contract-{kind}"))
+            try:
+                started[kind] = start(kind, tmp_path_factory.mktemp(f"contract-{kind}"))
+            except ServerUnavailable as why:
+                started[kind] = why
         yield started
     finally:
         for server in started.values():
-            server.stop()
+            if isinstance(server, Server):
+                server.stop()
 
 
 @pytest.fixture
@@ -49,7 +56,9 @@ def new_calendar(request: pytest.FixtureRequest) -> NewCalendar:
     if kind == "google":
         emu: RunningEmulator = request.getfixturevalue("google_emulator")
         return lambda _root: GoogleBackend(emu)
-    server: Server = request.getfixturevalue("contract_servers")[kind.removeprefix("caldav-")]
+    server = request.getfixturevalue("contract_servers")[kind.removeprefix("caldav-")]
+    if isinstance(server, ServerUnavailable):
+        pytest.skip(str(server))
     assert server.running, f"{server.kind} died"
     return lambda _root: CalDAVBackend(server)
 

@@ -1,4 +1,4 @@
-"""The contract suite's calendars on servers: CalDAV (Radicale, Xandikos) and Google (the v3
+"""The contract suite's calendars on servers: CalDAV (Radicale, Xandikos, Cyrus) and Google (the v3
 emulator). What the athlete sees is read without liftrun's adapters: a WebDAV PROPFIND and
 REPORT over plain HTTP, the emulator's own store; what they do by hand goes through the
 server's API, as their calendar app would."""
@@ -11,7 +11,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urljoin
 
-from tests.caldav.servers import PASSWORD, Server, delete_event, get_event, put_event
+from tests.caldav.servers import (
+    PASSWORD,
+    Server,
+    delete_event,
+    fresh_account,
+    get_event,
+    put_event,
+)
 from tests.contract.backends import (
     TARGET,
     Backend,
@@ -43,14 +50,16 @@ def _unique() -> str:
 
 
 class CalDAVBackend(Backend):
-    """A calendar liftrun creates (MKCALENDAR) on a real CalDAV server, found by its name."""
+    """A calendar liftrun creates (MKCALENDAR) on a real CalDAV server, found by its name (on
+    Cyrus, in an account of its own: it allows a session's UID once per account)."""
 
     kind = "caldav"
     cost = 5
 
     def __init__(self, server: Server) -> None:
-        self.server = server
-        self.display_name = f"Training {_unique()}"
+        unique = _unique()
+        self.server = fresh_account(server, unique)
+        self.display_name = f"Training {unique}"
         self._url: str | None = None
 
     def calendar_toml(self) -> str:
