@@ -18,6 +18,7 @@ The adapters and the engine's source reader are imported inside the command: ``l
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -26,8 +27,11 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.common import EXIT_SOURCE_FAILED, config_option, fail, load_config, open_store
+from cli.progress import Reaching, on_terminal
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from adapters.protocol import BusySource, CalendarTarget
     from config.models import Settings
     from sync.engine import Horizon
@@ -94,52 +98,73 @@ def failure(exc: BaseException) -> str:
 
 
 def probe_sources(
-    sources: Sequence[BusySource], window: Horizon, timeout: float
+    sources: Sequence[BusySource],
+    window: Horizon,
+    timeout: float,
+    *,
+    reaching: Reaching | None = None,
 ) -> list[tuple[bool, str]]:
     """Read as a sync cycle reads (concurrently, within ``source_timeout_seconds``), so a
     source too slow for sync is too slow here as well. A source that answered with its last
     good copy has failed (the check exits 3), and its line says, in the sync's words, that the
     sync would use that copy and how much busy time it holds."""
-    from sync.sources import read_sources
+    from sync.sources import read_sources, unique_names
 
+    watch = reaching or Reaching(enabled=False)
+    for name in unique_names([s.name for s in sources]):
+        watch.started(f"source {name}")
     span = window_words(window)
     lines: list[tuple[bool, str]] = []
     for result in read_sources(sources, window.read_from, window.read_to, timeout):
         name, read = result.name, result.read
         if read is None:
             lines.append((False, f"source {name}: FAILED: {result.error or 'not read'}"))
-            continue
-        for warning in read.busy.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        n = len(read.busy.intervals)
-        if not read.fresh:
-            why = read.error or "not read"
-            lines.append((False, f"source {name}: FAILED: {why} ({n} busy events {span})"))
-            continue
-        lines.append((True, f"source {name}: ok ({n} busy events {span})"))
+        else:
+            for warning in read.busy.warnings:
+                click.echo(f"warning: {warning}", err=True)
+            n = len(read.busy.intervals)
+            if not read.fresh:
+                why = read.error or "not read"
+                lines.append((False, f"source {name}: FAILED: {why} ({n} busy events {span})"))
+            else:
+                lines.append((True, f"source {name}: ok ({n} busy events {span})"))
+        watch.finished(f"source {name}", lines[-1][1])
     return lines
 
 
-def probe_targets(targets: Sequence[CalendarTarget], window: Horizon) -> list[tuple[bool, str]]:
+def probe_targets(
+    targets: Sequence[CalendarTarget], window: Horizon, *, reaching: Reaching | None = None
+) -> list[tuple[bool, str]]:
     """Read every target back concurrently; each adapter's own configured timeout bounds it
     (as in a sync cycle, which puts no overall limit on targets either)."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     if not targets:
         return []
+    watch = reaching or Reaching(enabled=False)
     with ThreadPoolExecutor(
         max_workers=min(8, len(targets)), thread_name_prefix="check-target"
     ) as pool:
-        futures: list[tuple[CalendarTarget, Future[str]]] = [
-            (t, pool.submit(target_status, t, window)) for t in targets
-        ]
-        lines: list[tuple[bool, str]] = []
-        for target, future in futures:
-            try:
-                lines.append((True, f"target {target.name}: {future.result()}"))
-            except Exception as exc:  # a check reports every failure; it never raises one
-                lines.append((False, f"target {target.name}: FAILED: {failure(exc)}"))
-    return lines
+        futures: list[tuple[CalendarTarget, Future[str]]] = []
+        for target in targets:
+            watch.started(f"target {target.name}")
+            future = pool.submit(target_status, target, window)
+            future.add_done_callback(functools.partial(answered, watch, target))
+            futures.append((target, future))
+        return [target_line(target, future) for target, future in futures]
+
+
+def target_line(target: CalendarTarget, future: Future[str]) -> tuple[bool, str]:
+    """What check says of a target once its read-back has ended (``future`` is done)."""
+    try:
+        return True, f"target {target.name}: {future.result()}"
+    except Exception as exc:  # a check reports every failure; it never raises one
+        return False, f"target {target.name}: FAILED: {failure(exc)}"
+
+
+def answered(watch: Reaching, target: CalendarTarget, future: Future[str]) -> None:
+    """A target's spinner line becomes its result as soon as it has answered."""
+    watch.finished(f"target {target.name}", target_line(target, future)[1])
 
 
 @click.command()
@@ -167,8 +192,11 @@ def check(config_path: str | None) -> None:
             wiring = build(loaded, now, store=store, probe=True, persist=False)
         except (AdapterError, ValueError, OSError) as exc:
             fail(f"cannot open the calendars: {failure(exc)}")
-        lines = probe_sources(wiring.sources, window, settings.sync.source_timeout_seconds)
-        lines += probe_targets([spec.target for spec in wiring.targets], window)
+        with Reaching(enabled=on_terminal()) as reaching:
+            timeout = settings.sync.source_timeout_seconds
+            lines = probe_sources(wiring.sources, window, timeout, reaching=reaching)
+            targets = [spec.target for spec in wiring.targets]
+            lines += probe_targets(targets, window, reaching=reaching)
         lines += [(False, f"target {n}: FAILED: {why}") for n, why in wiring.broken.items()]
         wiring.remember(store)  # where the calendars live: the first sync need not look again
     for _, line in lines:

@@ -5,11 +5,14 @@ runs for real on a pseudo-terminal (its stdout and stderr on the pty, as in a sh
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -47,6 +50,8 @@ class Pty:
 
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.master, slave = os.openpty()
+        # a wide terminal: the temporary paths in the lines fit on one line
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 250, 0, 0))
         self.proc = subprocess.Popen(
             args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True
         )
@@ -84,6 +89,18 @@ class Pty:
 
 def on_pty(args: list[str], cwd: Path, **env: str) -> tuple[int, str]:
     return Pty(args, cwd, environment(**env)).finish()
+
+
+def piped(args: list[str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(
+        args,
+        check=False,
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    return done.returncode, done.stdout.decode()
 
 
 def after_drawing(terminal: str) -> str:
@@ -153,3 +170,42 @@ def test_a_small_push_draws_nothing_and_imports_no_rich(tmp_path: Path) -> None:
     code, terminal = on_pty([sys.executable, "-c", SMALL_PUSH], tmp_path)
     assert code == 0, terminal
     assert terminal == "False\r\n"
+
+
+# -- check --------------------------------------------------------------------------------------
+
+WORK = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:work@example.com\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20270105T080000Z\r\n"
+    "DTEND:20270105T090000Z\r\nSUMMARY:Work\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def three_calendars(root: Path) -> Path:
+    """The rig's vdir target and busy folder, and an ICS file of busy time: three calendars."""
+    rig = Rig(root)
+    work = root / "work.ics"
+    work.write_text(WORK, encoding="utf-8")
+    config = rig.root / "liftrun.toml"
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[[calendars]]\nkind = "ics"\nbusy_from = ["{work}"]\n')
+    return config
+
+
+def test_check_on_a_terminal_shows_each_calendar_being_reached_then_its_line(
+    tmp_path: Path,
+) -> None:
+    config = three_calendars(tmp_path)
+    check = liftrun("check", "--config", str(config))
+    code, pipe = piped(check, tmp_path)
+    assert code == 0, pipe
+    results = [line for line in pipe.splitlines() if line.startswith(("source ", "target "))]
+    assert len(results) == 3
+    code, terminal = on_pty(check, tmp_path)
+    assert code == 0, terminal
+    drawn, shown = terminal[: terminal.rindex("\x1b[2K")], after_drawing(terminal)
+    for line in results:
+        assert f"{line.split(': ok')[0]}: reaching…" in drawn
+        assert line in drawn  # the spinner line turned into the result
+    first = terminal[: terminal.index("\x1b")]
+    assert first + shown == pipe.replace("\n", "\r\n")
