@@ -1,0 +1,147 @@
+"""What known CalDAV servers do differently, and how liftrun copes: a table, not branches.
+
+As the ``caldav`` library keeps its ``compatibility_hints``, the quirks live here as data. No
+code reads this table to decide anything: liftrun never asks which server it talks to, and each
+quirk is met by handling that is right for every server (an RFC read strictly, a fact learnt
+from the server's own answers). The table says which server made that handling necessary and
+names the test that proves it, so a quirk cannot lose its handling unnoticed:
+``tests/caldav/test_quirks.py`` checks that every test named here exists, and the docs render
+the table with :func:`markdown`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["QUIRKS", "Quirk", "markdown"]
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """One server's departure from what a CalDAV client may expect."""
+
+    server: str
+    versions: str  # the versions it was seen in
+    behaviour: str  # what the server does
+    handling: str  # what liftrun does about it, for every server alike
+    proof: str  # node id of the test that proves the handling (file::function[params])
+
+
+CYRUS = "Cyrus IMAP (Fastmail)"
+CYRUS_SEEN = "3.6.1 (Debian 12)"
+
+QUIRKS: tuple[Quirk, ...] = (
+    Quirk(
+        server=CYRUS,
+        versions=CYRUS_SEEN,
+        behaviour=(
+            "An unauthenticated PROPFIND on its root or /dav/ answers 207 with "
+            "<unauthenticated/> as the current-user-principal instead of a 401 challenge."
+        ),
+        handling=(
+            "A 207 whose current-user-principal is <unauthenticated/> (RFC 5397) is no "
+            "principal: the request is sent again with the credentials, and the scheme is "
+            "remembered for the account."
+        ),
+        proof="tests/caldav/test_quirks.py::test_unauthenticated_207_is_not_a_principal",
+    ),
+    Quirk(
+        server=CYRUS,
+        versions=CYRUS_SEEN,
+        behaviour=(
+            "Rewrites what it stores: one CATEGORIES line per value, RRULE parts reordered; "
+            "a GET it compresses carries a weak W/ ETag."
+        ),
+        handling=(
+            "Events are compared by the content hash liftrun wrote into them and by ETag "
+            "value whether weak or strong, never by their bytes: an idle cycle after the "
+            "first push writes nothing."
+        ),
+        proof=(
+            "tests/caldav/test_quirks.py::"
+            "test_a_server_rewriting_what_it_stores_gets_no_write_when_idle"
+        ),
+    ),
+    Quirk(
+        server=CYRUS,
+        versions=CYRUS_SEEN,
+        behaviour=(
+            "An event's UID is allowed once per account, across all its calendars: a PUT of "
+            "a UID another resource holds is 403 CALDAV:unique-scheduling-object-resource "
+            "(naming that resource), even without an ORGANIZER."
+        ),
+        handling=(
+            "None beyond a failed write: every session a second Training calendar of the "
+            "same account would get (push_to changed, the old calendar kept) is refused, "
+            "and the cycle reports each refusal."
+        ),
+        proof="tests/caldav/test_quirks.py::test_a_uid_is_allowed_once_per_account",
+    ),
+    Quirk(
+        server=CYRUS,
+        versions=CYRUS_SEEN,
+        behaviour="MKCALENDAR with an XML body but no Content-Type is refused with 415.",
+        handling="Every XML body liftrun sends carries Content-Type: application/xml.",
+        proof="tests/caldav/test_quirks.py::test_mkcalendar_names_its_body_type",
+    ),
+    Quirk(
+        server="SOGo",
+        versions="5.8 (Debian 12), simulated by a proxy in front of Radicale",
+        behaviour=(
+            "Ignores If-None-Match: * and If-Match: a create over an existing resource "
+            "overwrites it, a delete with a stale ETag goes through."
+        ),
+        handling=(
+            "A scratch resource in the Training calendar at first use tests whether "
+            "preconditions are enforced (the answer remembered); where not, a resource's ETag "
+            "is read again before it is overwritten or deleted."
+        ),
+        proof=(
+            "tests/caldav/test_preconditions.py::"
+            "test_an_edit_on_a_server_ignoring_preconditions_is_kept"
+        ),
+    ),
+    Quirk(
+        server="Xandikos",
+        versions="0.4.10",
+        behaviour=(
+            "A sync-collection delta may leave out a resource created and deleted since the "
+            "token (RFC 6578 allows it)."
+        ),
+        handling=(
+            "liftrun's own creates do not stand for the server's word: a session missing "
+            "from the calendar after its create is read as deleted by the athlete."
+        ),
+        proof=(
+            "tests/caldav/test_caldav_sync.py::"
+            "test_a_session_deleted_right_after_it_was_created_is_seen"
+        ),
+    ),
+    Quirk(
+        server="Radicale",
+        versions="3.9.0",
+        behaviour=(
+            "Refuses a sync token it no longer knows with 403 and DAV:valid-sync-token "
+            "(Xandikos with 412, Cyrus with 403)."
+        ),
+        handling=(
+            "A refused token (RFC 6578 3.2) means read in full, not access denied: one full "
+            "REPORT, then a fresh token."
+        ),
+        proof=(
+            "tests/caldav/test_caldav_faults.py::test_rejected_sync_token_falls_back_to_a_full_read"
+        ),
+    ),
+)
+
+
+def markdown(quirks: tuple[Quirk, ...] = QUIRKS) -> str:
+    """The table as the docs show it."""
+    rows = [
+        "| Server | Seen in | What it does | What liftrun does | Proved by |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for q in quirks:
+        cells = (q.server, q.versions, q.behaviour, q.handling, f"`{q.proof}`")
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
