@@ -110,18 +110,23 @@ class Step:
     name: str
     by_calendar: dict[str, int]
     challenges: int  # 401s
-    puts: int
+    methods: dict[str, int]
     wall: float  # seconds
+
+    @property
+    def puts(self) -> int:
+        return self.methods.get("PUT", 0)
 
     @property
     def total(self) -> int:
         return sum(self.by_calendar.values())
 
     def line(self, kind: str) -> str:
-        parts = ", ".join(f"{k} {n}" for k, n in sorted(self.by_calendar.items()))
+        calendars = ", ".join(f"{k} {n}" for k, n in sorted(self.by_calendar.items()))
+        methods = " ".join(f"{n} {k}" for k, n in sorted(self.methods.items()))
         return (
-            f"{kind:9} {self.name:6} {self.total:4} requests ({parts}; {self.challenges} x 401, "
-            f"{self.puts} PUT) {self.wall * 1000:7.0f} ms"
+            f"{kind:9} {self.name:6} {self.total:3} requests {self.wall * 1000:5.0f} ms  "
+            f"{self.challenges} x 401  [{calendars}]  [{methods}]"
         )
 
 
@@ -137,7 +142,7 @@ def tally(log: list[Exchange], calendars: dict[str, str], name: str, wall: float
         name,
         dict(Counter(owner(e.path) for e in log)),
         sum(e.status == 401 for e in log),
-        sum(e.method == "PUT" for e in log),
+        dict(Counter(e.method for e in log)),
         wall,
     )
 
