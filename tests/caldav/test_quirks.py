@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.caldav.quirks import QUIRKS, markdown
+from adapters.caldav.quirks import QUIRKS, Quirk, markdown
 from config.loader import load
 from sync.engine import run_cycle
 from sync.report import CycleReport
@@ -43,8 +43,7 @@ def _functions(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("quirk", QUIRKS, ids=lambda q: f"{q.server}-{q.proof.rsplit(':', 1)[-1]}")
-def test_every_quirk_names_a_test_that_exists(quirk: object) -> None:
-    assert hasattr(quirk, "proof")
+def test_every_quirk_names_a_test_that_exists(quirk: Quirk) -> None:
     file, _, name = quirk.proof.partition("::")
     function = re.sub(r"\[.*\]$", "", name)
     assert (ROOT / file).is_file(), f"{quirk.proof}: no such file"
