@@ -1,7 +1,16 @@
 """The CalDAV kind: sessions pushed into a calendar on a CalDAV server (created when missing),
 busy time read from the account's other calendars. caldav and its HTTP stack are imported only
-when a config has such a calendar. Each calendar's URL, once found, is remembered in the state
-store, so a calendar renamed on the server is still the one liftrun writes to.
+when a config has such a calendar.
+
+Two things are remembered in the state store. Each calendar's URL, once found, under
+:func:`url_key`: the binding of a ``push_to`` / ``busy_from`` name to the calendar it meant, so a
+calendar renamed on the server is still the one liftrun writes to. And one
+:class:`~adapters.caldav.account.Account` per entry, under
+:func:`~adapters.caldav.account.account_key`: what the server said about the account (the auth
+scheme, the principal and home, the calendars listed), shared by the entry's target and busy
+sources, so a run sends credentials up front and walks to no calendar it found before. The
+account does not replace the bindings: a listing answers which calendars exist now, a binding
+which one a name meant when it was first resolved, and only the latter survives a rename.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from adapters.caldav.account import without_password
 from adapters.caldav.settings import CaldavCalendar
 from adapters.kinds import CalendarKind, OpenContext, Opened, SignIn, SourceOpening, TargetOpening
 from adapters.wizard import (
@@ -40,8 +50,8 @@ def caldav_url(text: str) -> str:
 
 
 def url_key(server: str, calendar: str) -> str:
-    """The store key a calendar's URL is remembered under."""
-    return f"caldav-url:{server}:{calendar}"
+    """The store key a calendar's URL is remembered under (a password in the URL left out)."""
+    return f"caldav-url:{without_password(server)}:{calendar}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class CaldavKind:
     def open(self, cal: CaldavCalendar, ctx: OpenContext) -> Opened:
         # imported here: caldav and its HTTP stack cost a cycle without a CalDAV calendar 0.1 s
         from adapters.cache import Cache
+        from adapters.caldav.account import Account, account_key
         from adapters.caldav.source import CalDAVSource
         from adapters.caldav.target import CalDAVTarget
 
@@ -114,6 +125,9 @@ class CaldavKind:
             "timeout": cal.timeout_seconds,
         }
         opened = Opened()
+        known = account_key(cal.url, cal.username)
+        common["account"] = Account.from_json(ctx.recall(known))
+        opened.learns.append((known, common["account"]))
         account = cal.name or urlsplit(cal.url).hostname or "caldav"
         for spec in cal.busy_from:
             key = url_key(cal.url, spec)

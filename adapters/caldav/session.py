@@ -13,6 +13,10 @@ four reasons the sync engine depends on:
   PROPFIND into a GET, so redirects are followed here with the method kept.
 * **Failures.** One retry policy and one set of messages that name the calendar and never the
   password.
+* **Credentials up front.** The scheme the server asked for (a 401's ``WWW-Authenticate``, or
+  a 207 that says ``<unauthenticated/>``) is kept in the shared
+  :class:`~adapters.caldav.account.Account`, and every later session of that account sends it
+  from its first request: an idle calendar costs one request, not a challenge and a retry.
 * **One origin.** Credentials go to the configured server's origin (scheme, host, port) and
   nowhere else: every request is checked against it where it is sent (:meth:`DavSession._send`)
   and respelt on it, and a redirect or href that leads to another origin (another host, port or
@@ -39,20 +43,32 @@ way to the credentials.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from caldav.davclient import DAVClient
+from caldav.lib.http_sync import requests as http_library  # niquests, or requests without it
 
+from adapters.caldav.account import Account
 from adapters.caldav.origin import Origin, OtherServer, join_url, where
-from adapters.caldav.webdav import XML_HEADERS, DavEntry, Reply, parse_multistatus, propfind_body
+from adapters.caldav.webdav import (
+    XML_HEADERS,
+    D,
+    DavEntry,
+    Reply,
+    parse_multistatus,
+    propfind_body,
+    qname,
+)
 from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 
-__all__ = ["MAX_ATTEMPTS", "RETRY_AFTER_CAP", "CalendarMissing", "DavSession"]
+__all__ = ["MAX_ATTEMPTS", "RETRY_AFTER_CAP", "CalendarMissing", "CalendarMoved", "DavSession"]
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +77,52 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER_CAP = 30.0  # seconds; a sync run waits no longer than this for a rate limit
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MOVED = frozenset({301, 308})  # RFC 9110 15.4.2, 15.4.9: permanent, references should follow
 
 
 class CalendarMissing(AdapterError):
     """The calendar's URL answers 404: deleted, renamed, or a stale remembered URL."""
+
+
+class CalendarMoved(CalendarMissing):
+    """A collection's URL answers a permanent redirect (301/308) to ``location``, on the
+    configured origin. A calendar follows it and remembers the new URL; a calendar home is
+    looked up again. Where neither is done it is a missing calendar, as before."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+def _auth_scheme(auth: object) -> str | None:
+    """The scheme of the ``caldav`` library's auth object (its HTTP library's classes)."""
+    if isinstance(auth, http_library.auth.HTTPDigestAuth):
+        return "digest"
+    if isinstance(auth, http_library.auth.HTTPBasicAuth):
+        return "basic"
+    return None
+
+
+def _unauthenticated(reply: Reply) -> bool:
+    """A 207 whose current-user-principal is ``<D:unauthenticated/>`` (RFC 5397 3): the server
+    answered, but as to nobody. Cyrus does this on its context path instead of a 401."""
+    if reply.status != 207 or b"unauthenticated" not in reply.body:
+        return False
+    try:
+        root = ET.fromstring(reply.body)
+    except ET.ParseError:
+        return False
+    marker = f"{qname(D, 'current-user-principal')}/{qname(D, 'unauthenticated')}"
+    return root.find(f".//{marker}") is not None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -75,9 +133,11 @@ class DavSession:
     """One account on one CalDAV server: every request it sends, and nothing it means by them.
 
     ``label`` names the calendar in every message (the engine shows them to the athlete);
-    ``server`` is the base URL without credentials. ``retry_wait`` gives the back-off in seconds
-    after attempt *n*; ``sleep`` is how waiting happens, so tests can record waits instead of
-    spending them.
+    ``server`` is the base URL without credentials. ``account`` is what is known of the account
+    (shared by the calendars of one config entry; a blank one when not given): its scheme is
+    sent up front unless ``auth_type`` (the config's ``auth``) says which. ``retry_wait`` gives
+    the back-off in seconds after attempt *n*; ``sleep`` is how waiting happens, so tests can
+    record waits instead of spending them.
     """
 
     def __init__(
@@ -91,6 +151,7 @@ class DavSession:
         ca_file: str | None = None,
         auth_type: str | None = None,
         timeout: float = 20.0,
+        account: Account | None = None,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -134,6 +195,8 @@ class DavSession:
             enable_rfc6764=False,
             headers={"User-Agent": USER_AGENT},
         )
+        self.account = account if account is not None else Account()
+        self._auth_chosen = auth_type is not None  # the config's choice is never renegotiated
         self.requests_made = 0
 
     def __repr__(self) -> str:
@@ -166,10 +229,13 @@ class DavSession:
     def _attempt(
         self, method: str, url: str, body: bytes, headers: dict[str, str], follow: bool
     ) -> Reply:
+        self._adopt_scheme()
         for _ in range(MAX_REDIRECTS + 1):
             reply = self._send(method, url, body, headers)
-            if self._should_negotiate(reply):
+            if self._should_negotiate(reply) or self._should_log_in(reply):
                 reply = self._send(method, url, body, headers)
+            if self._dav.auth is None and 200 <= reply.status < 300 and not _unauthenticated(reply):
+                self.account.learn_scheme("none")
             if follow and reply.status in _REDIRECTS and reply.header("location"):
                 target = join_url(url, reply.header("location") or "")
                 url = self._ours(target, f"the server redirects (HTTP {reply.status}) to")
@@ -216,15 +282,55 @@ class DavSession:
             url=url,
         )
 
+    @property
+    def _has_login(self) -> bool:
+        return self.username is not None and self._password is not None
+
+    def _adopt_scheme(self) -> None:
+        """Credentials up front: the scheme the account's server asked for, as soon as it is
+        known (from an earlier run, or from another calendar of the account in this one)."""
+        if self._dav.auth is not None or self._auth_chosen or not self._has_login:
+            return
+        remembered = self.account.scheme
+        if remembered in ("basic", "digest"):
+            self._dav.build_auth_object([remembered])
+
     def _should_negotiate(self, reply: Reply) -> bool:
-        """The first 401 picks basic or digest from the challenge (the library's logic)."""
+        """The first 401 picks basic or digest from the challenge (the library's logic), and the
+        account remembers the choice. A 401 on a remembered scheme is a wrong password, unless
+        the challenge no longer offers that scheme: then the server switched, and the new one
+        is negotiated and remembered."""
         challenge = reply.header("www-authenticate")
-        if reply.status != 401 or not challenge or self._dav.auth is not None:
+        if reply.status != 401 or not challenge or not self._has_login:
             return False
-        if self.username is None or self._password is None:
+        offered = sorted(self._dav.extract_auth_types(challenge))
+        current = _auth_scheme(self._dav.auth)
+        if self._dav.auth is not None and (self._auth_chosen or current in offered):
             return False
-        self._dav.build_auth_object(list(self._dav.extract_auth_types(challenge)))
-        return self._dav.auth is not None
+        self._dav.auth = None
+        self._dav.build_auth_object(offered)
+        chosen = _auth_scheme(self._dav.auth)
+        if chosen is None:
+            return False
+        self._auth_chosen = True  # at most one negotiation per session
+        self.account.learn_scheme(chosen)
+        return True
+
+    def _should_log_in(self, reply: Reply) -> bool:
+        """A 207 saying ``<unauthenticated/>`` to a request sent without credentials we hold is
+        the server's way of asking for a login without a challenge: Basic is sent, where the
+        password cannot be read on the way (https, or a loopback host). Over plain http to
+        another host the password is not volunteered; discovery goes on to the well-known URI,
+        whose 401 says which scheme the server wants."""
+        if self._dav.auth is not None or not self._has_login or not _unauthenticated(reply):
+            return False
+        if self.origin.scheme != "https" and not _loopback(self.origin.host):
+            return False
+        self._dav.build_auth_object(["basic"])
+        if self._dav.auth is None:
+            return False
+        self.account.learn_scheme("basic")
+        return True
 
     def _judge(self, reply: Reply, method: str) -> Reply:
         status = reply.status
@@ -287,6 +393,7 @@ class DavSession:
         )
         if reply.status == 404:
             raise CalendarMissing(f"{self.label}: {reply.url} not found on {self.server}")
+        self._check_moved(reply)
         if reply.status != 207:
             raise AdapterError(
                 f"{self.label}: PROPFIND {reply.url} answered HTTP {reply.status}; "
@@ -298,7 +405,22 @@ class DavSession:
         headers = dict(XML_HEADERS)
         if depth is not None:
             headers["Depth"] = str(depth)
-        return self.request("REPORT", url, body=body, headers=headers)
+        reply = self.request("REPORT", url, body=body, headers=headers)
+        self._check_moved(reply)  # a REPORT only ever goes to a calendar
+        return reply
+
+    def _check_moved(self, reply: Reply) -> None:
+        """:class:`CalendarMoved` for a permanent redirect on the configured origin (another
+        origin is refused, as any redirect there)."""
+        location = reply.header("location")
+        if reply.status not in _MOVED or not location:
+            return
+        target = self._ours(
+            join_url(reply.url, location), f"the server moved {where(reply.url)} to"
+        )
+        raise CalendarMoved(
+            f"{self.label}: {reply.url} moved (HTTP {reply.status}) on {self.server}", target
+        )
 
     def _expect_207(self, reply: Reply, what: str) -> list[DavEntry]:
         if reply.status == 404:

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.cache import Cache
+from adapters.caldav.account import Account
 from adapters.caldav.client import CalDAVClient
 from adapters.caldav.collection import Mirror
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
-from adapters.caldav.session import CalendarMissing
+from adapters.caldav.session import CalendarMissing, CalendarMoved
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable, fell_back
 
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 
 class CalDAVSource:
     """One CalDAV calendar's busy time. ``calendar`` is a display name or a URL;
-    ``calendar_url`` (a remembered URL) skips discovery. ``use_sync_collection=False`` forces
-    the ctag / ETag comparison used for servers without RFC 6578."""
+    ``calendar_url`` (a remembered URL) skips discovery; without it the ``account``'s listing
+    (shared with the entry's target and other sources) names it. ``use_sync_collection=False``
+    forces the ctag / ETag comparison used for servers without RFC 6578."""
 
     name: str
 
@@ -58,6 +60,7 @@ class CalDAVSource:
         auth_type: str | None = None,
         timeout: float = 20.0,
         deadline_seconds: float = 60.0,
+        account: Account | None = None,
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -79,6 +82,7 @@ class CalDAVSource:
             ca_file=ca_file,
             auth_type=auth_type,
             timeout=timeout,
+            account=account,
             retry_wait=retry_wait,
             sleep=sleep,
         )
@@ -86,7 +90,7 @@ class CalDAVSource:
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None
-        self._looked_up = False  # the URL came from discovery in this process
+        self._looked_up = False  # the URL came from a listing made in this process
 
     def __repr__(self) -> str:
         return f"CalDAVSource({self.name!r}, {self.client.server!r})"
@@ -110,7 +114,7 @@ class CalDAVSource:
                 self._url = self._mirror.url
             else:
                 self._url = self.client.require_calendar(self.calendar).url
-                self._looked_up = True
+                self._looked_up = self.client.account.generation > 0
         return self._url
 
     def read_busy(self, start: datetime, end: datetime) -> SourceRead:
@@ -138,30 +142,39 @@ class CalDAVSource:
 
     def _refresh(self, window: tuple[datetime, datetime]) -> Mirror:
         fetch = (window[0] - timedelta(days=1), window[1] + self._slack)
+        url = self.calendar_url
         try:
-            return self.client.refresh(
-                self._mirror,
-                self.calendar_url,
-                str,  # the busy source keeps each resource's text as it came
-                window=window,
-                fetch_window=fetch,
-                use_sync=self._use_sync,
-            )
+            return self._read(self._mirror, url, window, fetch)
+        except CalendarMoved as moved:
+            # A permanent redirect is where the calendar lives now: followed once, remembered.
+            log.info("%s: %s moved to %s", self.name, url, moved.location)
+            self.client.account.moved(url, moved.location)
+            self._url = moved.location  # the mirror stays the last good copy until it is read
+            return self._read(None, moved.location, window, fetch)
         except CalendarMissing:
             if is_url(self.calendar) or self._looked_up:
                 raise
-            # A remembered URL went stale (calendar re-created or moved): look it up by name.
-            self._url = self.client.require_calendar(self.calendar).url
-            self._looked_up = True
-            self._mirror = None
-            return self.client.refresh(
-                None,
-                self._url,
-                str,  # the busy source keeps each resource's text as it came
-                window=window,
-                fetch_window=fetch,
-                use_sync=self._use_sync,
-            )
+        # A remembered URL went stale (calendar re-created or moved): look it up by name.
+        self._url = found = self.client.require_calendar(self.calendar, fresh=True).url
+        self._looked_up = True
+        self._mirror = None
+        return self._read(None, found, window, fetch)
+
+    def _read(
+        self,
+        mirror: Mirror | None,
+        url: str,
+        window: tuple[datetime, datetime],
+        fetch: tuple[datetime, datetime],
+    ) -> Mirror:
+        return self.client.refresh(
+            mirror,
+            url,
+            str,  # the busy source keeps each resource's text as it came
+            window=window,
+            fetch_window=fetch,
+            use_sync=self._use_sync,
+        )
 
     def _parse(self, mirror: Mirror, window: tuple[datetime, datetime], until: float) -> BusyRead:
         # One stream of VCALENDARs (read_busy reads them with one context, one limit).

@@ -29,11 +29,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from adapters.cache import Cache
+from adapters.caldav.account import Account
 from adapters.caldav.client import CalDAVClient
 from adapters.caldav.collection import Item, Mirror, resource_key
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
-from adapters.caldav.session import CalendarMissing
+from adapters.caldav.session import CalendarMissing, CalendarMoved
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
@@ -130,8 +131,9 @@ class CalDAVTarget:
 
     ``calendar`` is a display name (created with MKCALENDAR if missing and ``create`` is set)
     or a URL. ``calendar_url`` is a URL the engine remembered from :meth:`learned`; with
-    it (or with a cache) no discovery is made. ``use_sync_collection=False`` forces the ctag /
-    ETag comparison used for servers without RFC 6578.
+    it (or with a cache) no discovery is made; without, the ``account``'s listing (shared with
+    the entry's busy sources) names it. ``use_sync_collection=False`` forces the ctag / ETag
+    comparison used for servers without RFC 6578.
     """
 
     def __init__(
@@ -152,6 +154,7 @@ class CalDAVTarget:
         ca_file: str | None = None,
         auth_type: str | None = None,
         timeout: float = 20.0,
+        account: Account | None = None,
         use_sync_collection: bool = True,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -173,6 +176,7 @@ class CalDAVTarget:
             ca_file=ca_file,
             auth_type=auth_type,
             timeout=timeout,
+            account=account,
             retry_wait=retry_wait,
             sleep=sleep,
         )
@@ -180,7 +184,10 @@ class CalDAVTarget:
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None
-        self._discovered = False
+        # The URL is settled once a listing made in this run (or MKCALENDAR) gave it: a 404 on
+        # it then means the calendar is gone, not that what was remembered went stale.
+        self._settled = False
+        self._stale = False  # what was remembered answered 404: ask for a fresh listing
 
     def __repr__(self) -> str:
         return f"CalDAVTarget({self.name!r}, {self.client.server!r})"
@@ -202,15 +209,16 @@ class CalDAVTarget:
         return self._url
 
     def _resolve(self) -> str:
-        if not self._discovered:
+        if not self._stale:
             if self._remembered:
                 return self._remembered
             if self._mirror is not None:
                 return self._mirror.url
         if is_url(self.calendar):
+            self._settled = True
             return self.client.require_calendar(self.calendar).url
-        self._discovered = True
-        found = self.client.find_calendar(self.calendar)
+        found = self.client.find_calendar(self.calendar, fresh=self._stale)
+        self._settled = self.client.account.generation > 0
         if found is None and not self._create:
             raise NotCreatedYet(
                 f"calendar {self.calendar!r} does not exist yet; the first sync creates it"
@@ -218,6 +226,7 @@ class CalDAVTarget:
         if found is None:
             log.info("%s: creating calendar %r", self.name, self.calendar)
             found = self.client.make_calendar(self.calendar)
+            self._settled = True
         return found.url
 
     # -- reading -----------------------------------------------------------------------------
@@ -228,11 +237,18 @@ class CalDAVTarget:
         url = self.calendar_url
         try:
             mirror = self.client.refresh(self._mirror, url, self._keep, use_sync=self._use_sync)
+        except CalendarMoved as moved:
+            # RFC 9110: a permanent redirect is where the calendar lives now; followed once and
+            # remembered (learned()), so a renamed-by-URL calendar stays the one written to.
+            log.info("%s: %s moved to %s", self.name, url, moved.location)
+            self.client.account.moved(url, moved.location)
+            self._url = moved.location
+            mirror = self.client.refresh(None, moved.location, self._keep, use_sync=self._use_sync)
         except CalendarMissing:
-            if self._discovered or is_url(self.calendar):
+            if self._settled or is_url(self.calendar):
                 raise
             log.info("%s: %s is gone; looking the calendar up again", self.name, url)
-            self._discovered = True
+            self._stale = True
             self._url = None
             mirror = self.client.refresh(
                 None, self.calendar_url, self._keep, use_sync=self._use_sync
