@@ -121,10 +121,6 @@ def calendar_url(server: Server, name: str) -> str:
     return url
 
 
-@pytest.mark.xfail(
-    reason="until the account's credentials-up-front handling lands (issue 16 item 1)",
-    strict=False,
-)
 @pytest.mark.parametrize("path", ["", "dav/"], ids=["root", "dav"])
 def test_unauthenticated_207_is_not_a_principal(
     cyrus: Server, unique: str, tmp_path: Path, path: str
