@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from adapters.protocol import saved_instant
+
 __all__ = ["Item", "Mirror", "resource_key"]
 
 
@@ -42,6 +44,7 @@ class Mirror:
     ctag: str | None = None
     window: tuple[datetime, datetime] | None = None
     items: dict[str, Item] = field(default_factory=dict)
+    saved_at: datetime | None = None  # when a busy source kept it: its fallback says so
 
     def covers(self, window: tuple[datetime, datetime] | None) -> bool:
         if self.window is None:
@@ -57,6 +60,7 @@ class Mirror:
             "ctag": self.ctag,
             "window": [w.isoformat() for w in self.window] if self.window else None,
             "items": {k: {"etag": v.etag, "value": v.value} for k, v in self.items.items()},
+            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
         }
 
     @classmethod
@@ -82,6 +86,7 @@ class Mirror:
                 ctag=ctag if isinstance(ctag, str) else None,
                 window=window,
                 items=items,
+                saved_at=saved_instant(data.get("saved_at")),
             )
         except (AttributeError, KeyError, TypeError, ValueError):
             return None

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.cache import Cache
@@ -136,8 +137,8 @@ class CalDAVSource:
             busy = self._parse(mirror, window, until)
         except IcsParseError as exc:
             raise SourceUnavailable(str(exc)) from None
-        self._mirror = mirror
-        self._mirrors.save(mirror)
+        self._mirror = replace(mirror, saved_at=datetime.now(UTC))
+        self._mirrors.save(self._mirror)
         return SourceRead(self.name, busy)
 
     def _refresh(self, window: tuple[datetime, datetime]) -> Mirror:
@@ -204,6 +205,7 @@ class CalDAVSource:
             message = fell_back(reason, copy=False, unreadable=str(exc))
             log.warning("%s", message)
             raise SourceUnavailable(message) from None
-        message = fell_back(reason, copy=True)  # a mirror does not say when it was kept
+        kept = cached.saved_at.astimezone(self._tz) if cached.saved_at else None
+        message = fell_back(reason, copy=True, saved_at=kept)
         log.warning("%s", message)
         return SourceRead(self.name, busy, fresh=False, error=message)
