@@ -158,6 +158,7 @@ class CaldavKind:
             now=ctx.now,
             alarm_minutes=cal.alarm_minutes,
             create=not ctx.probe,
+            detect_preconditions=True,
             **common,
         )
         opened.targets.append(TargetOpening(target, cal.alarm_minutes))

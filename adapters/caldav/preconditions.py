@@ -52,6 +52,7 @@ from adapters.protocol import AdapterError, AlreadyExists, NotFound, Preconditio
 
 __all__ = [
     "PROBE_PREFIX",
+    "PROBE_REQUESTS",
     "Enforcement",
     "Facts",
     "Preconditions",
@@ -62,6 +63,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROBE_PREFIX = "liftrun-precondition-probe-"
+# What the test costs, once per calendar: 5 requests on a server that enforces preconditions,
+# 4 on one whose stale DELETE goes through (the scratch event is gone with it).
+PROBE_REQUESTS = 5
 # An ETag no server hands out: a write conditional on it must fail on a server that looks.
 _WRONG_ETAG = '"liftrun-precondition-probe-not-this-etag"'
 _ENFORCED, _IGNORED = "enforced", "ignored"
@@ -185,6 +189,10 @@ class Preconditions:
         self._leftover_fact = f"precondition-probe-left:{calendar_url}"
         self._known = Enforcement.from_fact(facts.fact(self._fact))
         self._tried = False
+
+    @property
+    def calendar_url(self) -> str:
+        return self._url
 
     @property
     def known(self) -> Enforcement | None:

@@ -6,8 +6,10 @@ athlete's own events, when ``push_to`` is a shared calendar) is never listed and
 
 A session's resource lives at an href derived from its UID, so a create replayed after a crash
 addresses the same resource and ``If-None-Match: *`` turns it into ``AlreadyExists`` instead of
-a duplicate. CalDAV clients sync deletions, so a cancel deletes the resource (the ICS feed keeps
-a CANCELLED copy only because subscribers cannot see a removal).
+a duplicate. A server that ignores both headers (SOGo) is found out at the first write, and
+each write there is preceded by a re-read (:mod:`adapters.caldav.preconditions`). CalDAV
+clients sync deletions, so a cancel deletes the resource (the ICS feed keeps a CANCELLED copy
+only because subscribers cannot see a removal).
 
 What was read is kept in ``cache`` (``adapters.caldav.mirror``, shared with the busy
 source) because the process restarts every cycle under cron: with it, a cycle in which nothing
@@ -34,6 +36,7 @@ from adapters.caldav.client import CalDAVClient
 from adapters.caldav.collection import Item, Mirror, resource_key
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
+from adapters.caldav.preconditions import Preconditions
 from adapters.caldav.session import CalendarMissing, CalendarMoved
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
@@ -133,7 +136,10 @@ class CalDAVTarget:
     or a URL. ``calendar_url`` is a URL the engine remembered from :meth:`learned`; with
     it (or with a cache) no discovery is made; without, the ``account``'s listing (shared with
     the entry's busy sources) names it. ``use_sync_collection=False`` forces the ctag / ETag
-    comparison used for servers without RFC 6578.
+    comparison used for servers without RFC 6578. ``detect_preconditions`` (the kind sets
+    it) finds out at the first write whether the server enforces ``If-Match`` and
+    ``If-None-Match`` and guards each write where it does not; without it the server is trusted
+    to, as a test of a known server does.
     """
 
     def __init__(
@@ -156,6 +162,7 @@ class CalDAVTarget:
         timeout: float = 20.0,
         account: Account | None = None,
         use_sync_collection: bool = True,
+        detect_preconditions: bool = False,
         retry_wait: Callable[[int], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -184,6 +191,8 @@ class CalDAVTarget:
         self._mirror = self._mirrors.load()
         self._remembered = calendar_url
         self._url: str | None = None
+        self._detect = detect_preconditions
+        self._preconditions: Preconditions | None = None
         # The URL is settled once a listing made in this run (or MKCALENDAR) gave it: a 404 on
         # it then means the calendar is gone, not that what was remembered went stale.
         self._settled = False
@@ -228,6 +237,29 @@ class CalDAVTarget:
             found = self.client.make_calendar(self.calendar)
             self._settled = True
         return found.url
+
+    def _guard(self) -> Preconditions | None:
+        """What the server does with ``If-Match`` / ``If-None-Match`` on this calendar: tested
+        at the first write to its URL (:mod:`adapters.caldav.preconditions`), then an account
+        fact; where they are ignored, each write is preceded by a re-read. None: trusted."""
+        if not self._detect:
+            return None
+        url = self.calendar_url
+        if self._preconditions is None or self._preconditions.calendar_url != url:
+            self._preconditions = Preconditions(
+                self.client, self.client.account, url, label=self.name
+            )
+        return self._preconditions
+
+    def remarks(self) -> list[str]:
+        """The contract's ``Remarks``: a server that ignores preconditions. ``liftrun check``
+        asks once it has read the calendar; a server never tested is tested then (the scratch
+        event is removed at once). Before the calendar was found, nothing is asked or said."""
+        guard = self._guard() if self._url is not None else None
+        if guard is None:
+            return []
+        guard.ensure()
+        return guard.remarks()
 
     # -- reading -----------------------------------------------------------------------------
     def _keep(self, ics: str) -> dict[str, Any] | None:
@@ -304,6 +336,9 @@ class CalDAVTarget:
         wrote = False
         try:
             for action in actions:
+                guard = self._guard()
+                if guard is not None and not wrote:
+                    guard.ensure()  # at the first write: a server never tested is tested now
                 wrote = True
                 yield self._one(action)
         finally:
@@ -328,6 +363,13 @@ class CalDAVTarget:
             assert action.current is not None
             href, etag = action.current.remote_id, action.current.etag or "*"
             sequence = self._sequence(href) + 1
+        guard, refused = self._guard(), None
+        if guard is not None and action.kind is ActionKind.CREATE:
+            refused = guard.before_create(href, action.session_id)
+        elif guard is not None:
+            refused = guard.before_change(href, etag, action.session_id)
+        if refused is not None:
+            return Outcome(action, error=refused)
         reply = self.client.put(
             href, self.render(session, content_hash, sequence=sequence), etag=etag
         )
@@ -347,6 +389,16 @@ class CalDAVTarget:
         return Outcome(action, error=self._write_error(action, reply.status, reply.body))
 
     def _cancel(self, action: Action, current: OwnedEvent) -> Outcome:
+        guard = self._guard()
+        refused = (
+            guard.before_change(current.remote_id, current.etag, action.session_id)
+            if guard is not None
+            else None
+        )
+        if isinstance(refused, NotFound):
+            self._remember(current.remote_id, None)
+        if refused is not None:
+            return Outcome(action, error=refused)
         reply = self.client.delete(current.remote_id, etag=current.etag)
         if reply.status in (200, 204) or reply.status == 404:
             self._remember(current.remote_id, None)
