@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,10 @@ from cli.common import (
     parse_now,
     tell,
 )
+
+if TYPE_CHECKING:
+    from cli.progress import PushProgress
+    from sync.report import CycleReport
 
 
 @click.command()
@@ -49,6 +54,7 @@ def sync(
     """
     from adapters.ics.feed_address import feed_paths
     from cli.output.report import print_report
+    from cli.progress import PushProgress, on_terminal
     from config.loader import load
     from sync import loop
     from sync.lock import LockHeld, LockRefused, StateLock
@@ -79,11 +85,13 @@ def sync(
         with store:
             print_report(loop.one_cycle(loaded, store, now=now, dry_run=True, stop=stop), fmt)
         return
+    progress = PushProgress(on_terminal(fmt))
     try:
-        with StateLock(loaded.state_dir):
+        with StateLock(loaded.state_dir), progress:
             if once:
                 now = parse_now(now_text, loaded.settings.zone)
-                report = loop.one_cycle(loaded, store, now=now, stop=stop)
+                report = loop.one_cycle(loaded, store, now=now, stop=stop, progress=progress)
+                progress.close()
                 print_report(report, fmt)
                 if report.failed:
                     sys.exit(EXIT_SOURCE_FAILED)
@@ -93,7 +101,8 @@ def sync(
                 loaded,
                 store,
                 stop,
-                on_report=lambda r: print_report(r, fmt),
+                on_report=functools.partial(_after_cycle, progress, fmt),
+                progress=progress,
             )
     except LockHeld as exc:
         click.echo(f"liftrun: another liftrun sync is active (pid {exc.pid}); not writing")
@@ -101,3 +110,11 @@ def sync(
         fail(str(exc))
     finally:
         store.close()
+
+
+def _after_cycle(progress: PushProgress, fmt: str, report: CycleReport) -> None:
+    """The loop's cycle has ended: its bars give way to its report."""
+    from cli.output.report import print_report
+
+    progress.close()
+    print_report(report, fmt)

@@ -21,6 +21,7 @@ from types import FrameType
 from config.loader import ConfigError, LoadedConfig
 from sync import wake, wiring
 from sync.engine import run_cycle
+from sync.progress import WriteProgress
 from sync.report import CycleReport
 from sync.state import StateStore
 
@@ -36,9 +37,12 @@ def one_cycle(
     now: datetime,
     dry_run: bool = False,
     stop: threading.Event | None = None,
+    progress: WriteProgress | None = None,
 ) -> CycleReport:
     calendars = wiring.build(loaded, now, store, persist=not dry_run)
-    report = run_cycle(loaded.settings, store, calendars, now=now, dry_run=dry_run, stop=stop)
+    report = run_cycle(
+        loaded.settings, store, calendars, now=now, dry_run=dry_run, stop=stop, progress=progress
+    )
     if not dry_run:
         calendars.remember(store)
         store.journal(now, datetime.now(UTC), not report.failed, report)
@@ -79,6 +83,7 @@ def run_loop(
     *,
     on_report: Callable[[CycleReport], None],
     rng: random.Random | None = None,
+    progress: WriteProgress | None = None,
 ) -> None:
     rng = rng or random.Random()
     state_dir = store.path.parent
@@ -90,7 +95,7 @@ def run_loop(
             log.error("config error (keeping the last good config): %s", exc)
         now = datetime.now(UTC)
         try:
-            on_report(one_cycle(loaded, store, now=now, stop=stop))
+            on_report(one_cycle(loaded, store, now=now, stop=stop, progress=progress))
         except Exception:
             log.exception("the cycle failed; trying again at the next one")
             store.journal(now, datetime.now(UTC), False, None)  # no report: the log says why

@@ -6,9 +6,11 @@ runs for real on a pseudo-terminal (its stdout and stderr on the pty, as in a sh
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -18,10 +20,12 @@ from pathlib import Path
 
 from sync.engine import run_cycle
 from sync.state import StateStore
+from sync.wake import request_cycle
 from sync.wiring import build
 from tests.sync.harness import START, Rig
 
 ROOT = Path(__file__).resolve().parents[1]
+NOW = START.isoformat()
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # what could make rich draw where it should not, or not draw where it should
 RICH_ENV = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")
@@ -209,3 +213,79 @@ def test_check_on_a_terminal_shows_each_calendar_being_reached_then_its_line(
         assert line in drawn  # the spinner line turned into the result
     first = terminal[: terminal.index("\x1b")]
     assert first + shown == pipe.replace("\n", "\r\n")
+
+
+# -- sync ---------------------------------------------------------------------------------------
+
+
+def sync_once(rig: Rig, *extra: str) -> list[str]:
+    return liftrun(
+        "sync", "--once", "--now", NOW, "--config", str(rig.root / "liftrun.toml"), *extra
+    )
+
+
+def test_a_first_push_on_a_terminal_draws_a_bar_then_the_lines_a_pipe_gets(
+    tmp_path: Path,
+) -> None:
+    shown, quiet = tmp_path / "shown", tmp_path / "quiet"
+    shown.mkdir()
+    quiet.mkdir()
+    rig, twin = Rig(shown, horizon=42), Rig(quiet, horizon=42)
+    code, terminal = on_pty(sync_once(rig), shown)
+    assert code == 0, terminal
+    created = len(rig.events())
+    assert created >= 25
+    assert "pushing to training" in terminal
+    assert f"{created}/{created}" in terminal
+    code, pipe = piped(sync_once(twin), quiet)
+    assert code == 0, pipe
+    assert "\x1b" not in pipe and "pushing to" not in pipe
+    assert f"target training: {created} created" in pipe
+    # once the bar is erased the terminal holds the pipe's lines, byte for byte (the pty
+    # turns each \n into \r\n)
+    expected = pipe.replace(str(quiet), str(shown)).replace("\n", "\r\n")
+    assert after_drawing(terminal) == expected
+
+
+def test_json_on_a_terminal_is_the_json_alone(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, horizon=42)
+    code, terminal = on_pty(sync_once(rig, "--format", "json"), tmp_path)
+    assert code == 0, terminal
+    assert "\x1b" not in terminal
+    report = json.loads(terminal)
+    assert report["targets"]["training"]["created"] >= 25
+
+
+def test_a_dumb_terminal_or_json_logs_get_no_drawing(tmp_path: Path) -> None:
+    for name, args, env in (
+        ("dumb", (), {"TERM": "dumb"}),
+        ("opted-out", (), {"TTY_COMPATIBLE": "0"}),
+        ("json-logs", ("--log-format", "json"), {}),
+    ):
+        (tmp_path / name).mkdir()
+        rig = Rig(tmp_path / name, horizon=42)
+        code, terminal = on_pty(sync_once(rig, *args), tmp_path / name, **env)
+        assert code == 0, terminal
+        assert "pushing to" not in terminal and "\x1b" not in terminal, name
+        assert "target training:" in terminal, name
+
+
+def test_the_loop_draws_for_its_first_push_and_not_for_an_idle_cycle(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, horizon=42)
+    loop = Pty(liftrun("sync", "--config", str(rig.root / "liftrun.toml")), tmp_path, environment())
+    try:
+        first = loop.read_until("target training:")
+        assert "pushing to training" in first
+        seen = len(first)
+        request_cycle(rig.loaded().state_dir)  # as the athlete's page does: an idle cycle now
+        loop.read_until("target training: 0 created")
+    finally:
+        loop.proc.send_signal(signal.SIGTERM)
+        code, out = loop.finish()
+    assert code == 0, out
+    later = out[seen:]
+    assert "pushing to" not in later and "\x1b" not in later
+    woken = [line for line in later.split("\r\n") if "woken by an action" in line]
+    assert len(woken) == 1 and re.fullmatch(
+        r"\d{4}-\d\d-\d\d [\d:,]+ INFO liftrun\.sync: .*", woken[0]
+    )
