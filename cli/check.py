@@ -42,14 +42,10 @@ def sync_window(settings: Settings, store: StateStore, now: datetime) -> Horizon
     """The window the next sync cycle reads every calendar over: its plan made as the cycle
     makes it (``sync.engine``'s ``_cycle``: the default span, the athlete's soreness and pauses,
     no fixes suggested), then that plan's horizon."""
-    from planner.plan import build_plan, default_span
-    from sync.actions import effective_pauses
     from sync.engine import horizon
+    from sync.plan_of_cycle import cycle_plan
 
-    zone = settings.zone
-    first, weeks = default_span(settings, now.astimezone(zone).date())
-    pauses = effective_pauses(store, zone)
-    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False, pauses=pauses)
+    plan = cycle_plan(settings, store, now)
     return horizon(settings, plan, now)
 
 

@@ -52,12 +52,12 @@ from planner.constraints import RuleBook
 from planner.model import Kind, Plan, Session, Unplaced
 from planner.pause import Pause, split_paused
 from planner.placement import place_plan
-from planner.plan import build_plan, default_span
 from sync.actions import SessionMark, effective_pauses, statuses
 from sync.busy_memory import remember_busy
 from sync.diff import diff
 from sync.edits import take_in_edits
 from sync.links import session_links
+from sync.plan_of_cycle import cycle_plan
 from sync.progress import WriteProgress
 from sync.report import Action as ActionEntry
 from sync.report import CycleReport, SourceReport, TargetReport
@@ -172,11 +172,9 @@ def _cycle(
     stop: threading.Event,
     progress: WriteProgress | None,
 ) -> None:
-    zone = settings.zone
-    first, weeks = default_span(settings, now.astimezone(zone).date())
-    pauses = effective_pauses(store, zone)
     marks = statuses(store)
-    plan = build_plan(settings, first, weeks, store.soreness(), suggest=False, pauses=pauses)
+    plan = cycle_plan(settings, store, now)
+    pauses = effective_pauses(store, settings.zone)  # placement keeps the paused days clear
     hz = horizon(settings, plan, now)
     by_id = {s.id: s for s in plan.sessions}
 

@@ -26,9 +26,9 @@ from planner.constraints import RuleBook
 from planner.lift_load import Soreness
 from planner.model import Plan, Unplaced
 from planner.placement import place_plan
-from planner.plan import build_plan, default_span
 from sync import actions as store_actions
 from sync.busy_memory import last_busy
+from sync.plan_of_cycle import cycle_plan
 from sync.state import StateStore
 from web import build
 from web.actions_http import ActionName, ActionRefused, ActionRequest
@@ -119,16 +119,7 @@ class StoreBackend:
 
     def _planned(self, store: StateStore, now: datetime) -> Plan:
         """The plan as the config, the athlete's soreness and pauses make it, unplaced."""
-        zone = self.zone
-        first, weeks = default_span(self.settings, now.astimezone(zone).date())
-        return build_plan(
-            self.settings,
-            first,
-            weeks,
-            store.soreness(),
-            suggest=False,
-            pauses=store_actions.effective_pauses(store, zone),
-        )
+        return cycle_plan(self.settings, store, now)
 
     def _shown(self, store: StateStore, now: datetime) -> tuple[Plan, list[BusyInterval]]:
         """The plan at the times the last cycle gave the calendars (a session beyond the
