@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from sync.state import StateStore
-    from sync.status import CalendarStatus, Status
 
 ACTIONS_SHOWN = 10
 
@@ -43,7 +42,7 @@ def status(*, config_path: str | None, fmt: str, check: bool) -> None:
     store = open_store(loaded)
     now = datetime.now(UTC)
     with store:
-        current = in_zone(status_report.collect(store, loaded.settings, now), zone)
+        current = status_report.collect(store, loaded.settings, now)
         said = _athlete(store, zone, now)
     if fmt == "json":
         click.echo(json.dumps({**current, **said}, indent=2))
@@ -67,35 +66,6 @@ def restore(config_path: str | None, session_id: str) -> None:
         if not store.restore(session_id):
             fail(f"{session_id}: not deleted or pinned by hand (see `liftrun status`)")
     click.echo(f"{session_id} restored: the next `liftrun sync` places and pushes it again")
-
-
-def in_zone(current: Status, zone: ZoneInfo) -> Status:
-    """``current`` with every instant in the plan's zone, as the sync's report gives them: the
-    store keeps UTC, and a pin read as ``18:00+00:00`` by an athlete in Berlin is an hour off
-    from the session in their calendar."""
-
-    def at(value: str) -> str:
-        return datetime.fromisoformat(value).astimezone(zone).isoformat()
-
-    def calendars(rows: list[CalendarStatus]) -> list[CalendarStatus]:
-        return [
-            {**h, "checked": at(h["checked"]), "last_ok": h["last_ok"] and at(h["last_ok"])}
-            for h in rows
-        ]
-
-    return {
-        **current,
-        "now": at(current["now"]),
-        "last_cycles": [
-            {**c, "started": at(c["started"]), "finished": at(c["finished"])}
-            for c in current["last_cycles"]
-        ],
-        "next_cycle": current["next_cycle"] and at(current["next_cycle"]),
-        "sources": calendars(current["sources"]),
-        "targets": calendars(current["targets"]),
-        "pins": [{**p, "start": at(p["start"])} for p in current["pins"]],
-        "tombstones": [{**t, "at": at(t["at"])} for t in current["tombstones"]],
-    }
 
 
 def _athlete(store: StateStore, zone: ZoneInfo, now: datetime) -> dict[str, list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TypedDict
+from zoneinfo import ZoneInfo
 
 from config.models import Settings
 from sync.report import CycleReport
@@ -62,37 +63,46 @@ class Status(TypedDict):
 
 
 def collect(store: StateStore, settings: Settings, now: datetime) -> Status:
+    """What ``liftrun status`` shows, every instant in the plan's zone as the sync's report
+    gives them: the store keeps UTC, and a pin read as ``18:00+00:00`` by an athlete in Berlin
+    is an hour off from the session in their calendar."""
+    zone = settings.zone
     cycles = store.cycles(RECENT)
     report = cycles[0].report if cycles else None  # None: none yet, or the last one crashed
     health = store.health()
+    next_cycle = store.get_meta("next_cycle_at")
     return {
-        "now": now.isoformat(),
+        "now": _at(now, zone),
         "last_cycles": [
             {
-                "started": c.started.isoformat(),
-                "finished": c.finished.isoformat(),
+                "started": _at(c.started, zone),
+                "finished": _at(c.finished, zone),
                 "ok": c.ok,
                 "writes": c.report.writes if c.report else 0,
             }
             for c in cycles
         ],
-        "next_cycle": store.get_meta("next_cycle_at"),
+        "next_cycle": _at(datetime.fromisoformat(next_cycle), zone) if next_cycle else None,
         "interval_minutes": settings.sync.interval_minutes,
-        "sources": [_health(h) for h in health if h.kind == "source"],
-        "targets": [_health(h) for h in health if h.kind == "target"],
+        "sources": [_health(h, zone) for h in health if h.kind == "source"],
+        "targets": [_health(h, zone) for h in health if h.kind == "target"],
         "pins": [
-            {"session": p.session_id, "start": p.start.isoformat(), "target": p.target}
+            {"session": p.session_id, "start": _at(p.start, zone), "target": p.target}
             for p in sorted(store.pins().values(), key=lambda p: p.start)
             if p.end >= now  # a pin in the past has done its job
         ],
         "tombstones": [
-            {"session": t.session_id, "title": t.title, "target": t.target, "at": t.at.isoformat()}
+            {"session": t.session_id, "title": t.title, "target": t.target, "at": _at(t.at, zone)}
             for t in sorted(store.tombstones().values(), key=lambda t: t.session_id)
         ],
         "warnings": list(report.warnings) if report else [],
         "unplaced": [u.as_dict() for u in report.unplaced] if report else [],
         "failing": failing(report) if report else [],
     }
+
+
+def _at(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).isoformat()
 
 
 def failing(report: CycleReport) -> list[str]:
@@ -109,12 +119,12 @@ def failing(report: CycleReport) -> list[str]:
     return lines
 
 
-def _health(h: Health) -> CalendarStatus:
+def _health(h: Health, zone: ZoneInfo) -> CalendarStatus:
     return {
         "name": h.name,
         "ok": h.ok,
-        "checked": h.at.isoformat(),
-        "last_ok": h.last_ok.isoformat() if h.last_ok else None,
+        "checked": _at(h.at, zone),
+        "last_ok": _at(h.last_ok, zone) if h.last_ok else None,
         "error": h.error,
     }
 
