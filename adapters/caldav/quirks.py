@@ -40,8 +40,9 @@ QUIRKS: tuple[Quirk, ...] = (
         ),
         handling=(
             "A 207 whose current-user-principal is <unauthenticated/> (RFC 5397) is no "
-            "principal: the request is sent again with the credentials, and the scheme is "
-            "remembered for the account."
+            "principal but a login prompt: the request is sent again with Basic credentials "
+            "(over https or loopback only; elsewhere the walk goes on to the well-known URI's "
+            "challenge), and the scheme is remembered for the account."
         ),
         proof="tests/caldav/test_quirks.py::test_unauthenticated_207_is_not_a_principal",
     ),
