@@ -53,19 +53,3 @@ def server(
 def unique() -> str:
     """A suffix that keeps one test's calendars apart from every other test's."""
     return uuid.uuid4().hex[:8]
-
-
-# Tests whose own requests Cyrus refuses, until the test is mended (not the adapter's doing):
-# node id -> why. Strict, so the mended test's pass says to drop its line here.
-_CYRUS_REFUSES = {
-    "test_caldav_faults.py::test_proxy_passes_dav_methods_through_unchanged[cyrus]": (
-        "the test's own MKCALENDAR sends an XML body without Content-Type: Cyrus answers 415"
-    ),
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        why = _CYRUS_REFUSES.get(item.nodeid.removeprefix("tests/caldav/"))
-        if why is not None:
-            item.add_marker(pytest.mark.xfail(reason=why, strict=True))

@@ -28,6 +28,7 @@ from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.session import MAX_ATTEMPTS, RETRY_AFTER_CAP, CalendarMissing
 from adapters.caldav.source import CalDAVSource
 from adapters.caldav.target import CalDAVTarget
+from adapters.caldav.webdav import XML_HEADERS, mkcalendar_body
 from adapters.protocol import (
     Action,
     ActionKind,
@@ -197,7 +198,8 @@ def test_proxy_passes_dav_methods_through_unchanged(rig: Rig) -> None:
         made = client.request(
             "MKCALENDAR",
             proxy.rebase(f"{server.home}more-{rig.unique}/"),
-            content=b'<?xml version="1.0"?><C:mkcalendar xmlns:C="urn:ietf:params:xml:ns:caldav"/>',
+            content=mkcalendar_body(f"More {rig.unique}"),
+            headers=XML_HEADERS,  # Cyrus answers an untyped body 415, an empty mkcalendar 500
         )
         assert made.status_code == 201
         again = client.put(
