@@ -72,9 +72,12 @@ QUIRKS: tuple[Quirk, ...] = (
             "(naming that resource), even without an ORGANIZER."
         ),
         handling=(
-            "None beyond a failed write: every session a second Training calendar of the "
-            "same account would get (push_to changed, the old calendar kept) is refused, "
-            "and the cycle reports each refusal."
+            "A UID conflict (RFC 4791's no-uid-conflict or RFC 6638's "
+            "unique-scheduling-object-resource) is read for the href it names: inside the "
+            "Training calendar a create is AlreadyExists (read back next cycle); elsewhere "
+            "(push_to changed, the old calendar kept) each refusal says which calendar holds "
+            "the session and that the server allows a UID once per account, not a rights "
+            "problem."
         ),
         proof="tests/caldav/test_quirks.py::test_a_uid_is_allowed_once_per_account",
     ),

@@ -38,6 +38,7 @@ from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.preconditions import Preconditions
 from adapters.caldav.session import CalendarMissing, CalendarMoved
+from adapters.caldav.webdav import uid_holder
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
     Action,
@@ -408,9 +409,19 @@ class CalDAVTarget:
 
     def _write_error(self, action: Action, status: int, body: bytes) -> AdapterError:
         sid = action.session_id
-        if action.kind is ActionKind.CREATE and (
-            status == 412 or (status in (403, 409) and b"no-uid-conflict" in body)
+        holder = uid_holder(self.calendar_url, body) if status in (403, 409) else None
+        if holder is not None and not resource_key(holder).startswith(
+            resource_key(self.calendar_url)
         ):
+            # Cyrus (Fastmail) allows a UID once per account: a second Training calendar there
+            # gets every create refused, and "check the user's rights" would send them astray.
+            return AdapterError(
+                f"{self.name}: {sid} is already in another calendar of this account "
+                f"({resource_key(holder)}), and {self.client.server} allows an event's UID in "
+                "one calendar per account: delete liftrun's events there, or set push_to back "
+                "to that calendar"
+            )
+        if action.kind is ActionKind.CREATE and (status == 412 or holder is not None):
             return AlreadyExists(f"{self.name}: {sid} is already in the calendar")
         if status == 412:
             return PreconditionFailed(f"{self.name}: {sid} changed on the server since it was read")

@@ -31,6 +31,7 @@ __all__ = [
     "qname",
     "query_body",
     "sync_body",
+    "uid_holder",
 ]
 
 D = "DAV:"
@@ -152,3 +153,22 @@ def parse_multistatus(reply: Reply) -> tuple[list[DavEntry], str | None]:
         status = _status_code(response.findtext(qname(D, "status")))
         entries.append(DavEntry(join_url(reply.url, href.strip()), status, props))
     return entries, root.findtext(qname(D, "sync-token"))
+
+
+# RFC 4791 5.3.2.1 and RFC 6638 3.2.4.1: a UID already held by another resource, named by href.
+_UID_CONFLICTS = (qname(C, "no-uid-conflict"), qname(C, "unique-scheduling-object-resource"))
+
+
+def uid_holder(reply_url: str, body: bytes) -> str | None:
+    """The resource a refused write's UID already belongs to, from the server's error body
+    (absolute, as the server named it); None when the body names no UID conflict."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for tag in _UID_CONFLICTS:
+        conflict = root.find(f".//{tag}")
+        if conflict is not None:
+            href = (conflict.findtext(qname(D, "href")) or "").strip()
+            return join_url(reply_url, href) if href else reply_url
+    return None

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.caldav.collection import resource_key
 from adapters.caldav.quirks import QUIRKS, Quirk, markdown
 from config.loader import load
 from sync.engine import run_cycle
@@ -188,7 +189,10 @@ def test_a_uid_is_allowed_once_per_account(cyrus: Server, unique: str, tmp_path:
     errors = second.targets["training"].errors
     assert second.failed and second.targets["training"].created == 0
     assert len(errors) == first.targets["training"].created, errors
-    assert all("403" in e and PASSWORD not in e for e in errors), errors
+    assert all("already in another calendar of this account" in e for e in errors), errors
+    held = resource_key(calendar_url(cyrus, f"Training {unique}"))
+    assert all(f"({held}" in e for e in errors), errors  # names where the UID lives
+    assert not any(PASSWORD in e or "check that user" in e for e in errors), errors
     assert hrefs(cyrus, calendar_url(cyrus, f"Training {unique}")) == kept
 
 
