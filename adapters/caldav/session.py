@@ -43,7 +43,6 @@ way to the credentials.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 import xml.etree.ElementTree as ET
@@ -67,6 +66,7 @@ from adapters.caldav.webdav import (
 )
 from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
+from config.fields import is_loopback
 
 __all__ = ["MAX_ATTEMPTS", "RETRY_AFTER_CAP", "CalendarMissing", "CalendarMoved", "DavSession"]
 
@@ -114,15 +114,6 @@ def _unauthenticated(reply: Reply) -> bool:
         return False
     marker = f"{qname(D, 'current-user-principal')}/{qname(D, 'unauthenticated')}"
     return root.find(f".//{marker}") is not None
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -324,7 +315,7 @@ class DavSession:
         whose 401 says which scheme the server wants."""
         if self._dav.auth is not None or not self._has_login or not _unauthenticated(reply):
             return False
-        if self.origin.scheme != "https" and not _loopback(self.origin.host):
+        if self.origin.scheme != "https" and not is_loopback(self.server):
             return False
         self._dav.build_auth_object(["basic"])
         if self._dav.auth is None:
