@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, TaskID
@@ -50,6 +50,25 @@ def _progress(*columns: ProgressColumn) -> Progress | None:
     return Progress(*columns, console=console, transient=True)
 
 
+class _Drawing:
+    """What draws until it is closed, as a ``with`` block: the drawing ends however the block
+    does, so an error never leaves a bar on the terminal."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 def _shown(name: str) -> str:
     """A calendar's name as drawn: on one line, no escape sequence from a config reaching the
     terminal."""
@@ -58,7 +77,7 @@ def _shown(name: str) -> str:
     return logs.safe_line(name)
 
 
-class PushProgress:
+class PushProgress(_Drawing):
     """The engine's ``WriteProgress`` drawn as ``pushing to NAME ━━━━ 12/40 0:00:03``, one bar
     per target a cycle writes ``MIN_WRITES`` or more times to. ``close`` (or leaving the
     ``with`` block) ends the drawing before the cycle's report is printed; the next cycle of a
@@ -105,19 +124,8 @@ class PushProgress:
         self._bars = None
         self._tasks = {}
 
-    def __enter__(self) -> PushProgress:
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class Reaching:
+class Reaching(_Drawing):
     """``check``'s calendars while they are reached: a spinner line per calendar, ``source
     work: reaching…``, that turns into its result line when it has answered. Thread-safe
     (rich's ``Progress`` holds a lock): targets answer on the check's worker threads."""
@@ -149,14 +157,3 @@ class Reaching:
         if self._lines is not None:
             self._lines.stop()
         self._lines = None
-
-    def __enter__(self) -> Reaching:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
