@@ -10,7 +10,9 @@ whether the sync would fall back on a copy), and what they found out where they 
 calendar's URL) is kept in the store, as a first sync keeps it, so that sync need not walk
 discovery again. CalDAV and vdir targets are opened in probe mode (nothing is created) and a
 Training calendar that does not exist yet is reported as one the first sync creates, not as a
-failure.
+failure. The one write a check may make is CalDAV's test of whether an existing Training
+calendar enforces If-Match (once per calendar, ever): a scratch event, removed at once, and the
+calendar's line says so.
 
 The adapters and the engine's source reader are imported inside the command: ``liftrun
 --help`` imports this module for its one line of help.

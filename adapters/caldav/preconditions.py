@@ -189,6 +189,7 @@ class Preconditions:
         self._leftover_fact = f"precondition-probe-left:{calendar_url}"
         self._known = Enforcement.from_fact(facts.fact(self._fact))
         self._tried = False
+        self._tested_now = False  # the scratch-event test ran in this process
 
     @property
     def calendar_url(self) -> str:
@@ -211,14 +212,22 @@ class Preconditions:
             found = self._probe() if self._tidy() else None
             if found is not None:
                 self._known = found
+                self._tested_now = True
                 self._facts.set_fact(self._fact, found.to_fact())
                 if not found.complete:
                     log.warning("%s: %s", self._label, found.remarks()[0])
         return self.effective
 
     def remarks(self) -> list[str]:
+        """What ``check`` says: the answer where it is news (the server ignores a header), and
+        that the test ran when it ran in this process, since it wrote (and removed) an event in
+        a calendar that ``check`` otherwise leaves untouched."""
         if self._known is not None:
-            return self._known.remarks()
+            said = self._known.remarks()
+            if not self._tested_now:
+                return said
+            found = said or ["the server enforces If-Match and If-None-Match"]
+            return [f"{found[0]} (tested just now with a scratch event, removed at once)"]
         if self._tried:
             return [
                 "liftrun could not test whether the server enforces If-Match; until it can, "

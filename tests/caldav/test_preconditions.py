@@ -82,6 +82,9 @@ LUNCH = _cal(
 IGNORED = Enforcement(if_none_match=False, if_match=False)
 ENFORCED = Enforcement(if_none_match=True, if_match=True)
 
+# What check's line adds the run the scratch-event test was made (it wrote in the calendar).
+TESTED_NOW = " (tested just now with a scratch event, removed at once)"
+
 
 @dataclass
 class Memory:
@@ -170,7 +173,7 @@ def test_detection_on_a_server_ignoring_preconditions(bench: Bench) -> None:
     assert bench.left_behind() == []
     assert run.remarks() == [
         "the server ignores If-Match and If-None-Match; liftrun re-reads each event before "
-        "changing it and checks each new event's place is free before writing it"
+        f"changing it and checks each new event's place is free before writing it{TESTED_NOW}"
     ]
     assert bench.facts.known() == {f"preconditions:{bench.url}": IGNORED.to_fact()}
 
@@ -186,7 +189,7 @@ def test_detection_on_a_server_enforcing_them(bench: Bench) -> None:
         ("DELETE", "2xx"),
     ]
     assert bench.left_behind() == [] and resources(bench.server, bench.calendar) == []
-    assert run.remarks() == []
+    assert run.remarks() == [f"the server enforces If-Match and If-None-Match{TESTED_NOW}"]
 
 
 @pytest.mark.parametrize("ignoring", [False, True], ids=["enforced", "ignored"])
@@ -346,7 +349,7 @@ def test_an_edit_on_a_server_ignoring_preconditions_is_kept(bench: Bench, tmp_pa
     a, b, c, d = sessions()[:4]
     liftrun = pusher(bench, tmp_path, Account())
     ok(list(liftrun.apply(creates((a, b, c)))))
-    assert liftrun.remarks() == [IGNORED.remarks()[0]]
+    assert liftrun.remarks() == [IGNORED.remarks()[0] + TESTED_NOW]
     read = {o.session_id: o for o in liftrun.list_owned(*FAR)}  # liftrun's read
 
     athlete_moves(bench, read[a.id], 2)
@@ -398,7 +401,8 @@ def test_a_server_enforcing_preconditions_gets_no_extra_request(
     liftrun = pusher(bench, tmp_path, account)
     ok(list(liftrun.apply(creates((a,)))))
     probe = [e for e in bench.proxy.log if PROBE_PREFIX in e.path and e.status != 401]
-    assert len(probe) == PROBE_REQUESTS and liftrun.remarks() == []
+    assert len(probe) == PROBE_REQUESTS
+    assert liftrun.remarks() == [f"the server enforces If-Match and If-None-Match{TESTED_NOW}"]
     bench.proxy.clear_log()
     again = pusher(bench, tmp_path, Account.from_json(account.learned()))  # the next run
     ok(list(again.apply(creates((b,)))))
@@ -521,13 +525,14 @@ def test_check_tests_an_existing_calendar_and_says_so(
     is), so neither the next check nor the first sync tests again."""
     bench.proxy.ignore_preconditions = ignoring
     config = configure(bench, tmp_path, unique)
-    said = "".join(f"; {remark}" for remark in (IGNORED.remarks() if ignoring else []))
+    said = IGNORED.remarks()[0] if ignoring else "the server enforces If-Match and If-None-Match"
     for probes in ((4 if ignoring else PROBE_REQUESTS), 0):
         bench.proxy.clear_log()
         result = CliRunner().invoke(main, ["check", "--config", str(config)])
         assert result.exit_code == 0, result.output
         (line,) = [x for x in result.output.splitlines() if x.startswith("target training: ")]
-        assert line == f"target training: ok (0 liftrun events){said}"
+        now = f"; {said}{TESTED_NOW}" if probes else (f"; {said}" if ignoring else "")
+        assert line == f"target training: ok (0 liftrun events){now}"
         assert len(probing(bench)) == probes
         assert bench.left_behind() == [] and only_the_store(tmp_path / "state")
     bench.proxy.clear_log()
