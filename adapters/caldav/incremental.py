@@ -58,6 +58,8 @@ class IncrementalReads(DavSession):
                 return synced
         entries = self.propfind(url, [(D, "resourcetype"), (D, "sync-token"), (CS, "getctag")], 0)
         state = entries[0] if entries else DavEntry(url, None, {})
+        if state.status == 404:  # Xandikos: a 207 whose one response is the URL's own 404
+            raise CalendarMissing(f"{self.label}: calendar {url} not found on {self.server}")
         kind = state.props.get(qname(D, "resourcetype"))
         if kind is None or kind.find(qname(C, "calendar")) is None:
             raise AdapterError(f"{self.label}: {url} is not a calendar on {self.server}")

@@ -68,7 +68,14 @@ from adapters.protocol import AdapterError, AuthFailed, Unreachable
 from adapters.retrying import Transient, retry_after_seconds, retrying
 from config.fields import is_loopback
 
-__all__ = ["MAX_ATTEMPTS", "RETRY_AFTER_CAP", "CalendarMissing", "CalendarMoved", "DavSession"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "RETRY_AFTER_CAP",
+    "AccessRefused",
+    "CalendarMissing",
+    "CalendarMoved",
+    "DavSession",
+]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,13 @@ _MOVED = frozenset({301, 308})  # RFC 9110 15.4.2, 15.4.9: permanent, references
 
 class CalendarMissing(AdapterError):
     """The calendar's URL answers 404: deleted, renamed, or a stale remembered URL."""
+
+
+class AccessRefused(AuthFailed):
+    """A read answered 403: the account may not read that URL. For a URL liftrun only
+    remembered, that may mean it is another account's now (the config's username changed: Cyrus
+    redirects to a share of the other user's calendar and refuses it), so the calendar is looked
+    up again before this is taken for a rights problem."""
 
 
 class CalendarMoved(CalendarMissing):
@@ -338,7 +352,7 @@ class DavSession:
         # sync-collection caller reads in full instead, so it is no access problem.
         refused_token = b"valid-sync-token" in reply.body
         if status == 403 and method in ("PROPFIND", "REPORT", "GET") and not refused_token:
-            raise AuthFailed(
+            raise AccessRefused(
                 f"{self.label}: {self.server} refused access to {reply.url} for user "
                 f"{self.username!r}: check the account's rights on that calendar"
             )

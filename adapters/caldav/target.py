@@ -37,7 +37,7 @@ from adapters.caldav.collection import Item, Mirror, resource_key
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.preconditions import Preconditions
-from adapters.caldav.session import CalendarMissing, CalendarMoved
+from adapters.caldav.session import AccessRefused, CalendarMissing, CalendarMoved
 from adapters.caldav.webdav import uid_holder
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
@@ -50,6 +50,7 @@ from adapters.protocol import (
     Outcome,
     OwnedEvent,
     PreconditionFailed,
+    TargetReset,
     day_start,
     parse_placed,
     placed_value,
@@ -269,26 +270,45 @@ class CalDAVTarget:
     def _refresh(self) -> Mirror:
         url = self.calendar_url
         try:
-            mirror = self.client.refresh(self._mirror, url, self._keep, use_sync=self._use_sync)
+            mirror = self._read(self._mirror, url)
+        except (CalendarMissing, AccessRefused):
+            if self._settled or is_url(self.calendar):
+                raise
+            # What was remembered is gone, or is not this account's (the username changed):
+            # the name is looked up again, and a 403 on what that finds is the real answer.
+            log.info("%s: %s answers no more; looking the calendar up again", self.name, url)
+            self._stale = True
+            self._url = None
+            mirror = self._read(None, self.calendar_url)
+            self._save(mirror)
+            if not any(i.value for i in mirror.items.values()):
+                # The calendar liftrun wrote to is gone and the one found (or just made) holds
+                # none of its events: a reset, as Google's, not twenty deletions by hand.
+                was, now = resource_key(url), resource_key(self.calendar_url)
+                where = "is there again, empty" if was == now else f"is {now} now"
+                raise TargetReset(
+                    f"calendar {self.calendar!r} at {was} was gone (deleted, or not this "
+                    f"account's) and {where}: every session is pushed into it from the next "
+                    "cycle, and none is taken for deleted by hand"
+                ) from None
+            return mirror
+        self._save(mirror)
+        return mirror
+
+    def _read(self, mirror: Mirror | None, url: str) -> Mirror:
+        try:
+            return self.client.refresh(mirror, url, self._keep, use_sync=self._use_sync)
         except CalendarMoved as moved:
             # RFC 9110: a permanent redirect is where the calendar lives now; followed once and
             # remembered (learned()), so a renamed-by-URL calendar stays the one written to.
             log.info("%s: %s moved to %s", self.name, url, moved.location)
             self.client.account.moved(url, moved.location)
             self._url = moved.location
-            mirror = self.client.refresh(None, moved.location, self._keep, use_sync=self._use_sync)
-        except CalendarMissing:
-            if self._settled or is_url(self.calendar):
-                raise
-            log.info("%s: %s is gone; looking the calendar up again", self.name, url)
-            self._stale = True
-            self._url = None
-            mirror = self.client.refresh(
-                None, self.calendar_url, self._keep, use_sync=self._use_sync
-            )
+            return self.client.refresh(None, moved.location, self._keep, use_sync=self._use_sync)
+
+    def _save(self, mirror: Mirror) -> None:
         self._mirror = mirror
         self._mirrors.save(mirror)
-        return mirror
 
     def _event(self, key: str, item: Item) -> OwnedEvent:
         value = item.value

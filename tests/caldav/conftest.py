@@ -50,6 +50,16 @@ def server(
 
 
 @pytest.fixture
+def cyrus(
+    running_servers: dict[str, Server], unavailable_servers: dict[str, str], unique: str
+) -> Server:
+    """A fresh account on the session's Cyrus, for what only Cyrus does (accounts to make)."""
+    if "cyrus" in unavailable_servers:
+        pytest.skip(unavailable_servers["cyrus"])
+    return fresh_account(running_servers["cyrus"], unique)
+
+
+@pytest.fixture
 def unique() -> str:
     """A suffix that keeps one test's calendars apart from every other test's."""
     return uuid.uuid4().hex[:8]

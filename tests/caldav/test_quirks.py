@@ -26,7 +26,7 @@ from sync.state import StateStore
 from sync.wiring import build
 from tests.athlete import athlete_toml
 from tests.caldav.proxy import FaultProxy
-from tests.caldav.servers import PASSWORD, Server, fresh_account, get_event
+from tests.caldav.servers import PASSWORD, Server, get_event
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -62,16 +62,6 @@ def test_the_table_is_filled_in_and_rendered_whole() -> None:
 
 # --------------------------------------------------------------------------------------------
 # Cyrus's rows, against Cyrus
-
-
-@pytest.fixture
-def cyrus(
-    running_servers: dict[str, Server], unavailable_servers: dict[str, str], unique: str
-) -> Server:
-    """A fresh account on the session's Cyrus."""
-    if "cyrus" in unavailable_servers:
-        pytest.skip(unavailable_servers["cyrus"])
-    return fresh_account(running_servers["cyrus"], unique)
 
 
 def write_config(tmp: Path, server: Server, url: str, push_to: str) -> Path:
