@@ -89,6 +89,25 @@ QUIRKS: tuple[Quirk, ...] = (
         proof="tests/caldav/test_quirks.py::test_mkcalendar_names_its_body_type",
     ),
     Quirk(
+        server=CYRUS,
+        versions=CYRUS_SEEN,
+        behaviour=(
+            "Another account's calendar answers 301 to a share path in the user's own home, "
+            "which answers 403: what a config whose username changed meets at the calendar "
+            "URL liftrun remembered."
+        ),
+        handling=(
+            "A remembered calendar that answers 404 or 403 (after any permanent redirect) is "
+            "looked up again by name before a rights problem is reported; a Training calendar "
+            "found or made without liftrun's events is a reset (every session pushed again, "
+            "none taken for deleted by hand), and the old account's calendar is not touched."
+        ),
+        proof=(
+            "tests/caldav/test_caldav_reset.py::"
+            "test_another_username_moves_to_that_accounts_calendar_and_leaves_the_old_one"
+        ),
+    ),
+    Quirk(
         server="SOGo",
         versions="5.8 (Debian 12), simulated by a proxy in front of Radicale",
         behaviour=(
