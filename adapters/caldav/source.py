@@ -27,7 +27,7 @@ from adapters.caldav.client import CalDAVClient
 from adapters.caldav.collection import Mirror
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
-from adapters.caldav.session import AccessRefused, CalendarMissing, CalendarMoved
+from adapters.caldav.session import AccessRefused, CalendarMissing
 from adapters.ical.busy import IcsParseError, read_busy
 from adapters.protocol import AdapterError, BusyRead, SourceRead, SourceUnavailable, fell_back
 
@@ -145,32 +145,16 @@ class CalDAVSource:
         fetch = (window[0] - timedelta(days=1), window[1] + self._slack)
         url = self.calendar_url
         try:
-            return self._follow(self._mirror, url, window, fetch)
+            return self._read(self._mirror, url, window, fetch)
         except (CalendarMissing, AccessRefused):
             if is_url(self.calendar) or self._looked_up:
                 raise
         # What was remembered is gone (re-created, moved) or not this account's (the username
         # changed): look it up by name; a 403 on what that finds is the real answer.
-        self._url = found = self.client.require_calendar(self.calendar, fresh=True).url
+        self._url = self.client.require_calendar(self.calendar, fresh=True).url
         self._looked_up = True
         self._mirror = None
-        return self._read(None, found, window, fetch)
-
-    def _follow(
-        self,
-        mirror: Mirror | None,
-        url: str,
-        window: tuple[datetime, datetime],
-        fetch: tuple[datetime, datetime],
-    ) -> Mirror:
-        try:
-            return self._read(mirror, url, window, fetch)
-        except CalendarMoved as moved:
-            # A permanent redirect is where the calendar lives now: followed once, remembered.
-            log.info("%s: %s moved to %s", self.name, url, moved.location)
-            self.client.account.moved(url, moved.location)
-            self._url = moved.location  # the mirror stays the last good copy until it is read
-            return self._read(None, moved.location, window, fetch)
+        return self._read(None, self._url, window, fetch)
 
     def _read(
         self,
@@ -179,7 +163,9 @@ class CalDAVSource:
         window: tuple[datetime, datetime],
         fetch: tuple[datetime, datetime],
     ) -> Mirror:
-        return self.client.refresh(
+        """The calendar now, a permanent redirect followed and its URL kept (learned()); the
+        mirror stays the last good copy until a read succeeds."""
+        read = self.client.read_calendar(
             mirror,
             url,
             str,  # the busy source keeps each resource's text as it came
@@ -187,6 +173,8 @@ class CalDAVSource:
             fetch_window=fetch,
             use_sync=self._use_sync,
         )
+        self._url = read.url
+        return read
 
     def _parse(self, mirror: Mirror, window: tuple[datetime, datetime], until: float) -> BusyRead:
         # One stream of VCALENDARs (read_busy reads them with one context, one limit).

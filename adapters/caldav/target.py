@@ -37,7 +37,7 @@ from adapters.caldav.collection import Item, Mirror, resource_key
 from adapters.caldav.discovery import is_url
 from adapters.caldav.mirror import MirrorStore
 from adapters.caldav.preconditions import Preconditions
-from adapters.caldav.session import AccessRefused, CalendarMissing, CalendarMoved
+from adapters.caldav.session import AccessRefused, CalendarMissing
 from adapters.caldav.webdav import uid_holder
 from adapters.ical.render import CALENDAR_END, EventMeta, event_bytes, new_calendar
 from adapters.protocol import (
@@ -296,15 +296,11 @@ class CalDAVTarget:
         return mirror
 
     def _read(self, mirror: Mirror | None, url: str) -> Mirror:
-        try:
-            return self.client.refresh(mirror, url, self._keep, use_sync=self._use_sync)
-        except CalendarMoved as moved:
-            # RFC 9110: a permanent redirect is where the calendar lives now; followed once and
-            # remembered (learned()), so a renamed-by-URL calendar stays the one written to.
-            log.info("%s: %s moved to %s", self.name, url, moved.location)
-            self.client.account.moved(url, moved.location)
-            self._url = moved.location
-            return self.client.refresh(None, moved.location, self._keep, use_sync=self._use_sync)
+        """The calendar now; a permanent redirect is followed and its URL kept (learned()), so
+        a calendar moved on the server stays the one written to."""
+        read = self.client.read_calendar(mirror, url, self._keep, use_sync=self._use_sync)
+        self._url = read.url
+        return read
 
     def _save(self, mirror: Mirror) -> None:
         self._mirror = mirror
