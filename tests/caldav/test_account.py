@@ -128,16 +128,8 @@ def test_the_first_sync_after_a_check_walks_nothing_again(
     """``liftrun check`` with the real store (as H4's check opens it): what its walk learnt is
     kept, and the first sync neither walks to the principal nor lists the home again, except
     once to look for the calendar the check found missing before creating it."""
-    seed_busy(server, f"Work {unique}", f"work-{unique}")
     with FaultProxy(server.url) as proxy:
-        auth = f'username = "{server.username}"\npassword = "{PASSWORD}"' if server.username else ""
-        config = tmp_path / "liftrun.toml"
-        config.write_text(
-            ATHLETE
-            + CALENDARS.format(
-                url=proxy.url, auth=auth, push_to=f"Training {unique}", busy=f"Work {unique}"
-            )
-        )
+        config = write_config(tmp_path, server, unique, url=proxy.url)
         loaded = load(str(config), {})
         with StateStore(loaded.state_dir) as store:
             wiring = build(loaded, NOW, store, probe=True, persist=False)

@@ -50,14 +50,17 @@ def write_config(
     *,
     password: str = PASSWORD,
     athlete: str = ATHLETE,
+    url: str | None = None,
 ) -> Path:
+    """The config of an athlete on ``server`` (or reaching it through ``url``, a proxy), with a
+    fresh busy calendar seeded."""
     seed_busy(server, f"Work {unique}", f"work-{unique}")
     auth = f'username = "{server.username}"\npassword = "{password}"' if server.username else ""
     path = tmp_path / "liftrun.toml"
     path.write_text(
         athlete
         + CALENDARS.format(
-            url=server.url, auth=auth, push_to=f"Training {unique}", busy=f"Work {unique}"
+            url=url or server.url, auth=auth, push_to=f"Training {unique}", busy=f"Work {unique}"
         )
     )
     return path
