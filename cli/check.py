@@ -201,6 +201,6 @@ def check(config_path: str | None) -> None:
         click.echo(line)
     failed = sum(1 for ok, _ in lines if not ok)
     if failed:
-        click.echo(f"check: {failed} of {len(lines)} failed; no calendar was written to")
+        click.echo(f"check: {failed} of {len(lines)} failed; no session was written")
         sys.exit(EXIT_SOURCE_FAILED)
-    click.echo(f"check: {len(lines)} of {len(lines)} ok; no calendar was written to")
+    click.echo(f"check: {len(lines)} of {len(lines)} ok; no session was written")

@@ -67,6 +67,7 @@ def test_check_reads_and_creates_nothing(server: Server, unique: str, tmp_path: 
         "target training: ok (0 liftrun events); the server enforces If-Match and If-None-Match "
         "(tested just now with a scratch event, removed at once)" in again.output.splitlines()
     )
+    assert again.output.splitlines()[-1] == "check: 2 of 2 ok; no session was written"
     assert snapshot(tmp_path) == before
     # what the walk found is kept, as a first sync keeps it: the sync does not walk again
     with StateStore(tmp_path / "state") as store:
